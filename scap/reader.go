@@ -1,0 +1,281 @@
+package scap
+
+import (
+	"bufio"
+	"compress/gzip"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/kestrel-sec/kestrel/event"
+)
+
+// ErrFormat is wrapped by every error about bytes that are not a valid
+// capture: a bad magic, a length that does not add up, a truncated block.
+var ErrFormat = errors.New("invalid capture")
+
+// FormatError says what is wrong in a capture and where: Offset is the
+// byte offset of the block in the (decompressed) stream.
+type FormatError struct {
+	Offset int64
+	Block  uint32 // block type, 0 if not known yet
+	Msg    string
+	Err    error // underlying error, if any
+}
+
+func (e *FormatError) Error() string {
+	s := fmt.Sprintf("offset %d", e.Offset)
+	if e.Block != 0 {
+		s += fmt.Sprintf(" (block %#x)", e.Block)
+	}
+	s += ": " + e.Msg
+	if e.Err != nil {
+		s += ": " + e.Err.Error()
+	}
+	return s
+}
+
+// Is makes every FormatError match [ErrFormat].
+func (e *FormatError) Is(target error) bool { return target == ErrFormat }
+
+func (e *FormatError) Unwrap() error { return e.Err }
+
+// ReaderOptions configure a [Reader]. The zero value is the default.
+type ReaderOptions struct {
+	// MaxBlockLen bounds the size of one block; larger blocks are an
+	// error. Zero means 256 MiB.
+	MaxBlockLen uint32
+}
+
+const defaultMaxBlockLen = 256 << 20
+
+// maxEventBlockLen bounds non-large event blocks, like libscap's 64 KiB
+// read buffer.
+const maxEventBlockLen = 65536 + 8
+
+// Reader reads a capture file block by block. It is not safe for
+// concurrent use; the events it returns alias its buffer until the next
+// call to [Reader.Next].
+type Reader struct {
+	src     *bufio.Reader
+	closer  io.Closer
+	opts    ReaderOptions
+	off     int64 // offset of the next block in the decompressed stream
+	buf     []byte
+	rec     []byte // converted v1 record
+	section *Section
+	nsect   int
+	pending bool // buf holds an event block read while reading metadata
+	pendTyp uint32
+	pendOff int64
+	num     uint64
+	done    bool
+}
+
+// NewReader opens a capture from r, plain or gzip-compressed, and reads
+// its section header and metadata blocks.
+func NewReader(r io.Reader, opts ReaderOptions) (*Reader, error) {
+	if opts.MaxBlockLen == 0 {
+		opts.MaxBlockLen = defaultMaxBlockLen
+	}
+	br := bufio.NewReaderSize(r, 1<<16)
+	rd := &Reader{opts: opts}
+	magic, err := br.Peek(2)
+	if err == nil && magic[0] == 0x1f && magic[1] == 0x8b {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return nil, &FormatError{Msg: "open gzip stream", Err: err}
+		}
+		rd.closer = zr
+		br = bufio.NewReaderSize(zr, 1<<16)
+	}
+	rd.src = br
+	if err := rd.readSection(true); err != nil {
+		return nil, err
+	}
+	return rd, nil
+}
+
+// Section returns the metadata of the section being read.
+func (r *Reader) Section() *Section { return r.section }
+
+// SectionNum returns how many sections have started so far (1 for a plain
+// capture). It changes when concatenated captures start a new section,
+// whose state replaces the previous one.
+func (r *Reader) SectionNum() int { return r.nsect }
+
+// Offset returns the byte offset of the next block in the decompressed stream.
+func (r *Reader) Offset() int64 { return r.off }
+
+// Close releases the decompressor, if any. It does not close the
+// underlying reader.
+func (r *Reader) Close() error {
+	if r.closer != nil {
+		return r.closer.Close()
+	}
+	return nil
+}
+
+// readBlock reads the next block into r.buf (the whole block, header and
+// trailer included). It returns io.EOF at a clean end of stream.
+func (r *Reader) readBlock() (btype uint32, err error) {
+	var hdr [8]byte
+	n, err := io.ReadFull(r.src, hdr[:])
+	if err == io.EOF {
+		return 0, io.EOF
+	}
+	if err != nil {
+		return 0, r.errf(0, err, "truncated block header (%d of 8 bytes)", n)
+	}
+	btype = binary.LittleEndian.Uint32(hdr[0:])
+	total := binary.LittleEndian.Uint32(hdr[4:])
+	if total < 12 || total%4 != 0 {
+		return btype, r.errf(btype, nil, "block length %d is not a multiple of 4 of at least 12", total)
+	}
+	if total > r.opts.MaxBlockLen {
+		return btype, r.errf(btype, nil, "block length %d exceeds the limit of %d", total, r.opts.MaxBlockLen)
+	}
+	if err := r.fill(int(total), hdr[:]); err != nil {
+		return btype, r.errf(btype, err, "truncated block of %d bytes", total)
+	}
+	return btype, nil
+}
+
+// fill reads a block of total bytes into r.buf, growing it as the data
+// arrives so that a lying length cannot make it allocate more than the
+// stream holds.
+func (r *Reader) fill(total int, hdr []byte) error {
+	r.buf = append(r.buf[:0], hdr...)
+	for len(r.buf) < total {
+		chunk := min(total-len(r.buf), 1<<20)
+		if cap(r.buf)-len(r.buf) < chunk {
+			nb := make([]byte, len(r.buf), len(r.buf)+max(chunk, len(r.buf)))
+			copy(nb, r.buf)
+			r.buf = nb
+		}
+		start := len(r.buf)
+		r.buf = r.buf[:start+chunk]
+		if _, err := io.ReadFull(r.src, r.buf[start:]); err != nil {
+			if err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+func (r *Reader) errf(btype uint32, err error, format string, args ...any) error {
+	return &FormatError{Offset: r.off, Block: btype, Msg: fmt.Sprintf(format, args...), Err: err}
+}
+
+// body returns the current block's body (without header and trailer) and
+// checks the trailer.
+func (r *Reader) body(btype uint32) ([]byte, error) {
+	total := len(r.buf)
+	if trailer := binary.LittleEndian.Uint32(r.buf[total-4:]); int(trailer) != total {
+		return nil, r.errf(btype, nil, "block trailer %d does not match the length %d", trailer, total)
+	}
+	return r.buf[8 : total-4], nil
+}
+
+// readSection reads a section header and the metadata blocks that follow,
+// up to and including the first event block, which is left pending.
+func (r *Reader) readSection(first bool) error {
+	btype, err := r.readBlock()
+	if err == io.EOF {
+		return r.errf(0, nil, "empty capture")
+	}
+	if err != nil {
+		return err
+	}
+	if btype != blockSHB {
+		if first {
+			return r.errf(btype, nil, "not a capture: the first block is not a section header")
+		}
+		return r.errf(btype, nil, "metadata block after events: only a new section header may follow events")
+	}
+	return r.readMetadata()
+}
+
+// readMetadata parses the section header in r.buf and the metadata blocks
+// that follow, up to the first event block, which is left pending.
+func (r *Reader) readMetadata() error {
+	sec, err := r.parseSHB()
+	if err != nil {
+		return err
+	}
+	r.section = sec
+	r.nsect++
+	r.off += int64(len(r.buf))
+	for {
+		btype, err := r.readBlock()
+		if err == io.EOF {
+			return r.errf(0, nil, "no events in capture section")
+		}
+		if err != nil {
+			return err
+		}
+		if isEventBlock(btype) {
+			r.pending, r.pendTyp, r.pendOff = true, btype, r.off
+			r.off += int64(len(r.buf))
+			return nil
+		}
+		if err := r.parseMeta(btype); err != nil {
+			return err
+		}
+		r.off += int64(len(r.buf))
+	}
+}
+
+// Next reads the next event into ev, which views the reader's buffer until
+// the following call. It returns io.EOF after the last event. Events of
+// types beyond the reader's table are skipped, as sysdig does, and get no
+// number.
+func (r *Reader) Next(ev *event.Event) error {
+	for {
+		if r.done {
+			return io.EOF
+		}
+		btype, off := r.pendTyp, r.pendOff
+		if r.pending {
+			r.pending = false
+		} else {
+			var err error
+			off = r.off
+			btype, err = r.readBlock()
+			if err == io.EOF {
+				r.done = true
+				return io.EOF
+			}
+			if err != nil {
+				return err
+			}
+			r.off += int64(len(r.buf))
+			if btype == blockSHB {
+				r.off -= int64(len(r.buf))
+				if err := r.readMetadata(); err != nil {
+					return err
+				}
+				continue
+			}
+			if !isEventBlock(btype) {
+				return &FormatError{Offset: off, Block: btype, Msg: "metadata block after events: only a new section header may follow events"}
+			}
+		}
+		ok, err := r.decodeEvent(btype, ev)
+		if err != nil {
+			var fe *FormatError
+			if errors.As(err, &fe) {
+				fe.Offset = off
+			}
+			return err
+		}
+		if ok {
+			r.num++
+			ev.Num = r.num
+			return nil
+		}
+	}
+}
