@@ -220,3 +220,12 @@ func Display(t Type, n int) *Info {
 	}
 	return currentSchema.Lookup(t)
 }
+
+// TypeName returns the name of a parameter type without its PT_ prefix
+// ("CHARBUF", "UINT64").
+func TypeName(t ParamType) string {
+	if int(t) < len(paramTypeNames) {
+		return paramTypeNames[t]
+	}
+	return "UNKNOWN"
+}

@@ -1,0 +1,41 @@
+# Kestrel: build, test and benchmark.
+GO      ?= go
+BIN     := bin/kestrel
+PKGS    := ./...
+
+.PHONY: all build test test-short generate check-generate bench fuzz vet clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN) ./cmd/kestrel
+
+# The whole test suite, as CI runs it: unit tests, the committed fuzz
+# corpora, the differential tests against sysdig, and the generated-code check.
+test: check-generate vet
+	$(GO) test -count=1 $(PKGS)
+
+vet:
+	$(GO) vet $(PKGS)
+
+generate:
+	$(GO) generate ./event/...
+
+# Regenerate the event tables and fail if the committed copy differs.
+check-generate:
+	$(GO) generate ./event/...
+	git diff --exit-code -- event/tables_gen.go
+
+# Go benchmarks, then the side-by-side timing of kestrel read against sysdig.
+bench: build
+	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+	./bench/read.sh
+
+# Run each fuzz target for a while (FUZZTIME=1m by default).
+FUZZTIME ?= 1m
+fuzz:
+	$(GO) test ./scap -run '^$$' -fuzz FuzzReader -fuzztime $(FUZZTIME)
+	$(GO) test ./event -run '^$$' -fuzz FuzzEventReset -fuzztime $(FUZZTIME)
+
+clean:
+	rm -rf bin

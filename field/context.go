@@ -1,0 +1,38 @@
+package field
+
+import (
+	"time"
+
+	"github.com/kestrel-sec/kestrel/event"
+	"github.com/kestrel-sec/kestrel/state"
+)
+
+// Context is what extractors read: the current event, the host state it
+// was applied to, and the stream facts relative times need. One goroutine
+// owns a Context and calls [Context.Observe] for every event in order.
+type Context struct {
+	Event    *event.Event
+	State    *state.State // may be nil: state fields are then unavailable
+	Resolver event.Resolver
+	// Location is the time zone of evt.time and friends (time.Local by default).
+	Location *time.Location
+
+	firstTS  uint64 // timestamp of the first event of the stream
+	prevShow uint64 // timestamp of the previous shown event
+}
+
+// NewContext returns a Context for one event stream.
+func NewContext(st *state.State) *Context {
+	return &Context{State: st, Location: time.Local}
+}
+
+// Observe makes e the current event and updates the stream facts.
+func (c *Context) Observe(e *event.Event) {
+	c.Event = e
+	if c.firstTS == 0 {
+		c.firstTS = e.TS()
+	}
+}
+
+// Shown records that the current event was printed, for evt.deltatime.
+func (c *Context) Shown() { c.prevShow = c.Event.TS() }

@@ -1,0 +1,187 @@
+// Package field is the registry of event fields (evt.num, evt.type,
+// proc.name, …): the names, types and meanings sysdig and Falco users
+// write in -p formats, filters and rule outputs, with one extractor each.
+//
+// A [Registry] is built explicitly by [NewRegistry]; nothing registers
+// itself. Extraction is driven by the goroutine that owns the [Context];
+// extractors append to caller-owned buffers and allocate nothing.
+package field
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/kestrel-sec/kestrel/event"
+)
+
+// ArgMode says whether a field takes an argument, as in evt.arg.fd,
+// evt.arg[0] or proc.aname[2].
+type ArgMode uint8
+
+// Argument modes.
+const (
+	ArgNone     ArgMode = iota // no argument
+	ArgRequired                // an argument must follow
+	ArgOptional                // an argument may follow
+)
+
+// Arg is a field argument: the text inside [...] or after the dot, and its
+// value when it is a number.
+type Arg struct {
+	Text  string
+	Index int
+	IsNum bool
+}
+
+// Extractor appends the text form of a field's value for the current event
+// to dst. ok is false when the value is not available (sysdig prints <NA>).
+type Extractor func(dst []byte, c *Context, a *Arg) (out []byte, ok bool)
+
+// Def describes one field.
+type Def struct {
+	Name string
+	Type event.ParamType // the value type, as in sysdig's field list
+	Arg  ArgMode
+	Desc string
+	// Text extracts the value as sysdig prints it in -p formats.
+	Text Extractor
+	// JSON, when set, extracts the value for -j output where it differs
+	// from Text (times are nanoseconds there, buffers are not cut).
+	JSON Extractor
+	// JSONRaw says the JSON extractor's output is a JSON number, inserted
+	// as it is; otherwise it is quoted as a string unless Type is numeric.
+	JSONRaw bool
+}
+
+// numeric reports whether values of the field are JSON numbers.
+func (d *Def) numeric() bool {
+	switch d.Type {
+	case event.PTInt8, event.PTInt16, event.PTInt32, event.PTInt64,
+		event.PTUint8, event.PTUint16, event.PTUint32, event.PTUint64,
+		event.PTRelTime, event.PTAbsTime, event.PTFD, event.PTPID, event.PTDouble, event.PTErrno:
+		return true
+	}
+	return false
+}
+
+// Registry holds every known field, by name.
+type Registry struct {
+	defs  map[string]*Def
+	order []*Def
+}
+
+// NewRegistry builds a registry from groups of definitions. It returns an
+// error for a duplicate or malformed definition.
+func NewRegistry(groups ...[]Def) (*Registry, error) {
+	r := &Registry{defs: make(map[string]*Def)}
+	for _, g := range groups {
+		for i := range g {
+			d := &g[i]
+			if d.Name == "" || d.Text == nil {
+				return nil, fmt.Errorf("field %q: a name and an extractor are required", d.Name)
+			}
+			if _, dup := r.defs[d.Name]; dup {
+				return nil, fmt.Errorf("field %q defined twice", d.Name)
+			}
+			r.defs[d.Name] = d
+			r.order = append(r.order, d)
+		}
+	}
+	return r, nil
+}
+
+// Default returns the registry of every field Kestrel knows.
+func Default() *Registry {
+	r, err := NewRegistry(evtFields(), threadFields())
+	if err != nil {
+		panic(err) // the built-in tables are fixed; a duplicate is a programming error
+	}
+	return r
+}
+
+// Lookup returns the field called name.
+func (r *Registry) Lookup(name string) (*Def, bool) {
+	d, ok := r.defs[name]
+	return d, ok
+}
+
+// All returns every field, sorted by name.
+func (r *Registry) All() []*Def {
+	out := append([]*Def(nil), r.order...)
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// Match finds the field named at the start of s, with its argument if it
+// takes one, and returns it with the number of bytes consumed. The longest
+// known name wins, as in sysdig.
+func (r *Registry) Match(s string) (*Def, *Arg, int, error) {
+	end := 0
+	for end < len(s) && isNameChar(s[end]) {
+		end++
+	}
+	name := s[:end]
+	for name != "" {
+		if d, ok := r.defs[name]; ok {
+			a, n, err := parseArg(d, s[len(name):])
+			if err != nil {
+				return nil, nil, 0, err
+			}
+			return d, a, len(name) + n, nil
+		}
+		i := strings.LastIndexByte(name, '.')
+		if i < 0 {
+			break
+		}
+		name = name[:i]
+	}
+	return nil, nil, 0, fmt.Errorf("unknown field %q", s[:end])
+}
+
+func isNameChar(c byte) bool {
+	return c == '.' || c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+}
+
+// parseArg reads a field argument, "[text]" or ".text", after a name.
+func parseArg(d *Def, rest string) (*Arg, int, error) {
+	if d.Arg == ArgNone {
+		return nil, 0, nil
+	}
+	var text string
+	n := 0
+	switch {
+	case strings.HasPrefix(rest, "["):
+		end := strings.IndexByte(rest, ']')
+		if end < 0 {
+			return nil, 0, fmt.Errorf("field %s: missing ] after the argument", d.Name)
+		}
+		text, n = rest[1:end], end+1
+	case strings.HasPrefix(rest, "."):
+		end := 1
+		for end < len(rest) && isNameChar(rest[end]) {
+			end++
+		}
+		text, n = rest[1:end], end
+	}
+	if text == "" {
+		if d.Arg == ArgRequired {
+			return nil, 0, fmt.Errorf("field %s requires an argument", d.Name)
+		}
+		return nil, 0, nil
+	}
+	a := &Arg{Text: text}
+	if v, err := parseInt(text); err == nil {
+		a.Index, a.IsNum = v, true
+	}
+	return a, n, nil
+}
+
+func parseInt(s string) (int, error) {
+	var v int
+	_, err := fmt.Sscanf(s, "%d", &v)
+	if err == nil && fmt.Sprint(v) != s {
+		return 0, fmt.Errorf("not an integer: %q", s)
+	}
+	return v, err
+}

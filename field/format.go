@@ -1,0 +1,203 @@
+package field
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"unicode/utf8"
+)
+
+// Format is a compiled output format such as "%evt.num %evt.type
+// %proc.name": literal text with fields to fill in, as sysdig's -p and
+// Falco's rule outputs write it.
+type Format struct {
+	segs []segment
+	// all is set by a leading '*': print the line even when a field has
+	// no value (shown as <NA>); otherwise such events are not printed.
+	all  bool
+	keys []int // indexes of field segments in JSON key order, one per name
+	tmp  []byte
+}
+
+type segment struct {
+	lit string
+	def *Def
+	arg *Arg
+	key string // the field as written, e.g. "evt.arg[0]"
+}
+
+// NA is what a field with no value prints as.
+const NA = "<NA>"
+
+// CompileFormat parses a format. Fields are introduced by '%'; "%%" is a
+// literal percent sign. A leading '*' prints events whose fields are not
+// all available.
+func (r *Registry) CompileFormat(s string) (*Format, error) {
+	f := &Format{}
+	if strings.HasPrefix(s, "*") {
+		f.all, s = true, s[1:]
+	}
+	var lit strings.Builder
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c != '%' {
+			lit.WriteByte(c)
+			i++
+			continue
+		}
+		if i+1 < len(s) && s[i+1] == '%' {
+			lit.WriteByte('%')
+			i += 2
+			continue
+		}
+		d, a, n, err := r.Match(s[i+1:])
+		if err != nil {
+			return nil, fmt.Errorf("format column %d: %w", i+1, err)
+		}
+		if lit.Len() > 0 {
+			f.segs = append(f.segs, segment{lit: lit.String()})
+			lit.Reset()
+		}
+		f.segs = append(f.segs, segment{def: d, arg: a, key: s[i+1 : i+1+n]})
+		i += 1 + n
+	}
+	if lit.Len() > 0 {
+		f.segs = append(f.segs, segment{lit: lit.String()})
+	}
+	f.sortKeys()
+	return f, nil
+}
+
+func (f *Format) sortKeys() {
+	seen := map[string]bool{}
+	for i, sg := range f.segs {
+		if sg.def != nil && !seen[sg.key] {
+			seen[sg.key] = true
+			f.keys = append(f.keys, i)
+		}
+	}
+	sort.SliceStable(f.keys, func(a, b int) bool { return f.segs[f.keys[a]].key < f.segs[f.keys[b]].key })
+}
+
+// AppendText appends the formatted line for the context's event. ok is
+// false when a field has no value and the format did not start with '*':
+// sysdig prints nothing for such events.
+func (f *Format) AppendText(dst []byte, c *Context) ([]byte, bool) {
+	start := len(dst)
+	for i := range f.segs {
+		sg := &f.segs[i]
+		if sg.def == nil {
+			dst = append(dst, sg.lit...)
+			continue
+		}
+		var ok bool
+		mark := len(dst)
+		dst, ok = sg.def.Text(dst, c, sg.arg)
+		if !ok {
+			if !f.all {
+				return dst[:start], false
+			}
+			dst = append(dst[:mark], NA...)
+		}
+	}
+	return dst, true
+}
+
+// AppendJSON appends the event as a JSON object with one key per field, in
+// sysdig's -j form (keys sorted, numbers as numbers, missing values null).
+func (f *Format) AppendJSON(dst []byte, c *Context) ([]byte, bool) {
+	start := len(dst)
+	dst = append(dst, '{')
+	for n, i := range f.keys {
+		sg := &f.segs[i]
+		if n > 0 {
+			dst = append(dst, ',')
+		}
+		dst = appendJSONString(dst, sg.key)
+		dst = append(dst, ':')
+		var ok bool
+		dst, ok = f.appendJSONValue(dst, c, sg)
+		if !ok {
+			if !f.all {
+				return dst[:start], false
+			}
+			dst = append(dst, "null"...)
+		}
+	}
+	return append(dst, '}'), true
+}
+
+func (f *Format) appendJSONValue(dst []byte, c *Context, sg *segment) ([]byte, bool) {
+	x, raw := sg.def.Text, sg.def.numeric()
+	if sg.def.JSON != nil {
+		x, raw = sg.def.JSON, sg.def.JSONRaw || sg.def.numeric()
+	}
+	if raw {
+		mark := len(dst)
+		out, ok := x(dst, c, sg.arg)
+		if !ok {
+			return out[:mark], false
+		}
+		return out, true
+	}
+	var ok bool
+	f.tmp, ok = x(f.tmp[:0], c, sg.arg)
+	if !ok {
+		return dst, false
+	}
+	return appendJSONBytes(dst, f.tmp), true
+}
+
+const hexDigits = "0123456789abcdef"
+
+func appendJSONString(dst []byte, s string) []byte {
+	dst = append(dst, '"')
+	for i := 0; i < len(s); i++ {
+		dst = appendJSONByte(dst, s[i])
+	}
+	return append(dst, '"')
+}
+
+// appendJSONBytes quotes b as a JSON string. Bytes that are not valid
+// UTF-8 are escaped as \u00XX so that the output stays valid JSON.
+func appendJSONBytes(dst, b []byte) []byte {
+	dst = append(dst, '"')
+	for i := 0; i < len(b); {
+		c := b[i]
+		if c < utf8.RuneSelf {
+			dst = appendJSONByte(dst, c)
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && n == 1 {
+			dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			i++
+			continue
+		}
+		dst = append(dst, b[i:i+n]...)
+		i += n
+	}
+	return append(dst, '"')
+}
+
+func appendJSONByte(dst []byte, c byte) []byte {
+	switch c {
+	case '"', '\\':
+		return append(dst, '\\', c)
+	case '\n':
+		return append(dst, '\\', 'n')
+	case '\r':
+		return append(dst, '\\', 'r')
+	case '\t':
+		return append(dst, '\\', 't')
+	case '\b':
+		return append(dst, '\\', 'b')
+	case '\f':
+		return append(dst, '\\', 'f')
+	}
+	if c < 0x20 || c == 0x7f {
+		return append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+	}
+	return append(dst, c)
+}
