@@ -30,7 +30,7 @@ func evtFields() []Def {
 			func(c *Context) uint64 { return c.Event.TS() / nsPerSec }),
 		nanos("evt.rawtime.ns", "fractional part of the event time, nine digits",
 			func(c *Context) uint64 { return c.Event.TS() % nsPerSec }),
-		number("evt.reltime", event.PTRelTime, "nanoseconds since the first event of the stream", (*Context).rel),
+		nanos("evt.reltime", "nanoseconds since the first event of the stream, at least nine digits", (*Context).rel),
 		number("evt.reltime.s", event.PTRelTime, "whole seconds since the first event of the stream",
 			func(c *Context) uint64 { return c.rel() / nsPerSec }),
 		nanos("evt.reltime.ns", "fractional part of evt.reltime, nine digits",

@@ -26,6 +26,20 @@ type segment struct {
 	key string // the field as written, e.g. "evt.arg[0]"
 }
 
+// FormatError locates a mistake in a format: Col is the 1-based column of
+// the '%' that starts the bad field.
+type FormatError struct {
+	Format string
+	Col    int
+	Err    error
+}
+
+func (e *FormatError) Error() string {
+	return fmt.Sprintf("column %d: %v\n  %s\n  %s^", e.Col, e.Err, e.Format, strings.Repeat(" ", e.Col-1))
+}
+
+func (e *FormatError) Unwrap() error { return e.Err }
+
 // NA is what a field with no value prints as.
 const NA = "<NA>"
 
@@ -34,6 +48,7 @@ const NA = "<NA>"
 // all available.
 func (r *Registry) CompileFormat(s string) (*Format, error) {
 	f := &Format{}
+	orig := s
 	if strings.HasPrefix(s, "*") {
 		f.all, s = true, s[1:]
 	}
@@ -52,7 +67,7 @@ func (r *Registry) CompileFormat(s string) (*Format, error) {
 		}
 		d, a, n, err := r.Match(s[i+1:])
 		if err != nil {
-			return nil, fmt.Errorf("format column %d: %w", i+1, err)
+			return nil, &FormatError{Format: orig, Col: i + 1 + len(orig) - len(s), Err: err}
 		}
 		if lit.Len() > 0 {
 			f.segs = append(f.segs, segment{lit: lit.String()})

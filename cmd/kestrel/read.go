@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"os"
 
 	"github.com/spf13/cobra"
@@ -39,13 +38,13 @@ they still count in evt.num, as in sysdig.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			switch {
 			case file != "" && len(args) == 2:
-				return fmt.Errorf("%w: -r %s given, so only a filter may follow", app.ErrUsage, file)
+				return app.Usagef("-r %s given, so only a filter may follow", file)
 			case file != "" && len(args) == 1:
 				o.Path, o.Filter = file, args[0]
 			case file != "":
 				o.Path = file
 			case len(args) == 0:
-				return fmt.Errorf("%w: no capture file: kestrel read FILE [FILTER]", app.ErrUsage)
+				return app.Usagef("no capture file: kestrel read FILE [FILTER]")
 			default:
 				o.Path = args[0]
 				if len(args) == 2 {
@@ -53,7 +52,7 @@ they still count in evt.num, as in sysdig.`,
 				}
 			}
 			if o.Compress && o.Write == "" {
-				return fmt.Errorf("%w: -z compresses the capture written with -w; no -w given", app.ErrUsage)
+				return app.Usagef("-z compresses the capture written with -w, and no -w was given")
 			}
 			o.Progress = term.IsTerminal(int(os.Stderr.Fd())) && !term.IsTerminal(int(os.Stdout.Fd()))
 			return app.Read(cmd.Context(), o, cmd.OutOrStdout(), cmd.ErrOrStderr())

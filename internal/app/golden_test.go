@@ -243,3 +243,21 @@ func TestMatchWithoutResolved(t *testing.T) {
 		}
 	}
 }
+
+// TestExampleAgainstSysdig checks the shipped example capture, which
+// Kestrel wrote, the same way: sysdig reads it, and Kestrel prints what
+// sysdig prints.
+func TestExampleAgainstSysdig(t *testing.T) {
+	sysdig := testenv.Tool(t, "sysdig")
+	t.Setenv("TZ", "UTC")
+	path := filepath.Join(testenv.RepoRoot(), "examples", "session.scap")
+	for _, c := range goldenCases {
+		t.Run(c.name, func(t *testing.T) {
+			want := runSysdig(t, sysdig, append([]string{"-r", path}, c.flags...)...)
+			if len(want) == 0 {
+				t.Fatal("sysdig printed nothing")
+			}
+			compareLines(t, c.name, kestrelLines(t, path, c.opts), want, c.resolved)
+		})
+	}
+}

@@ -25,6 +25,17 @@ const DefaultFormat = "*%evt.num %evt.outputtime %evt.cpu %proc.name (%thread.ti
 // ErrUsage marks errors in how a job was asked for (bad flags, bad format).
 var ErrUsage = errors.New("usage")
 
+// usageError is an error in how a job was asked for; it matches [ErrUsage].
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string        { return e.msg }
+func (e *usageError) Is(target error) bool { return target == ErrUsage }
+
+// Usagef returns an error matching [ErrUsage] with the given message.
+func Usagef(format string, args ...any) error {
+	return &usageError{msg: fmt.Sprintf(format, args...)}
+}
+
 // ReadOptions configure [Read].
 type ReadOptions struct {
 	Path     string // capture file
@@ -41,7 +52,7 @@ type ReadOptions struct {
 // Read prints or copies the events of a capture file, like sysdig -r.
 func Read(ctx context.Context, o ReadOptions, stdout, stderr io.Writer) error {
 	if o.Filter != "" {
-		return fmt.Errorf("%w: event filters are not supported yet (got %q); read without a filter or use -n", ErrUsage, o.Filter)
+		return Usagef("event filters are not supported yet (got %q): read without a filter, or use -n to limit the events", o.Filter)
 	}
 	f, err := os.Open(o.Path)
 	if err != nil {
@@ -129,7 +140,7 @@ func newPrintSink(o ReadOptions, sec *scap.Section, out io.Writer) (*printSink, 
 	}
 	fm, err := reg.CompileFormat(spec)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrUsage, err)
+		return nil, Usagef("-p: %v", err)
 	}
 	st := state.FromSection(sec)
 	return &printSink{

@@ -1,0 +1,112 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/kestrel-sec/kestrel/internal/app"
+	"github.com/kestrel-sec/kestrel/internal/testenv"
+)
+
+func run(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	cmd := newRootCmd()
+	var out bytes.Buffer
+	cmd.SetOut(&out)
+	cmd.SetErr(&out)
+	cmd.SetArgs(args)
+	err := cmd.Execute()
+	return out.String(), err
+}
+
+func example() string { return filepath.Join(testenv.RepoRoot(), "examples", "session.scap") }
+
+func TestReadExample(t *testing.T) {
+	t.Setenv("TZ", "UTC")
+	out, err := run(t, "read", example())
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 44 {
+		t.Fatalf("%d lines, want the example's 44 events", len(lines))
+	}
+	want := "7 09:00:00.000019306 1 cat (2001) < open fd=3 name=/etc/passwd flags=4097(O_RDONLY|O_CLOEXEC) mode=0 dev=803 "
+	if lines[6] != want {
+		t.Errorf("line 7:\n got %q\nwant %q", lines[6], want)
+	}
+}
+
+func TestReadSynonymsAndLimit(t *testing.T) {
+	a, err := run(t, "read", "-r", example(), "-n", "5", "-p", "%evt.num %evt.type")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a != "1 clone\n2 clone\n3 clone\n4 execve\n5 execve\n" {
+		t.Errorf("got %q", a)
+	}
+}
+
+func TestReadWriteRoundTrip(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "copy.scap")
+	if _, err := run(t, "read", example(), "-w", out, "-z"); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(out)
+	if len(b) < 2 || b[0] != 0x1f || b[1] != 0x8b {
+		t.Fatal("-z did not write a gzip stream")
+	}
+	orig, _ := run(t, "read", example(), "-p", "%evt.num %evt.rawtime %thread.tid %evt.args")
+	copied, err := run(t, "read", out, "-p", "%evt.num %evt.rawtime %thread.tid %evt.args")
+	if err != nil || orig != copied {
+		t.Fatalf("copy differs (err %v)", err)
+	}
+}
+
+func TestReadUsageErrors(t *testing.T) {
+	for _, args := range [][]string{
+		{"read"},
+		{"read", example(), "proc.name=cat"},
+		{"read", example(), "-z"},
+		{"read", "-r", example(), "a", "b"},
+		{"read", example(), "-p", "%nope"},
+	} {
+		_, err := run(t, args...)
+		if !errors.Is(err, app.ErrUsage) {
+			t.Errorf("%v: got %v, want a usage error", args, err)
+		}
+	}
+}
+
+func TestReadCorruptCapture(t *testing.T) {
+	b, err := os.ReadFile(example())
+	if err != nil {
+		t.Fatal(err)
+	}
+	trunc := filepath.Join(t.TempDir(), "trunc.scap")
+	os.WriteFile(trunc, b[:len(b)-50], 0o644)
+	_, err = run(t, "read", trunc)
+	if err == nil || !strings.Contains(err.Error(), "offset ") || errors.Is(err, app.ErrUsage) {
+		t.Fatalf("truncated capture: %v", err)
+	}
+	notScap := filepath.Join(t.TempDir(), "x.scap")
+	os.WriteFile(notScap, []byte("hello, this is not a capture file at all"), 0o644)
+	if _, err := run(t, "read", notScap); err == nil || !strings.Contains(err.Error(), "not a capture") {
+		t.Fatalf("non-capture: %v", err)
+	}
+}
+
+func TestFieldsList(t *testing.T) {
+	out, err := run(t, "fields")
+	if err != nil || !strings.Contains(out, "evt.num") || !strings.Contains(out, "proc.name") {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	js, err := run(t, "fields", "--json")
+	if err != nil || !strings.HasPrefix(js, "[") || !strings.Contains(js, `"name": "evt.type"`) {
+		t.Fatalf("%v\n%s", err, js)
+	}
+}
