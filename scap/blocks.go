@@ -42,7 +42,11 @@ const (
 	shbMagic          = 0x1A2B3C4D
 	shbBodyLen        = 16
 	machineBodyLen    = 180
-	maxStateStringLen = 1024
+	maxStateStringLen = 1024 // process list strings (SCAP_MAX_PATH_SIZE)
+	maxFDNameLen      = 1023 // fd names must be shorter than SCAP_MAX_PATH_SIZE
+	maxListLen        = 4096 // args, env, cgroups
+	maxCredStrLen     = 255  // user list strings
+	maxIfNameLen      = 1023
 )
 
 func isEventBlock(t uint32) bool {
@@ -266,7 +270,7 @@ func parseInterfaces(sec *Section, body []byte, v2 bool) error {
 		var it Interface
 		it.Type = c.u16()
 		nameLen := int(c.u16())
-		if nameLen >= 1024 {
+		if nameLen > maxIfNameLen {
 			return fmt.Errorf("entry %d: interface name of %d bytes", len(out), nameLen)
 		}
 		alen := 4
@@ -353,12 +357,12 @@ func parseUsers(sec *Section, body []byte, v2 bool) error {
 		if kind == 0 {
 			var u User
 			u.UID, u.GID = c.u32(), c.u32()
-			u.Name, u.Home, u.Shell = c.str(255), c.str(255), c.str(255)
+			u.Name, u.Home, u.Shell = c.str(maxCredStrLen), c.str(maxCredStrLen), c.str(maxCredStrLen)
 			users = append(users, u)
 		} else {
 			var g Group
 			g.GID = c.u32()
-			g.Name = c.str(255)
+			g.Name = c.str(maxCredStrLen)
 			groups = append(groups, g)
 		}
 		if err := endEntry(c, end, "user entry", i); err != nil {
@@ -405,7 +409,7 @@ func readThread(c *cursor, ver int) Thread {
 	if ver >= 7 {
 		t.ExePath = c.str(maxStateStringLen)
 	}
-	t.Args = c.list(4096)
+	t.Args = c.list(maxListLen)
 	t.Cwd = c.str(maxStateStringLen)
 	t.FDLimit = c.u64()
 	t.Flags, t.UID, t.GID = c.u32(), c.u32(), c.u32()
@@ -414,11 +418,11 @@ func readThread(c *cursor, ver int) Thread {
 		t.PFMajor, t.PFMinor = c.u64(), c.u64()
 	}
 	if ver >= 3 {
-		t.Env = c.list(4096)
+		t.Env = c.list(maxListLen)
 	}
 	if ver >= 4 {
 		t.VTID, t.VPID = c.i64(), c.i64()
-		t.Cgroups = c.list(4096)
+		t.Cgroups = c.list(maxListLen)
 	}
 	if ver >= 5 {
 		t.Root = c.str(maxStateStringLen)
@@ -444,15 +448,29 @@ func readThreadTail(c *cursor, t *Thread, end int) {
 	if has(1) {
 		t.ExeWritable = c.u8() != 0
 	}
-	if has(24) {
+	// Each capability set is present on its own, as far as the entry
+	// length allows.
+	if has(8) {
 		t.HasCaps = true
-		t.CapInheritable, t.CapPermitted, t.CapEffective = c.u64(), c.u64(), c.u64()
+		t.CapInheritable = c.u64()
+	}
+	if has(8) {
+		t.CapPermitted = c.u64()
+	}
+	if has(8) {
+		t.CapEffective = c.u64()
 	}
 	if has(1) {
 		t.ExeUpperLayer = c.u8() != 0
 	}
-	if has(24) {
-		t.ExeIno, t.ExeInoCtime, t.ExeInoMtime = c.u64(), c.u64(), c.u64()
+	if has(8) {
+		t.ExeIno = c.u64()
+	}
+	if has(8) {
+		t.ExeInoCtime = c.u64()
+	}
+	if has(8) {
+		t.ExeInoMtime = c.u64()
 	}
 	if has(1) {
 		t.ExeFromMemfd = c.u8() != 0
@@ -472,14 +490,14 @@ func parseFDs(sec *Section, body []byte, v2 bool) error {
 		return fmt.Errorf("fd list: %w", c.err)
 	}
 	for i := 0; c.left() >= 4; i++ {
-		start, end := c.o, -1
+		end := -1
 		if v2 {
 			var err error
 			if end, err = entry(c, "fd entry", i); err != nil {
 				return err
 			}
 		}
-		fd, err := readFD(c, start, end)
+		fd, err := readFD(c, end)
 		if err != nil {
 			return fmt.Errorf("fd entry %d: %w", i, err)
 		}
@@ -492,8 +510,11 @@ func parseFDs(sec *Section, body []byte, v2 bool) error {
 	return nil
 }
 
-func readFD(c *cursor, start, end int) (FD, error) {
+func readFD(c *cursor, end int) (FD, error) {
 	fd := FD{FD: c.i64(), Ino: c.u64(), Type: c.u8()}
+	if c.err == nil && end >= 0 && c.o > end {
+		return fd, fmt.Errorf("fd, inode and type overrun the entry length by %d bytes", c.o-end)
+	}
 	switch fd.Type {
 	case FDIPv4Sock:
 		fd.SrcIP, fd.DstIP = clone(c.take(4)), clone(c.take(4))
@@ -507,22 +528,23 @@ func readFD(c *cursor, start, end int) (FD, error) {
 		fd.SrcIP, fd.SrcPort, fd.L4Proto = clone(c.take(16)), c.u16(), c.u8()
 	case FDUnixSock:
 		fd.SrcID, fd.DstID = c.u64(), c.u64()
-		fd.Name = c.str(maxStateStringLen)
+		fd.Name = c.str(maxFDNameLen)
 	case FDFileV2:
 		fd.OpenFlags = c.u32()
-		fd.Name = c.str(maxStateStringLen)
+		fd.Name = c.str(maxFDNameLen)
 		if end >= 0 && end-c.o >= 4 {
 			fd.Dev, fd.HasDev = c.u32(), true
 		}
 	case FDUnknown:
 	case FDFile, FDDirectory, FDFifo, FDEvent, FDUnsupported, FDSignalFD, FDEventPoll,
 		FDInotify, FDTimerFD, FDNetlink, FDBPF, FDUserfaultFD, FDIOUring, FDMemFD, FDPidFD:
-		fd.Name = c.str(maxStateStringLen)
+		fd.Name = c.str(maxFDNameLen)
 	default:
 		if end < 0 {
 			return fd, fmt.Errorf("unknown fd type %d in a version 1 list, which cannot be skipped", fd.Type)
 		}
-		// Current readers keep unknown types as unsupported fds.
+		// Current readers keep unknown types as unsupported fds and
+		// skip their payload.
 		fd.Name = fmt.Sprintf("unknown-type:[%d]", fd.Type)
 		fd.Type = FDUnsupported
 		c.o = end

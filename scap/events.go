@@ -21,8 +21,8 @@ const (
 // false for events of types the reader does not know, which are skipped.
 func (r *Reader) decodeEvent(btype uint32, ev *event.Event) (bool, error) {
 	total := len(r.buf)
-	if btype != blockEVV2Large && btype != blockEVFV2Large && total > maxEventBlockLen+4 {
-		return false, r.errf(btype, nil, "event block of %d bytes exceeds 64 KiB without the large-payload block type", total)
+	if btype != blockEVV2Large && btype != blockEVFV2Large && total > maxEventBlockLen {
+		return false, r.errf(btype, nil, "event block of %d bytes: more than 64 KiB after the block header needs a large-payload block type", total)
 	}
 	body := r.buf[8 : total-4]
 	prefix := 2
@@ -66,32 +66,43 @@ func (r *Reader) decodeEvent(btype uint32, ev *event.Event) (bool, error) {
 
 // upgradeV1 rewrites a v1 record (no nparams) into the v2 layout in r.rec,
 // inferring the parameter count as libscap does: the largest count, at most
-// the schema's, whose lengths exactly cover the record.
+// the schema's, whose lengths exactly cover the record. v1 lengths are
+// always u16; for types whose v2 lengths are u32 (large payloads) they are
+// widened.
 func (r *Reader) upgradeV1(rec []byte, typ event.Type, info *event.Info) ([]byte, error) {
 	l := int(binary.LittleEndian.Uint32(rec[16:]))
-	if l < v1HeaderLen || l > len(rec) {
-		return nil, fmt.Errorf("record length %d outside %d..%d", l, v1HeaderLen, len(rec))
-	}
-	end := l
+	quirk := 0
 	if typ == typeNotification || typ == typeInfrastructure {
-		end -= 3
+		quirk = 3 // old producers wrote len 3 bytes too large
+	}
+	end := l - quirk
+	if end < v1HeaderLen || end > len(rec) {
+		return nil, fmt.Errorf("record length %d outside %d..%d", l, v1HeaderLen+quirk, len(rec)+quirk)
 	}
 	n, err := inferParams(rec, end, len(info.Params))
 	if err != nil {
 		return nil, err
 	}
+	lens := rec[v1HeaderLen : v1HeaderLen+2*n]
 	newLen := end + 4
+	if info.Large() {
+		newLen += 2 * n
+	}
 	r.rec = append(r.rec[:0], rec[:v1HeaderLen]...)
 	r.rec = binary.LittleEndian.AppendUint32(r.rec, uint32(n))
-	r.rec = append(r.rec, rec[v1HeaderLen:end]...)
+	if info.Large() {
+		for i := 0; i < n; i++ {
+			r.rec = binary.LittleEndian.AppendUint32(r.rec, uint32(binary.LittleEndian.Uint16(lens[2*i:])))
+		}
+	} else {
+		r.rec = append(r.rec, lens...)
+	}
+	r.rec = append(r.rec, rec[v1HeaderLen+2*n:end]...)
 	binary.LittleEndian.PutUint32(r.rec[16:], uint32(newLen))
 	return r.rec, nil
 }
 
 func inferParams(rec []byte, end, max int) (int, error) {
-	if end < v1HeaderLen {
-		return 0, fmt.Errorf("record length %d is shorter than the header", end)
-	}
 	for n := max; n >= 0; n-- {
 		vals := v1HeaderLen + 2*n
 		if vals > end {
@@ -108,5 +119,6 @@ func inferParams(rec []byte, end, max int) (int, error) {
 			return 0, fmt.Errorf("parameter lengths cover %d of %d bytes: cannot infer the parameter count", sum, end)
 		}
 	}
+	// Unreachable: with n = 0 the sum is the header length, at most end.
 	return 0, fmt.Errorf("no parameter count fits the %d-byte record", end)
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 
 	"github.com/kestrel-sec/kestrel/event"
 )
@@ -70,7 +71,7 @@ type Reader struct {
 	pendTyp uint32
 	pendOff int64
 	num     uint64
-	done    bool
+	err     error // sticky: the error (or io.EOF) that ended reading
 }
 
 // NewReader opens a capture from r, plain or gzip-compressed, and reads
@@ -81,20 +82,52 @@ func NewReader(r io.Reader, opts ReaderOptions) (*Reader, error) {
 	}
 	br := bufio.NewReaderSize(r, 1<<16)
 	rd := &Reader{opts: opts}
-	magic, err := br.Peek(2)
-	if err == nil && magic[0] == 0x1f && magic[1] == 0x8b {
+	if isGzip(br) {
 		zr, err := gzip.NewReader(br)
 		if err != nil {
 			return nil, &FormatError{Msg: "open gzip stream", Err: err}
 		}
+		zr.Multistream(false)
 		rd.closer = zr
-		br = bufio.NewReaderSize(zr, 1<<16)
+		br = bufio.NewReaderSize(&gzipStream{src: br, zr: zr}, 1<<16)
 	}
 	rd.src = br
-	if err := rd.readSection(true); err != nil {
+	if err := rd.readSection(); err != nil {
 		return nil, err
 	}
 	return rd, nil
+}
+
+func isGzip(br *bufio.Reader) bool {
+	magic, err := br.Peek(2)
+	return err == nil && magic[0] == 0x1f && magic[1] == 0x8b
+}
+
+// gzipStream decompresses a gzip file the way zlib's gzread does: members
+// that follow one another are read as one stream, and bytes after a member
+// that do not start another member are ignored.
+type gzipStream struct {
+	src *bufio.Reader
+	zr  *gzip.Reader
+}
+
+func (g *gzipStream) Read(p []byte) (int, error) {
+	for {
+		n, err := g.zr.Read(p)
+		if err != io.EOF {
+			return n, err
+		}
+		if n > 0 {
+			return n, nil
+		}
+		if !isGzip(g.src) {
+			return 0, io.EOF
+		}
+		if err := g.zr.Reset(g.src); err != nil {
+			return 0, err
+		}
+		g.zr.Multistream(false)
+	}
 }
 
 // Section returns the metadata of the section being read.
@@ -122,41 +155,52 @@ func (r *Reader) Close() error {
 func (r *Reader) readBlock() (btype uint32, err error) {
 	var hdr [8]byte
 	n, err := io.ReadFull(r.src, hdr[:])
-	if err == io.EOF {
+	switch {
+	case err == io.EOF:
 		return 0, io.EOF
-	}
-	if err != nil {
-		return 0, r.errf(0, err, "truncated block header (%d of 8 bytes)", n)
+	case err == io.ErrUnexpectedEOF:
+		return 0, r.errf(0, nil, "truncated block header (%d of 8 bytes)", n)
+	case err != nil:
+		return 0, r.errf(0, err, "read block header")
 	}
 	btype = binary.LittleEndian.Uint32(hdr[0:])
 	total := binary.LittleEndian.Uint32(hdr[4:])
+	if btype == blockSHB {
+		// The SHB type reads the same in both byte orders; say so
+		// before the swapped length is taken for a huge block.
+		if m, err := r.src.Peek(4); err == nil && binary.BigEndian.Uint32(m) == shbMagic {
+			return btype, r.errf(btype, nil, "big-endian captures are not supported")
+		}
+	}
 	if total < 12 || total%4 != 0 {
-		return btype, r.errf(btype, nil, "block length %d is not a multiple of 4 of at least 12", total)
+		return btype, r.errf(btype, nil, "bad block length %d: need a multiple of 4, at least 12", total)
 	}
 	if total > r.opts.MaxBlockLen {
 		return btype, r.errf(btype, nil, "block length %d exceeds the limit of %d", total, r.opts.MaxBlockLen)
 	}
 	if err := r.fill(int(total), hdr[:]); err != nil {
-		return btype, r.errf(btype, err, "truncated block of %d bytes", total)
+		if err == io.ErrUnexpectedEOF {
+			return btype, r.errf(btype, nil, "truncated block: %d of %d bytes", len(r.buf), total)
+		}
+		return btype, r.errf(btype, err, "read block of %d bytes", total)
 	}
 	return btype, nil
 }
 
-// fill reads a block of total bytes into r.buf, growing it as the data
-// arrives so that a lying length cannot make it allocate more than the
-// stream holds.
+// fill reads a block of total bytes into r.buf, growing it only as the
+// data arrives: each step adds at most as much as has been read so far
+// (and at least 64 KiB). A lying length therefore costs memory in
+// proportion to the bytes really in the stream, about twice as many plus
+// 64 KiB, not to the length it claims. On error r.buf holds what was read.
 func (r *Reader) fill(total int, hdr []byte) error {
 	r.buf = append(r.buf[:0], hdr...)
 	for len(r.buf) < total {
-		chunk := min(total-len(r.buf), 1<<20)
-		if cap(r.buf)-len(r.buf) < chunk {
-			nb := make([]byte, len(r.buf), len(r.buf)+max(chunk, len(r.buf)))
-			copy(nb, r.buf)
-			r.buf = nb
-		}
+		chunk := min(total-len(r.buf), max(len(r.buf), 64<<10))
+		r.buf = slices.Grow(r.buf, chunk)
 		start := len(r.buf)
-		r.buf = r.buf[:start+chunk]
-		if _, err := io.ReadFull(r.src, r.buf[start:]); err != nil {
+		n, err := io.ReadFull(r.src, r.buf[start:start+chunk])
+		r.buf = r.buf[:start+n]
+		if err != nil {
 			if err == io.EOF {
 				err = io.ErrUnexpectedEOF
 			}
@@ -180,9 +224,12 @@ func (r *Reader) body(btype uint32) ([]byte, error) {
 	return r.buf[8 : total-4], nil
 }
 
-// readSection reads a section header and the metadata blocks that follow,
-// up to and including the first event block, which is left pending.
-func (r *Reader) readSection(first bool) error {
+// readSection reads the first section header and the metadata blocks that
+// follow, up to and including the first event block, which is left pending.
+func (r *Reader) readSection() error {
+	if t, err := r.src.Peek(4); err == nil && binary.LittleEndian.Uint32(t) != blockSHB {
+		return r.errf(binary.LittleEndian.Uint32(t), nil, "not a capture: the first block is not a section header")
+	}
 	btype, err := r.readBlock()
 	if err == io.EOF {
 		return r.errf(0, nil, "empty capture")
@@ -191,10 +238,7 @@ func (r *Reader) readSection(first bool) error {
 		return err
 	}
 	if btype != blockSHB {
-		if first {
-			return r.errf(btype, nil, "not a capture: the first block is not a section header")
-		}
-		return r.errf(btype, nil, "metadata block after events: only a new section header may follow events")
+		return r.errf(btype, nil, "not a capture: the first block is not a section header")
 	}
 	return r.readMetadata()
 }
@@ -232,12 +276,21 @@ func (r *Reader) readMetadata() error {
 // Next reads the next event into ev, which views the reader's buffer until
 // the following call. It returns io.EOF after the last event. Events of
 // types beyond the reader's table are skipped, as sysdig does, and get no
-// number.
+// number. Once Next has returned an error, it returns the same error on
+// every later call.
 func (r *Reader) Next(ev *event.Event) error {
+	if r.err != nil {
+		return r.err
+	}
+	if err := r.next(ev); err != nil {
+		r.err = err
+		return err
+	}
+	return nil
+}
+
+func (r *Reader) next(ev *event.Event) error {
 	for {
-		if r.done {
-			return io.EOF
-		}
 		btype, off := r.pendTyp, r.pendOff
 		if r.pending {
 			r.pending = false
@@ -245,21 +298,16 @@ func (r *Reader) Next(ev *event.Event) error {
 			var err error
 			off = r.off
 			btype, err = r.readBlock()
-			if err == io.EOF {
-				r.done = true
-				return io.EOF
-			}
 			if err != nil {
 				return err
 			}
-			r.off += int64(len(r.buf))
 			if btype == blockSHB {
-				r.off -= int64(len(r.buf))
 				if err := r.readMetadata(); err != nil {
 					return err
 				}
 				continue
 			}
+			r.off += int64(len(r.buf))
 			if !isEventBlock(btype) {
 				return &FormatError{Offset: off, Block: btype, Msg: "metadata block after events: only a new section header may follow events"}
 			}
