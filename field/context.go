@@ -19,6 +19,8 @@ type Context struct {
 
 	firstTS  uint64 // timestamp of the first event of the stream
 	prevShow uint64 // timestamp of the previous shown event
+
+	times []timeCache // formatted seconds, one per time layout in use
 }
 
 // NewContext returns a Context for one event stream.

@@ -2,6 +2,7 @@ package field
 
 import (
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/kestrel-sec/kestrel/event"
@@ -103,11 +104,64 @@ func rawTime(d []byte, c *Context, _ *Arg) ([]byte, bool) {
 }
 
 func timeText(layout string) Extractor {
-	return func(d []byte, c *Context, _ *Arg) ([]byte, bool) {
-		ts := c.Event.TS()
-		t := time.Unix(int64(ts/nsPerSec), int64(ts%nsPerSec)).In(c.Location)
-		return t.AppendFormat(d, layout), true
+	tl := newTimeLayout(layout)
+	return func(d []byte, c *Context, _ *Arg) ([]byte, bool) { return c.appendTime(d, tl), true }
+}
+
+// timeLayout is a time layout split around its nanoseconds (".000000000"),
+// so that the rest can be formatted once per second.
+type timeLayout struct {
+	before, after string
+	frac          bool
+}
+
+const fracLayout = ".000000000"
+
+func newTimeLayout(layout string) *timeLayout {
+	if i := strings.Index(layout, fracLayout); i >= 0 {
+		return &timeLayout{before: layout[:i], after: layout[i+len(fracLayout):], frac: true}
 	}
+	return &timeLayout{before: layout}
+}
+
+// timeCache holds the text of one layout for one second in one location.
+type timeCache struct {
+	layout        *timeLayout
+	loc           *time.Location
+	sec           int64
+	before, after []byte
+}
+
+// appendTime appends the current event's time in layout tl. Events of the
+// same second share the text around the nanoseconds, which is formatted
+// once; zone offsets change only at whole seconds.
+func (c *Context) appendTime(d []byte, tl *timeLayout) []byte {
+	ts := c.Event.TS()
+	sec := int64(ts / nsPerSec)
+	var tc *timeCache
+	for i := range c.times {
+		if c.times[i].layout == tl {
+			tc = &c.times[i]
+			break
+		}
+	}
+	if tc == nil {
+		c.times = append(c.times, timeCache{layout: tl})
+		tc = &c.times[len(c.times)-1]
+		tc.sec = sec + 1 // not yet formatted
+	}
+	if tc.sec != sec || tc.loc != c.Location {
+		t := time.Unix(sec, 0).In(c.Location)
+		tc.before = t.AppendFormat(tc.before[:0], tl.before)
+		tc.after = t.AppendFormat(tc.after[:0], tl.after)
+		tc.sec, tc.loc = sec, c.Location
+	}
+	d = append(d, tc.before...)
+	if tl.frac {
+		d = append(d, '.')
+		d = pad9(d, ts%nsPerSec)
+	}
+	return append(d, tc.after...)
 }
 
 func pad9(d []byte, v uint64) []byte {

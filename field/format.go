@@ -20,10 +20,11 @@ type Format struct {
 }
 
 type segment struct {
-	lit string
-	def *Def
-	arg *Arg
-	key string // the field as written, e.g. "evt.arg[0]"
+	lit  string
+	def  *Def
+	arg  *Arg
+	key  string // the field as written, e.g. "evt.arg[0]"
+	jkey string // key as a quoted JSON string and a colon, for AppendJSON
 }
 
 // FormatError locates a mistake in a format: Col is the 1-based column of
@@ -89,6 +90,7 @@ func (f *Format) sortKeys() {
 		if sg.def != nil && !seen[sg.key] {
 			seen[sg.key] = true
 			f.keys = append(f.keys, i)
+			f.segs[i].jkey = string(append(appendJSONString(nil, sg.key), ':'))
 		}
 	}
 	sort.SliceStable(f.keys, func(a, b int) bool { return f.segs[f.keys[a]].key < f.segs[f.keys[b]].key })
@@ -128,8 +130,7 @@ func (f *Format) AppendJSON(dst []byte, c *Context) ([]byte, bool) {
 		if n > 0 {
 			dst = append(dst, ',')
 		}
-		dst = appendJSONString(dst, sg.key)
-		dst = append(dst, ':')
+		dst = append(dst, sg.jkey...)
 		var ok bool
 		dst, ok = f.appendJSONValue(dst, c, sg)
 		if !ok {
@@ -178,6 +179,15 @@ func appendJSONString(dst []byte, s string) []byte {
 func appendJSONBytes(dst, b []byte) []byte {
 	dst = append(dst, '"')
 	for i := 0; i < len(b); {
+		// Copy runs of bytes that need no escaping at once.
+		j := i
+		for j < len(b) && jsonPlain(b[j]) {
+			j++
+		}
+		dst = append(dst, b[i:j]...)
+		if i = j; i == len(b) {
+			break
+		}
 		c := b[i]
 		if c < utf8.RuneSelf {
 			dst = appendJSONByte(dst, c)
@@ -195,6 +205,9 @@ func appendJSONBytes(dst, b []byte) []byte {
 	}
 	return append(dst, '"')
 }
+
+// jsonPlain reports whether c stands for itself in a JSON string.
+func jsonPlain(c byte) bool { return c >= 0x20 && c < 0x7f && c != '"' && c != '\\' }
 
 func appendJSONByte(dst []byte, c byte) []byte {
 	switch c {

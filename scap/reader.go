@@ -153,8 +153,9 @@ func (r *Reader) Close() error {
 // readBlock reads the next block into r.buf (the whole block, header and
 // trailer included). It returns io.EOF at a clean end of stream.
 func (r *Reader) readBlock() (btype uint32, err error) {
-	var hdr [8]byte
-	n, err := io.ReadFull(r.src, hdr[:])
+	r.buf = slices.Grow(r.buf[:0], 8)[:8]
+	hdr := r.buf
+	n, err := io.ReadFull(r.src, hdr)
 	switch {
 	case err == io.EOF:
 		return 0, io.EOF
@@ -178,7 +179,7 @@ func (r *Reader) readBlock() (btype uint32, err error) {
 	if total > r.opts.MaxBlockLen {
 		return btype, r.errf(btype, nil, "block length %d exceeds the limit of %d", total, r.opts.MaxBlockLen)
 	}
-	if err := r.fill(int(total), hdr[:]); err != nil {
+	if err := r.fill(int(total)); err != nil {
 		if err == io.ErrUnexpectedEOF {
 			return btype, r.errf(btype, nil, "truncated block: %d of %d bytes", len(r.buf), total)
 		}
@@ -192,8 +193,8 @@ func (r *Reader) readBlock() (btype uint32, err error) {
 // (and at least 64 KiB). A lying length therefore costs memory in
 // proportion to the bytes really in the stream, about twice as many plus
 // 64 KiB, not to the length it claims. On error r.buf holds what was read.
-func (r *Reader) fill(total int, hdr []byte) error {
-	r.buf = append(r.buf[:0], hdr...)
+// r.buf already holds the 8-byte block header.
+func (r *Reader) fill(total int) error {
 	for len(r.buf) < total {
 		chunk := min(total-len(r.buf), max(len(r.buf), 64<<10))
 		r.buf = slices.Grow(r.buf, chunk)

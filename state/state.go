@@ -20,10 +20,27 @@ type Thread struct {
 type State struct {
 	threads map[int64]*Thread
 	exited  int64 // tid of a procexit applied last, removed at the next event
+	// last is the thread found by the latest lookup: events come in runs
+	// from one thread, which then need no map access.
+	last *Thread
+	// free holds removed threads for reuse, so that a busy host's
+	// stream of short-lived threads does not allocate one each.
+	free []*Thread
+	// names interns process names and executables, which few distinct
+	// values take, so that execve and clone events allocate no strings.
+	names map[string]string
 }
 
+// Bounds on what the State keeps for reuse.
+const (
+	maxFree  = 1024
+	maxNames = 4096
+)
+
 // New returns an empty State.
-func New() *State { return &State{threads: make(map[int64]*Thread), exited: -1} }
+func New() *State {
+	return &State{threads: make(map[int64]*Thread), exited: -1, names: make(map[string]string)}
+}
 
 // FromSection returns a State seeded from a capture section's thread list.
 func FromSection(sec *scap.Section) *State {
@@ -37,6 +54,7 @@ func FromSection(sec *scap.Section) *State {
 func (s *State) Reset(sec *scap.Section) {
 	clear(s.threads)
 	s.exited = -1
+	s.last = nil
 	if sec == nil {
 		return
 	}
@@ -47,7 +65,60 @@ func (s *State) Reset(sec *scap.Section) {
 }
 
 // Thread returns the thread tid, or nil when the model does not know it.
-func (s *State) Thread(tid int64) *Thread { return s.threads[tid] }
+// The Thread belongs to the model and is valid until the next [State.Apply]
+// or [State.Reset]: a thread that exits is removed, and its Thread may be
+// reused for another.
+func (s *State) Thread(tid int64) *Thread {
+	if t := s.last; t != nil && t.TID == tid {
+		return t
+	}
+	t := s.threads[tid]
+	if t != nil {
+		s.last = t
+	}
+	return t
+}
+
+// add puts a new thread tid in the model and returns it, zeroed but for its id.
+func (s *State) add(tid int64) *Thread {
+	var t *Thread
+	if n := len(s.free); n > 0 {
+		t, s.free = s.free[n-1], s.free[:n-1]
+		*t = Thread{TID: tid}
+	} else {
+		t = &Thread{TID: tid}
+	}
+	s.threads[tid] = t
+	s.last = t
+	return t
+}
+
+// remove takes thread tid out of the model.
+func (s *State) remove(tid int64) {
+	t := s.threads[tid]
+	if t == nil {
+		return
+	}
+	delete(s.threads, tid)
+	if s.last == t {
+		s.last = nil
+	}
+	if len(s.free) < maxFree {
+		s.free = append(s.free, t)
+	}
+}
+
+// intern returns b as a string, shared with earlier equal values.
+func (s *State) intern(b []byte) string {
+	if v, ok := s.names[string(b)]; ok {
+		return v
+	}
+	v := string(b)
+	if len(s.names) < maxNames {
+		s.names[v] = v
+	}
+	return v
+}
 
 // Len returns the number of threads in the model.
 func (s *State) Len() int { return len(s.threads) }
@@ -56,7 +127,7 @@ func (s *State) Len() int { return len(s.threads) }
 // visible while its procexit event is handled and goes at the next event.
 func (s *State) Apply(e *event.Event) {
 	if s.exited >= 0 {
-		delete(s.threads, s.exited)
+		s.remove(s.exited)
 		s.exited = -1
 	}
 	s.touch(e)
@@ -83,8 +154,9 @@ func (s *State) touch(e *event.Event) {
 	if tid < 0 || e.Name() == "procinfo" {
 		return
 	}
-	if _, ok := s.threads[tid]; !ok {
-		s.threads[tid] = &Thread{TID: tid, PID: -1, PTID: -1, Comm: unknownName}
+	if s.Thread(tid) == nil {
+		t := s.add(tid)
+		t.PID, t.PTID, t.Comm = -1, -1, unknownName
 	}
 }
 
@@ -99,12 +171,12 @@ func paramInt(e *event.Event, name string) (int64, bool) {
 	return p.Int(), true
 }
 
-func paramStr(e *event.Event, name string) (string, bool) {
+func (s *State) paramStr(e *event.Event, name string) (string, bool) {
 	p, ok := e.ParamByName(name)
 	if !ok {
 		return "", false
 	}
-	return p.Str(), true
+	return s.intern(p.Bytes()), true
 }
 
 // applyClone adds the new thread from whichever side of the clone exit
@@ -119,23 +191,23 @@ func (s *State) applyClone(e *event.Event) {
 	if res == 0 {
 		child = e.TID()
 	}
-	if _, known := s.threads[child]; known {
+	if s.Thread(child) != nil {
 		return
 	}
-	th := &Thread{TID: child}
-	th.Comm, _ = paramStr(e, "comm")
-	th.Exe, _ = paramStr(e, "exe")
+	parent := s.Thread(e.TID())
+	th := s.add(child)
+	th.Comm, _ = s.paramStr(e, "comm")
+	th.Exe, _ = s.paramStr(e, "exe")
 	if res == 0 {
 		th.PID, _ = paramInt(e, "pid")
 		th.PTID, _ = paramInt(e, "ptid")
 	} else {
 		th.PTID = e.TID()
 		th.PID = child
-		if parent := s.threads[e.TID()]; parent != nil {
+		if parent != nil {
 			th.PTID = parent.PID
 		}
 	}
-	s.threads[child] = th
 }
 
 // applyExec gives the thread its new image after a successful execve.
@@ -144,17 +216,16 @@ func (s *State) applyExec(e *event.Event) {
 		return
 	}
 	tid := e.TID()
-	th := s.threads[tid]
+	th := s.Thread(tid)
 	if th == nil {
-		th = &Thread{TID: tid}
+		th = s.add(tid)
 		th.PID, _ = paramInt(e, "pid")
 		th.PTID, _ = paramInt(e, "ptid")
-		s.threads[tid] = th
 	}
-	if comm, ok := paramStr(e, "comm"); ok {
+	if comm, ok := s.paramStr(e, "comm"); ok {
 		th.Comm = comm
 	}
-	if exe, ok := paramStr(e, "exe"); ok {
+	if exe, ok := s.paramStr(e, "exe"); ok {
 		th.Exe = exe
 	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"runtime/pprof"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -11,7 +12,7 @@ import (
 
 func newReadCmd() *cobra.Command {
 	var o app.ReadOptions
-	var file string
+	var file, cpuprofile string
 	cmd := &cobra.Command{
 		Use:   "read [FILE] [FILTER]",
 		Short: "Print or copy the events of a .scap capture, like sysdig -r",
@@ -55,6 +56,13 @@ they still count in evt.num, as in sysdig.`,
 				return app.Usagef("-z compresses the capture written with -w, and no -w was given")
 			}
 			o.Progress = term.IsTerminal(int(os.Stderr.Fd())) && !term.IsTerminal(int(os.Stdout.Fd()))
+			if cpuprofile != "" {
+				stop, err := startCPUProfile(cpuprofile)
+				if err != nil {
+					return err
+				}
+				defer stop()
+			}
 			return app.Read(cmd.Context(), o, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
@@ -66,5 +74,23 @@ they still count in evt.num, as in sysdig.`,
 	fl.BoolVarP(&o.Compress, "compress", "z", false, "gzip the capture written with -w")
 	fl.Uint64VarP(&o.Limit, "count", "n", 0, "stop after this many events (0: read everything)")
 	fl.BoolVar(&o.Internal, "internal", false, "also print internal events such as procinfo (sysdig -D)")
+	fl.StringVar(&cpuprofile, "cpuprofile", "", "write a CPU profile of the run to this file (for 'go tool pprof')")
+	_ = fl.MarkHidden("cpuprofile")
 	return cmd
+}
+
+// startCPUProfile starts writing a CPU profile to path; stop ends it.
+func startCPUProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }
