@@ -212,8 +212,9 @@ func Legacy() *Schema { return &legacySchema }
 // Display returns the schema sysdig would use to print an event of code t
 // with n parameters: the legacy one while it knows the code and the
 // parameters, the current one otherwise. Printing with it reproduces
-// sysdig's names and flag tables exactly for captures it can read, and still
-// shows every parameter of newer events.
+// sysdig's names and flag tables exactly for the captures sysdig reads, and
+// still shows every parameter of events from current producers, which
+// sysdig 0.29.3 would cut to its own count (a deliberate difference).
 func Display(t Type, n int) *Info {
 	if old := legacySchema.Lookup(t); old != nil && old.Known() && n <= len(old.Params) {
 		return old

@@ -178,10 +178,12 @@ func pad9(d []byte, v uint64) []byte {
 func appendEventType(d []byte, e *event.Event) []byte {
 	if e.Type() <= 1 && e.NumParams() > 0 {
 		id := uint16(e.Param(0).Uint())
-		if name := event.Legacy().SyscallName(id); name != "" && id != 0 {
+		if name := event.SyscallDisplayName(id); name != "" {
 			return append(d, name...)
 		}
-		if name := event.Current().SyscallName(id); name != "" && id != 0 {
+		// Syscalls newer than sysdig 0.29.3's table, which shows <NA>:
+		// Kestrel names them from the current table.
+		if name := event.Current().SyscallName(id); name != "" {
 			return append(d, name...)
 		}
 		return append(d, "<unknown>"...)

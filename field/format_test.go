@@ -1,6 +1,7 @@
 package field
 
 import (
+	"encoding/binary"
 	"strings"
 	"testing"
 	"time"
@@ -151,5 +152,27 @@ func BenchmarkFormatText(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		buf, _ = f.AppendText(buf[:0], c)
+	}
+}
+
+func TestGenericEventType(t *testing.T) {
+	reg := Default()
+	f, _ := reg.CompileFormat("%evt.type")
+	for id, want := range map[uint16]string{0: "<unknown>", 140: "", 292: "llseek"} {
+		rec, err := event.AppendRecord(nil, 1, 1, 1, binary.LittleEndian.AppendUint16(nil, id))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var e event.Event
+		e.Reset(rec)
+		c := NewContext(nil)
+		c.Observe(&e)
+		got, _ := f.AppendText(nil, c)
+		if want == "" {
+			want = event.SyscallDisplayName(id)
+		}
+		if string(got) != want {
+			t.Errorf("generic event with ID %d: %q, want %q", id, got, want)
+		}
 	}
 }
