@@ -24,25 +24,17 @@ import (
 // the bytes the writer produces are checked against an independent
 // rendering of the format.
 
-// wtBuf appends little-endian fields.
-type wtBuf []byte
+// The writer tests build bytes with fxBuf (reader_test.go) and a few
+// extra helpers for length-prefixed entries.
 
-func (b wtBuf) u8(v uint8) wtBuf   { return append(b, v) }
-func (b wtBuf) u16(v uint16) wtBuf { return binary.LittleEndian.AppendUint16(b, v) }
-func (b wtBuf) u32(v uint32) wtBuf { return binary.LittleEndian.AppendUint32(b, v) }
-func (b wtBuf) u64(v uint64) wtBuf { return binary.LittleEndian.AppendUint64(b, v) }
-func (b wtBuf) i64(v int64) wtBuf  { return b.u64(uint64(v)) }
-func (b wtBuf) raw(v []byte) wtBuf { return append(b, v...) }
-func (b wtBuf) s16(v string) wtBuf { return b.u16(uint16(len(v))).raw([]byte(v)) }
-func (b wtBuf) b16(v []byte) wtBuf { return b.u16(uint16(len(v))).raw(v) }
-func (b wtBuf) pre32(n int) wtBuf  { return b.u32(uint32(n)) }
-func (b wtBuf) zeros(n int) wtBuf  { return append(b, make([]byte, n)...) }
-func (b wtBuf) entryIncl() wtBuf   { return wtBuf(nil).pre32(len(b) + 4).raw(b) }
-func (b wtBuf) entryExcl() wtBuf   { return wtBuf(nil).pre32(len(b)).raw(b) }
+func (b fxBuf) pre32(n int) fxBuf { return b.u32(uint32(n)) }
+func (b fxBuf) zeros(n int) fxBuf { return append(b, make([]byte, n)...) }
+func (b fxBuf) entryIncl() fxBuf  { return fxBuf(nil).pre32(len(b) + 4).raw(b) }
+func (b fxBuf) entryExcl() fxBuf  { return fxBuf(nil).pre32(len(b)).raw(b) }
 
-func wtU32(v uint32) []byte  { return wtBuf(nil).u32(v) }
-func wtI64(v int64) []byte   { return wtBuf(nil).i64(v) }
-func wtU64(v uint64) []byte  { return wtBuf(nil).u64(v) }
+func wtU32(v uint32) []byte  { return fxBuf(nil).u32(v) }
+func wtI64(v int64) []byte   { return fxBuf(nil).i64(v) }
+func wtU64(v uint64) []byte  { return fxBuf(nil).u64(v) }
 func wtCStr(s string) []byte { return append([]byte(s), 0) }
 func wtIP4(s string) []byte  { a := netip.MustParseAddr(s).As4(); return a[:] }
 func wtIP6(s string) []byte  { a := netip.MustParseAddr(s).As16(); return a[:] }
@@ -52,7 +44,7 @@ func wtIP6(s string) []byte  { a := netip.MustParseAddr(s).As16(); return a[:] }
 func wtBlock(typ uint32, body []byte) []byte {
 	total := 8 + len(body) + 4
 	total += (4 - total%4) % 4
-	return wtBuf(nil).u32(typ).u32(uint32(total)).raw(body).zeros(total - 12 - len(body)).u32(uint32(total))
+	return fxBuf(nil).u32(typ).u32(uint32(total)).raw(body).zeros(total - 12 - len(body)).u32(uint32(total))
 }
 
 // wtRecord builds a v2 event record.
@@ -819,35 +811,35 @@ func TestWriterLayout(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	thread := func(t Thread) wtBuf {
-		return wtBuf(nil).i64(t.TID).i64(t.PID).i64(t.PTID).i64(t.SID).i64(t.VPGID).s16(t.Comm).s16(t.Exe).
+	thread := func(t Thread) fxBuf {
+		return fxBuf(nil).i64(t.TID).i64(t.PID).i64(t.PTID).i64(t.SID).i64(t.VPGID).s16(t.Comm).s16(t.Exe).
 			s16(t.ExePath).b16(t.Args).s16(t.Cwd).u64(t.FDLimit).u32(t.Flags).u32(t.UID).u32(t.GID).
 			u32(t.VMSize).u32(t.VMRSS).u32(t.VMSwap).u64(t.PFMajor).u64(t.PFMinor).b16(t.Env).
 			i64(t.VTID).i64(t.VPID).b16(t.Cgroups).s16(t.Root)
 	}
-	shb := wtBlock(0x0A0D0D0A, wtBuf(nil).u32(0x1A2B3C4D).u16(1).u16(2).i64(-1))
+	shb := wtBlock(0x0A0D0D0A, fxBuf(nil).u32(0x1A2B3C4D).u16(1).u16(2).i64(-1))
 	host := make([]byte, 128)
 	host[0] = 'h'
 	want := bytes.Join([][]byte{
 		shb,
-		wtBlock(0x201, wtBuf(nil).u32(4).u64(1<<30).u64(32768).raw(host).u64(5).u64(1).u64(0).u64(0)),
-		wtBlock(0x219, wtBuf(nil).
-			raw(wtBuf(nil).u16(1).u16(4).raw(wtIP4("10.0.0.1")).raw(wtIP4("255.0.0.0")).raw(wtIP4("10.255.255.255")).u64(1000).raw([]byte("eth0")).entryExcl()).
-			raw(wtBuf(nil).u16(2).u16(2).raw(wtIP6("::1")).raw(wtIP6("ffff::")).raw(wtIP6("::")).u64(0).raw([]byte("lo")).entryExcl())),
-		wtBlock(0x220, wtBuf(nil).
-			raw(wtBuf(nil).u8(0).u32(1).u32(2).s16("u").s16("/h").s16("/s").entryIncl()).
-			raw(wtBuf(nil).u8(1).u32(3).s16("g").entryIncl())),
-		wtBlock(0x215, wtBuf(nil).
+		wtBlock(0x201, fxBuf(nil).u32(4).u64(1<<30).u64(32768).raw(host).u64(5).u64(1).u64(0).u64(0)),
+		wtBlock(0x219, fxBuf(nil).
+			raw(fxBuf(nil).u16(1).u16(4).raw(wtIP4("10.0.0.1")).raw(wtIP4("255.0.0.0")).raw(wtIP4("10.255.255.255")).u64(1000).raw([]byte("eth0")).entryExcl()).
+			raw(fxBuf(nil).u16(2).u16(2).raw(wtIP6("::1")).raw(wtIP6("ffff::")).raw(wtIP6("::")).u64(0).raw([]byte("lo")).entryExcl())),
+		wtBlock(0x220, fxBuf(nil).
+			raw(fxBuf(nil).u8(0).u32(1).u32(2).s16("u").s16("/h").s16("/s").entryIncl()).
+			raw(fxBuf(nil).u8(1).u32(3).s16("g").entryIncl())),
+		wtBlock(0x215, fxBuf(nil).
 			raw(thread(tA).u32(42).u8(1).u64(1).u64(2).u64(3).entryIncl()).
 			raw(thread(tB).u32(0xFFFFFFFF).u8(0).entryIncl())),
-		wtBlock(0x218, wtBuf(nil).i64(10).
-			raw(wtBuf(nil).i64(0).u64(1).u8(16).u32(3).s16("/f").u32(0).entryIncl()).
-			raw(wtBuf(nil).i64(1).u64(2).u8(3).raw(wtIP4("1.2.3.4")).raw(wtIP4("5.6.7.8")).u16(80).u16(9000).u8(2).entryIncl()).
-			raw(wtBuf(nil).i64(2).u64(3).u8(6).raw(wtIP6("::")).u16(53).u8(3).entryIncl()).
-			raw(wtBuf(nil).i64(3).u64(4).u8(8).u64(7).u64(8).s16("/s").entryIncl()).
-			raw(wtBuf(nil).i64(4).u64(5).u8(10).s16("anon_inode:[pidfd]").entryIncl())),
-		wtBlock(0x218, wtBuf(nil).i64(11)),
-		wtBlock(0x216, wtBuf(nil).u16(3).raw(rec)),
+		wtBlock(0x218, fxBuf(nil).i64(10).
+			raw(fxBuf(nil).i64(0).u64(1).u8(16).u32(3).s16("/f").u32(0).entryIncl()).
+			raw(fxBuf(nil).i64(1).u64(2).u8(3).raw(wtIP4("1.2.3.4")).raw(wtIP4("5.6.7.8")).u16(80).u16(9000).u8(2).entryIncl()).
+			raw(fxBuf(nil).i64(2).u64(3).u8(6).raw(wtIP6("::")).u16(53).u8(3).entryIncl()).
+			raw(fxBuf(nil).i64(3).u64(4).u8(8).u64(7).u64(8).s16("/s").entryIncl()).
+			raw(fxBuf(nil).i64(4).u64(5).u8(10).s16("anon_inode:[pidfd]").entryIncl())),
+		wtBlock(0x218, fxBuf(nil).i64(11)),
+		wtBlock(0x216, fxBuf(nil).u16(3).raw(rec)),
 	}, nil)
 
 	got := wtWrite(t, sec, WriterOptions{}, ev)
@@ -883,9 +875,9 @@ func TestWriterNilSection(t *testing.T) {
 	ev := wtEvent(t, 1, 0, wtTS, 1, wtReadE, wtI64(0), wtU32(1))
 	got := wtWrite(t, nil, WriterOptions{}, ev)
 	want := bytes.Join([][]byte{
-		wtBlock(0x0A0D0D0A, wtBuf(nil).u32(0x1A2B3C4D).u16(1).u16(2).i64(-1)),
+		wtBlock(0x0A0D0D0A, fxBuf(nil).u32(0x1A2B3C4D).u16(1).u16(2).i64(-1)),
 		wtBlock(0x215, nil),
-		wtBlock(0x216, wtBuf(nil).u16(1).raw(ev.Raw())),
+		wtBlock(0x216, fxBuf(nil).u16(1).raw(ev.Raw())),
 	}, nil)
 	wtSameBlocks(t, got, want)
 
@@ -934,7 +926,7 @@ func TestWriterEventBlocks(t *testing.T) {
 	off := 28 + 12 // section header, empty process list
 	pads := map[int]bool{}
 	for _, c := range cases {
-		prefix := wtBuf(nil).u16(c.ev.CPU)
+		prefix := fxBuf(nil).u16(c.ev.CPU)
 		if c.btype == 0x217 || c.btype == 0x222 {
 			prefix = prefix.u32(c.wantFlags)
 		}
