@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"unsafe"
 )
 
 // Block types (scap_savefile.h).
@@ -201,16 +202,33 @@ func (r *Reader) parseMeta(btype uint32) error {
 	case btype == blockMI || btype == blockMIAlias:
 		err = parseMachine(sec, body)
 	case btype == blockIL || btype == blockILAlias || btype == blockILV2:
-		err = parseInterfaces(sec, body, btype == blockILV2)
+		err = parseInterfaces(sec, body, btype == blockILV2, &r.budget)
 	case btype == blockUL || btype == blockULAlias || btype == blockULV2:
-		err = parseUsers(sec, body, btype == blockULV2)
+		err = parseUsers(sec, body, btype == blockULV2, &r.budget)
 	case plVersion(btype) > 0:
-		err = parseThreads(sec, body, plVersion(btype))
+		err = parseThreads(sec, body, plVersion(btype), &r.budget)
 	case btype == blockFDL || btype == blockFDLAlias || btype == blockFDLV2:
-		err = parseFDs(sec, body, btype == blockFDLV2)
+		err = parseFDs(sec, body, btype == blockFDLV2, &r.budget)
 	}
 	if err != nil {
 		return r.errf(btype, err, "bad %s block", blockName(btype))
+	}
+	return nil
+}
+
+// budget bounds the memory a section's decoded state may take, so that
+// metadata made of many tiny entries cannot make the reader allocate far
+// more than the capture holds.
+type budget int64
+
+// errStateTooLarge is returned when a section's state exceeds its budget.
+var errStateTooLarge = errors.New("the capture's initial state exceeds the memory limit (ReaderOptions.MaxStateBytes)")
+
+// spend takes the cost of one decoded entry: its struct and its data.
+func (b *budget) spend(size uintptr, data int) error {
+	*b -= budget(size) + budget(data)
+	if *b < 0 {
+		return errStateTooLarge
 	}
 	return nil
 }
@@ -255,7 +273,7 @@ func parseMachine(sec *Section, body []byte) error {
 	return nil
 }
 
-func parseInterfaces(sec *Section, body []byte, v2 bool) error {
+func parseInterfaces(sec *Section, body []byte, v2 bool, budget *budget) error {
 	c := &cursor{b: body}
 	var out []Interface
 	for c.left() >= 4 {
@@ -299,6 +317,9 @@ func parseInterfaces(sec *Section, body []byte, v2 bool) error {
 			}
 			c.o = end
 		}
+		if err := budget.spend(unsafe.Sizeof(it), len(it.Name)+3*len(it.Addr)); err != nil {
+			return err
+		}
 		out = append(out, it)
 	}
 	sec.Interfaces = out
@@ -341,7 +362,7 @@ func endEntry(c *cursor, end int, what string, i int) error {
 	return nil
 }
 
-func parseUsers(sec *Section, body []byte, v2 bool) error {
+func parseUsers(sec *Section, body []byte, v2 bool, budget *budget) error {
 	c := &cursor{b: body}
 	var users []User
 	var groups []Group
@@ -358,11 +379,17 @@ func parseUsers(sec *Section, body []byte, v2 bool) error {
 			var u User
 			u.UID, u.GID = c.u32(), c.u32()
 			u.Name, u.Home, u.Shell = c.str(maxCredStrLen), c.str(maxCredStrLen), c.str(maxCredStrLen)
+			if err := budget.spend(unsafe.Sizeof(u), len(u.Name)+len(u.Home)+len(u.Shell)); err != nil {
+				return err
+			}
 			users = append(users, u)
 		} else {
 			var g Group
 			g.GID = c.u32()
 			g.Name = c.str(maxCredStrLen)
+			if err := budget.spend(unsafe.Sizeof(g), len(g.Name)); err != nil {
+				return err
+			}
 			groups = append(groups, g)
 		}
 		if err := endEntry(c, end, "user entry", i); err != nil {
@@ -373,7 +400,7 @@ func parseUsers(sec *Section, body []byte, v2 bool) error {
 	return nil
 }
 
-func parseThreads(sec *Section, body []byte, ver int) error {
+func parseThreads(sec *Section, body []byte, ver int, budget *budget) error {
 	c := &cursor{b: body}
 	for i := 0; c.left() >= 4; i++ {
 		end := -1
@@ -388,6 +415,10 @@ func parseThreads(sec *Section, body []byte, ver int) error {
 			readThreadTail(c, &t, end)
 		}
 		if err := endEntry(c, end, "thread entry", i); err != nil {
+			return err
+		}
+		if err := budget.spend(unsafe.Sizeof(t), len(t.Comm)+len(t.Exe)+len(t.ExePath)+len(t.Args)+
+			len(t.Cwd)+len(t.Env)+len(t.Cgroups)+len(t.Root)); err != nil {
 			return err
 		}
 		sec.Threads = append(sec.Threads, t)
@@ -483,7 +514,7 @@ func readThreadTail(c *cursor, t *Thread, end int) {
 	}
 }
 
-func parseFDs(sec *Section, body []byte, v2 bool) error {
+func parseFDs(sec *Section, body []byte, v2 bool, budget *budget) error {
 	c := &cursor{b: body}
 	l := FDList{TID: c.i64()}
 	if c.err != nil {
@@ -502,6 +533,9 @@ func parseFDs(sec *Section, body []byte, v2 bool) error {
 			return fmt.Errorf("fd entry %d: %w", i, err)
 		}
 		if err := endEntry(c, end, "fd entry", i); err != nil {
+			return err
+		}
+		if err := budget.spend(unsafe.Sizeof(fd), len(fd.Name)+len(fd.SrcIP)+len(fd.DstIP)); err != nil {
 			return err
 		}
 		l.FDs = append(l.FDs, fd)

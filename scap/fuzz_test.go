@@ -40,7 +40,7 @@ func fxFuzzRead(t *testing.T, data []byte) {
 	if len(data) >= 2 && data[0] == 0x1f && data[1] == 0x8b {
 		limit = -1 // offsets count decompressed bytes
 	}
-	r, err := NewReader(bytes.NewReader(data), ReaderOptions{MaxBlockLen: fuzzMaxBlockLen})
+	r, err := NewReader(bytes.NewReader(data), ReaderOptions{MaxBlockLen: fuzzMaxBlockLen, MaxStateBytes: 64 << 20})
 	if err != nil {
 		fxCheckErr(t, err, limit)
 		return

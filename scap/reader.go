@@ -47,7 +47,13 @@ type ReaderOptions struct {
 	// MaxBlockLen bounds the size of one block; larger blocks are an
 	// error. Zero means 256 MiB.
 	MaxBlockLen uint32
+	// MaxStateBytes bounds the memory the decoded initial state of one
+	// section (threads, fds, users, interfaces) may take; more is an
+	// error. Zero means 2 GiB.
+	MaxStateBytes int64
 }
+
+const defaultMaxStateBytes = 2 << 30
 
 const defaultMaxBlockLen = 256 << 20
 
@@ -71,7 +77,8 @@ type Reader struct {
 	pendTyp uint32
 	pendOff int64
 	num     uint64
-	err     error // sticky: the error (or io.EOF) that ended reading
+	err     error  // sticky: the error (or io.EOF) that ended reading
+	budget  budget // what the current section's state may still take
 }
 
 // NewReader opens a capture from r, plain or gzip-compressed, and reads
@@ -79,6 +86,9 @@ type Reader struct {
 func NewReader(r io.Reader, opts ReaderOptions) (*Reader, error) {
 	if opts.MaxBlockLen == 0 {
 		opts.MaxBlockLen = defaultMaxBlockLen
+	}
+	if opts.MaxStateBytes == 0 {
+		opts.MaxStateBytes = defaultMaxStateBytes
 	}
 	br := bufio.NewReaderSize(r, 1<<16)
 	rd := &Reader{opts: opts}
@@ -252,6 +262,7 @@ func (r *Reader) readMetadata() error {
 		return err
 	}
 	r.section = sec
+	r.budget = budget(r.opts.MaxStateBytes)
 	r.nsect++
 	r.off += int64(len(r.buf))
 	for {

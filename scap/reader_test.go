@@ -1679,3 +1679,21 @@ func TestMetadataMemory(t *testing.T) {
 		})
 	}
 }
+
+// TestStateBudget checks that a process list of many tiny entries cannot
+// make the reader allocate beyond ReaderOptions.MaxStateBytes.
+func TestStateBudget(t *testing.T) {
+	var pl fxBuf
+	for i := 0; i < 2000; i++ {
+		pl = pl.i64(int64(i)).i64(int64(i)).i64(0).s16("").s16("").b16(nil).s16("").u64(0).u32(0).u32(0).u32(0)
+	}
+	var sink fxBuf
+	sink = sink.raw(fxCapture(fxSHB(), fxBlock(blockPLV1, pl), fxEvent(blockEVV2, 0, 0, fxProcinfo(t, 1, 1), nil)))
+	_, err := NewReader(bytes.NewReader(sink), ReaderOptions{MaxStateBytes: 100_000})
+	if err == nil || !errors.Is(err, ErrFormat) || !strings.Contains(err.Error(), "memory limit") {
+		t.Fatalf("got %v, want the state limit error", err)
+	}
+	if _, err := NewReader(bytes.NewReader(sink), ReaderOptions{}); err != nil {
+		t.Fatalf("default limit: %v", err)
+	}
+}
