@@ -1,0 +1,156 @@
+package rules
+
+import (
+	"errors"
+	"strconv"
+	"strings"
+)
+
+// Severity says whether a diagnostic stops the rules from being used.
+type Severity uint8
+
+// The severities.
+const (
+	SeverityError Severity = iota
+	SeverityWarning
+)
+
+// String returns "error" or "warning".
+func (s Severity) String() string {
+	if s == SeverityWarning {
+		return "warning"
+	}
+	return "error"
+}
+
+// Diagnostic is one located error or warning.
+type Diagnostic struct {
+	Severity Severity
+	Pos      Pos
+	// Item names the item at fault, e.g. `rule "Write below etc"`; empty
+	// for problems with the file as a whole.
+	Item    string
+	Message string
+	// Source is the text of the line Pos points into, without its line
+	// end; empty when the position has no line.
+	Source string
+}
+
+// Error returns the diagnostic on one line:
+// "file:line:col: rule "x": message".
+func (d Diagnostic) Error() string {
+	var b strings.Builder
+	b.WriteString(d.Pos.String())
+	b.WriteString(": ")
+	if d.Item != "" {
+		b.WriteString(d.Item)
+		b.WriteString(": ")
+	}
+	b.WriteString(d.Message)
+	return b.String()
+}
+
+// String renders the diagnostic with its severity, the source line and a
+// caret under the column:
+//
+//	rules.yaml:4:13: error: rule "a": invalid priority "HIGH"
+//	  4 |   priority: HIGH
+//	    |             ^
+func (d Diagnostic) String() string {
+	var b strings.Builder
+	b.WriteString(d.Pos.String())
+	b.WriteString(": ")
+	b.WriteString(d.Severity.String())
+	b.WriteString(": ")
+	if d.Item != "" {
+		b.WriteString(d.Item)
+		b.WriteString(": ")
+	}
+	b.WriteString(d.Message)
+	if d.Source == "" || !d.Pos.IsValid() {
+		return b.String()
+	}
+	num := strconv.Itoa(d.Pos.Line)
+	pad := strings.Repeat(" ", len(num))
+	b.WriteString("\n " + num + " | " + d.Source + "\n " + pad + " | ")
+	col := 1
+	for _, r := range d.Source {
+		if col >= d.Pos.Column {
+			break
+		}
+		if r == '\t' {
+			b.WriteByte('\t')
+		} else {
+			b.WriteByte(' ')
+		}
+		col++
+	}
+	b.WriteByte('^')
+	return b.String()
+}
+
+// Diagnostics are the errors and warnings of a load, in the order found.
+type Diagnostics []Diagnostic
+
+// Errors returns the errors.
+func (ds Diagnostics) Errors() []Diagnostic { return ds.filter(SeverityError) }
+
+// Warnings returns the warnings.
+func (ds Diagnostics) Warnings() []Diagnostic { return ds.filter(SeverityWarning) }
+
+// HasErrors reports whether any diagnostic is an error.
+func (ds Diagnostics) HasErrors() bool {
+	for _, d := range ds {
+		if d.Severity == SeverityError {
+			return true
+		}
+	}
+	return false
+}
+
+func (ds Diagnostics) filter(s Severity) []Diagnostic {
+	var out []Diagnostic
+	for _, d := range ds {
+		if d.Severity == s {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// String renders every diagnostic, separated by blank lines.
+func (ds Diagnostics) String() string {
+	parts := make([]string, len(ds))
+	for i, d := range ds {
+		parts[i] = d.String()
+	}
+	return strings.Join(parts, "\n\n")
+}
+
+// ErrInvalid is matched by the error [Diagnostics.Err] returns.
+var ErrInvalid = errors.New("invalid rules")
+
+// Err returns nil when there are no errors, and otherwise an error that
+// matches [ErrInvalid] and whose text is the first error on one line
+// followed by the number of others.
+func (ds Diagnostics) Err() error {
+	errs := ds.Errors()
+	if len(errs) == 0 {
+		return nil
+	}
+	return &loadError{errs: errs}
+}
+
+type loadError struct{ errs []Diagnostic }
+
+func (e *loadError) Error() string {
+	msg := e.errs[0].Error()
+	if n := len(e.errs) - 1; n == 1 {
+		msg += " (and 1 more error)"
+	} else if n > 1 {
+		msg += " (and " + strconv.Itoa(n) + " more errors)"
+	}
+	return msg
+}
+
+func (e *loadError) Is(target error) bool { return target == ErrInvalid }
