@@ -1,12 +1,28 @@
-// Package state keeps Kestrel's model of the host: the threads and
-// processes that events come from. It is seeded from a capture's metadata
-// (or /proc for live use) and updated by [State.Apply] for every event in
-// order. One goroutine owns a State; nothing in it locks.
+// Package state keeps Kestrel's model of the host: threads and processes,
+// their fd tables and working directories, users and groups. It is seeded
+// from a capture's metadata (or /proc for live use) and updated by
+// [State.Apply] for every event in order, the way sysdig 0.29.3's libsinsp
+// updates its own. One goroutine owns a State; nothing in it locks.
+//
+// Ownership: a [Thread] belongs to the thread table. Threads of one process
+// share a [Process] (working directory, process-level bookkeeping) and,
+// when created with CLONE_FILES (as threads are), one [FDTable]; a forked
+// process gets a copy of its parent's table. The State also implements
+// [event.Resolver], the text sysdig prints in parentheses after values.
 package state
 
 import (
+	"encoding/binary"
+
 	"github.com/kestrel-sec/kestrel/event"
 	"github.com/kestrel-sec/kestrel/scap"
+)
+
+// Clone flags (PPM_CL_*) the model looks at.
+const (
+	cloneFiles  = 1 << 0
+	cloneFS     = 1 << 1
+	cloneThread = 1 << 13
 )
 
 // Thread is what the model knows of one thread.
@@ -14,21 +30,84 @@ type Thread struct {
 	TID, PID, PTID int64
 	Comm           string
 	Exe            string
+	UID, GID       uint32
+	Flags          uint32 // PPM_CL_* clone flags
+
+	// Partial is set for threads the model learned of from their events
+	// alone: no name (Comm is "<NA>"), no process.
+	Partial bool
+
+	proc *Process
+	fdt  *FDTable
+
+	// lastFD is the fd of the thread's latest enter event that has one,
+	// which the exit of the same syscall refers to (classic event model).
+	lastFD int64
+	// enter is a copy of the latest enter record of a syscall whose exit
+	// needs the enter's parameters.
+	enter []byte
+	dead  bool // exited leader kept while other threads of its process live
 }
+
+// Process returns the process the thread belongs to.
+func (t *Thread) Process() *Process { return t.proc }
+
+// FDs returns the thread's fd table (shared with its process's other
+// threads when they share it), or nil.
+func (t *Thread) FDs() *FDTable { return t.fdt }
+
+// Cwd returns the thread's working directory, with a trailing '/', or "".
+func (t *Thread) Cwd() string {
+	if t.proc == nil {
+		return ""
+	}
+	return t.proc.Cwd
+}
+
+// Process is what the threads of a process share.
+type Process struct {
+	PID     int64
+	Cwd     string // with a trailing '/'
+	threads int    // threads of the model that belong to it
+}
+
+// Stats counts what the bounded tables could not keep.
+type Stats struct {
+	ThreadOverflow uint64 // threads not added: the thread table was full
+	FDOverflow     uint64 // fds not added: their table was full
+}
+
+// MaxThreads bounds the thread table.
+const MaxThreads = 1 << 20
 
 // State is the model of the host.
 type State struct {
 	threads map[int64]*Thread
-	exited  int64 // tid of a procexit applied last, removed at the next event
+	users   map[uint32]string
+	groups  map[uint32]string
+
+	exited int64 // tid of a procexit applied last, removed at the next event
+	// closeT and closeFD: the fd a successful close removes at the next
+	// event, as sysdig does.
+	closeT  *FDTable
+	closeFD int64
+
 	// last is the thread found by the latest lookup: events come in runs
 	// from one thread, which then need no map access.
 	last *Thread
-	// free holds removed threads for reuse, so that a busy host's
-	// stream of short-lived threads does not allocate one each.
-	free []*Thread
+	// free holds removed threads and fds for reuse, so that a busy host's
+	// stream of short-lived ones does not allocate one each.
+	free       []*Thread
+	freeFDs    []*FD
+	freeTables []*FDTable
+	freeProcs  []*Process
 	// names interns process names and executables, which few distinct
 	// values take, so that execve and clone events allocate no strings.
 	names map[string]string
+
+	stats Stats
+	enter event.Event // scratch view over a thread's saved enter record
+	buf   []byte      // scratch
 }
 
 // Bounds on what the State keeps for reuse.
@@ -39,29 +118,89 @@ const (
 
 // New returns an empty State.
 func New() *State {
-	return &State{threads: make(map[int64]*Thread), exited: -1, names: make(map[string]string)}
+	return &State{
+		threads: make(map[int64]*Thread), exited: -1, closeFD: -1,
+		names: make(map[string]string), users: map[uint32]string{}, groups: map[uint32]string{},
+	}
 }
 
-// FromSection returns a State seeded from a capture section's thread list.
+// FromSection returns a State seeded from a capture section's initial state.
 func FromSection(sec *scap.Section) *State {
 	s := New()
 	s.Reset(sec)
 	return s
 }
 
-// Reset replaces the model with a capture section's thread list, as a new
-// section of a concatenated capture requires.
+// Stats returns the overflow counters.
+func (s *State) Stats() Stats { return s.stats }
+
+// Reset replaces the model with a capture section's initial state, as a
+// new section of a concatenated capture requires.
 func (s *State) Reset(sec *scap.Section) {
+	for _, t := range s.threads {
+		s.setFDs(t, nil)
+		s.join(t, nil)
+	}
 	clear(s.threads)
-	s.exited = -1
+	clear(s.users)
+	clear(s.groups)
+	s.exited, s.closeT, s.closeFD = -1, nil, -1
 	s.last = nil
 	if sec == nil {
 		return
 	}
-	for i := range sec.Threads {
-		t := &sec.Threads[i]
-		s.threads[t.TID] = &Thread{TID: t.TID, PID: t.PID, PTID: t.PTID, Comm: t.Comm, Exe: t.Exe}
+	for i := range sec.Users {
+		s.users[sec.Users[i].UID] = sec.Users[i].Name
 	}
+	for i := range sec.Groups {
+		s.groups[sec.Groups[i].GID] = sec.Groups[i].Name
+	}
+	// Leaders first, so that their threads can share their process.
+	for pass := 0; pass < 2; pass++ {
+		for i := range sec.Threads {
+			st := &sec.Threads[i]
+			leader := st.TID == st.PID
+			if leader != (pass == 0) {
+				continue
+			}
+			if s.threads[st.TID] != nil {
+				continue
+			}
+			t := s.add(st.TID)
+			if t == nil {
+				continue
+			}
+			t.PID, t.PTID, t.Comm, t.Exe = st.PID, st.PTID, st.Comm, st.Exe
+			t.UID, t.GID, t.Flags = st.UID, st.GID, st.Flags
+			var main *Thread
+			if !leader {
+				main = s.threads[st.PID]
+			}
+			if main != nil && main.proc != nil {
+				s.join(t, main.proc)
+			} else {
+				s.join(t, s.newProcess(st.PID, dirOf(st.Cwd)))
+			}
+			if main != nil && st.Flags&cloneFiles != 0 {
+				s.setFDs(t, main.fdt)
+			} else {
+				s.setFDs(t, s.newFDTable())
+			}
+		}
+	}
+	for i := range sec.FDs {
+		l := &sec.FDs[i]
+		t := s.threads[l.TID]
+		if t == nil {
+			continue
+		}
+		for j := range l.FDs {
+			if f := s.addFD(t.fdt, l.FDs[j].FD); f != nil {
+				*f = fdFromSection(&l.FDs[j])
+			}
+		}
+	}
+	s.last = nil
 }
 
 // Thread returns the thread tid, or nil when the model does not know it.
@@ -79,29 +218,88 @@ func (s *State) Thread(tid int64) *Thread {
 	return t
 }
 
-// add puts a new thread tid in the model and returns it, zeroed but for its id.
+// User returns the name of user uid.
+func (s *State) User(uid uint32) (string, bool) {
+	n, ok := s.users[uid]
+	return n, ok
+}
+
+// Group returns the name of group gid.
+func (s *State) Group(gid uint32) (string, bool) {
+	n, ok := s.groups[gid]
+	return n, ok
+}
+
+// add puts a new thread tid in the model and returns it, zeroed but for
+// its id, or nil when the table is full.
 func (s *State) add(tid int64) *Thread {
+	if len(s.threads) >= MaxThreads {
+		s.stats.ThreadOverflow++
+		return nil
+	}
 	var t *Thread
 	if n := len(s.free); n > 0 {
 		t, s.free = s.free[n-1], s.free[:n-1]
-		*t = Thread{TID: tid}
+		enter := t.enter[:0]
+		*t = Thread{TID: tid, enter: enter}
 	} else {
 		t = &Thread{TID: tid}
 	}
+	t.lastFD = -1
 	s.threads[tid] = t
 	s.last = t
 	return t
 }
 
-// remove takes thread tid out of the model.
+// newProcess returns a process with no threads yet, reusing a released one
+// when it can.
+func (s *State) newProcess(pid int64, cwd string) *Process {
+	var p *Process
+	if n := len(s.freeProcs); n > 0 {
+		p, s.freeProcs = s.freeProcs[n-1], s.freeProcs[:n-1]
+	} else {
+		p = new(Process)
+	}
+	*p = Process{PID: pid, Cwd: cwd}
+	return p
+}
+
+// join makes t a thread of process p (nil: of none).
+func (s *State) join(t *Thread, p *Process) {
+	if old := t.proc; old != nil {
+		if old.threads--; old.threads <= 0 && len(s.freeProcs) < maxFree {
+			s.freeProcs = append(s.freeProcs, old)
+		}
+	}
+	t.proc = p
+	if p != nil {
+		p.threads++
+	}
+}
+
+// remove takes thread tid out of the model. The leader of a process whose
+// other threads live on stays (sysdig keeps it for them) and goes with the
+// last of them.
 func (s *State) remove(tid int64) {
 	t := s.threads[tid]
 	if t == nil {
 		return
 	}
+	p := t.proc
+	if p != nil && t.TID == p.PID && p.threads > 1 {
+		t.dead = true
+		return
+	}
 	delete(s.threads, tid)
 	if s.last == t {
 		s.last = nil
+	}
+	s.setFDs(t, nil)
+	s.join(t, nil)
+	if p != nil && p.threads == 1 && p.PID != tid {
+		if l := s.threads[p.PID]; l != nil && l.dead && l.proc == p {
+			s.remove(p.PID)
+		}
 	}
 	if len(s.free) < maxFree {
 		s.free = append(s.free, t)
@@ -124,44 +322,173 @@ func (s *State) intern(b []byte) string {
 func (s *State) Len() int { return len(s.threads) }
 
 // Apply updates the model with one event. A thread that exits stays
-// visible while its procexit event is handled and goes at the next event.
+// visible while its procexit event is handled and goes at the next event;
+// so does an fd that a close removes.
 func (s *State) Apply(e *event.Event) {
 	if s.exited >= 0 {
 		s.remove(s.exited)
 		s.exited = -1
 	}
-	s.touch(e)
-	t := e.Type()
-	if t.IsEnter() {
-		if e.Name() == "procexit" {
-			s.exited = e.TID()
-		}
+	if s.closeT != nil {
+		s.removeFD(s.closeT, s.closeFD)
+		s.closeT, s.closeFD = nil, -1
+	}
+	info := e.Info()
+	if info == nil {
 		return
 	}
-	switch e.Name() {
-	case "clone", "fork", "vfork", "clone3":
-		s.applyClone(e)
-	case "execve", "execveat":
-		s.applyExec(e)
+	t := e.Type()
+	name := info.Name
+	if t.IsEnter() {
+		th := s.touch(e, name)
+		if th == nil {
+			return
+		}
+		s.applyEnter(e, th, info, name)
+		return
 	}
+	switch name {
+	case "clone", "fork", "vfork", "clone3":
+		if res, ok := paramInt(e, "res"); ok && res == 0 {
+			// The child's side: the clone creates the thread.
+			s.applyClone(e, s.Thread(e.TID()), res)
+			return
+		}
+	}
+	th := s.touch(e, name)
+	if th == nil {
+		return
+	}
+	s.applyExit(e, th, name)
 }
 
-// touch adds a thread the model has never seen, as sysdig does for every
-// event but procinfo: it has no name (fields print <NA>) until an execve or
-// clone tells more.
-func (s *State) touch(e *event.Event) {
+// touch returns the event's thread, adding one the model has never seen,
+// as sysdig does for every event but procinfo: it has no name (fields
+// print <NA>) until an execve or clone tells more.
+func (s *State) touch(e *event.Event, name string) *Thread {
 	tid := e.TID()
-	if tid < 0 || e.Name() == "procinfo" {
-		return
+	if tid < 0 {
+		return nil
 	}
-	if s.Thread(tid) == nil {
-		t := s.add(tid)
-		t.PID, t.PTID, t.Comm = -1, -1, unknownName
+	if th := s.Thread(tid); th != nil {
+		return th
 	}
+	if name == "procinfo" {
+		return nil
+	}
+	th := s.add(tid)
+	if th == nil {
+		return nil
+	}
+	th.PID, th.PTID, th.Comm, th.Partial = -1, -1, unknownName, true
+	s.setFDs(th, s.newFDTable())
+	s.join(th, s.newProcess(-1, ""))
+	return th
 }
 
 // unknownName is the name of threads the model learned of from their events alone.
 const unknownName = "<NA>"
+
+// enterSaved lists the syscalls whose exit needs parameters of the enter.
+func enterSaved(name string) bool {
+	switch name {
+	case "socket", "open", "openat", "openat2", "creat", "sendto", "sendmsg", "fcntl":
+		return true
+	}
+	return false
+}
+
+func (s *State) applyEnter(e *event.Event, th *Thread, info *event.Info, name string) {
+	if len(info.Params) > 0 && info.Params[0].Type == event.PTFD && e.NumParams() > 0 {
+		if p := e.Param(0); len(p.Raw) >= 8 {
+			th.lastFD = p.Int()
+		}
+	}
+	if enterSaved(name) {
+		th.enter = append(th.enter[:0], e.Raw()...)
+	} else if len(th.enter) > 0 {
+		th.enter = th.enter[:0]
+	}
+	switch name {
+	case "procexit":
+		s.exited = th.TID
+	case "connect":
+		s.connectEnter(e, th)
+	}
+}
+
+// enterOf returns the saved enter event of the syscall whose exit e is, or nil.
+func (s *State) enterOf(e *event.Event, th *Thread) *event.Event {
+	if len(th.enter) < 26 {
+		return nil
+	}
+	if event.Type(binary.LittleEndian.Uint16(th.enter[20:])) != e.Type()-1 {
+		return nil
+	}
+	if s.enter.Reset(th.enter) != nil {
+		return nil
+	}
+	return &s.enter
+}
+
+func (s *State) applyExit(e *event.Event, th *Thread, name string) {
+	switch name {
+	case "clone", "fork", "vfork", "clone3":
+		if res, ok := paramInt(e, "res"); ok && res > 0 {
+			s.applyClone(e, th, res)
+		}
+	case "execve", "execveat":
+		s.applyExec(e, th)
+	case "open", "openat", "openat2", "creat":
+		s.openExit(e, th)
+	case "close":
+		if res, ok := paramInt(e, "res"); ok && res >= 0 && th.fdt.Get(th.lastFD) != nil {
+			s.closeT, s.closeFD = th.fdt, th.lastFD
+		}
+	case "socket":
+		s.socketExit(e, th)
+	case "bind":
+		s.bindExit(e, th)
+	case "connect":
+		s.connectExit(e, th)
+	case "accept", "accept4":
+		s.acceptExit(e, th)
+	case "pipe", "pipe2":
+		s.pairExit(e, th, scap.FDFifo)
+	case "socketpair":
+		s.pairExit(e, th, scap.FDUnixSock)
+	case "eventfd", "eventfd2":
+		s.simpleExit(e, th, scap.FDEvent)
+	case "signalfd", "signalfd4":
+		s.simpleExit(e, th, scap.FDSignalFD)
+	case "timerfd_create":
+		s.simpleExit(e, th, scap.FDTimerFD)
+	case "inotify_init", "inotify_init1":
+		s.simpleExit(e, th, scap.FDInotify)
+	case "dup", "dup2", "dup3":
+		s.dupExit(e, th)
+	case "fcntl":
+		s.fcntlExit(e, th)
+	case "chdir":
+		if res, ok := paramInt(e, "res"); ok && res >= 0 {
+			if p, ok := e.ParamByName("path"); ok {
+				s.setCwd(th, p.Bytes())
+			}
+		}
+	case "fchdir":
+		if res, ok := paramInt(e, "res"); ok && res >= 0 {
+			if f := th.fdt.Get(th.lastFD); f != nil {
+				s.setCwd(th, []byte(f.Name))
+			}
+		}
+	case "recvfrom", "recvmsg":
+		s.tupleUpdate(e, th, e, true)
+	case "sendto", "sendmsg":
+		if en := s.enterOf(e, th); en != nil {
+			s.tupleUpdate(e, th, en, false)
+		}
+	}
+}
 
 func paramInt(e *event.Event, name string) (int64, bool) {
 	p, ok := e.ParamByName(name)
@@ -180,52 +507,142 @@ func (s *State) paramStr(e *event.Event, name string) (string, bool) {
 }
 
 // applyClone adds the new thread from whichever side of the clone exit
-// comes first: the child (res 0, the event's own tid) or the parent (res is
-// the child's tid).
-func (s *State) applyClone(e *event.Event) {
-	res, ok := paramInt(e, "res")
-	if !ok || res < 0 {
-		return
-	}
-	child := res
+// comes first: the parent (res is the child's tid, th the caller) or the
+// child (res 0, th the child as the model knows it, possibly nil).
+func (s *State) applyClone(e *event.Event, th *Thread, res int64) {
+	flags64, _ := paramInt(e, "flags")
+	flags := uint32(flags64)
+	var child int64
+	var parent *Thread
 	if res == 0 {
 		child = e.TID()
-	}
-	if s.Thread(child) != nil {
-		return
-	}
-	parent := s.Thread(e.TID())
-	th := s.add(child)
-	th.Comm, _ = s.paramStr(e, "comm")
-	th.Exe, _ = s.paramStr(e, "exe")
-	if res == 0 {
-		th.PID, _ = paramInt(e, "pid")
-		th.PTID, _ = paramInt(e, "ptid")
-	} else {
-		th.PTID = e.TID()
-		th.PID = child
-		if parent != nil {
-			th.PTID = parent.PID
+		if th != nil && !th.Partial {
+			return // the parent's side created it
 		}
+		ptid, _ := paramInt(e, "ptid")
+		if flags&cloneThread != 0 {
+			ptid, _ = paramInt(e, "pid")
+		}
+		parent = s.threads[ptid]
+	} else {
+		child = res
+		parent = th
+		if c := s.threads[child]; c != nil && !c.Partial {
+			return // the child's side came first
+		}
+	}
+	c := s.threads[child]
+	if c == nil {
+		if c = s.add(child); c == nil {
+			return
+		}
+	} else {
+		s.last = c
+	}
+	c.Partial = false
+	c.Flags = flags
+	c.Comm, _ = s.paramStr(e, "comm")
+	c.Exe, _ = s.paramStr(e, "exe")
+	if c.Comm == "" {
+		c.Comm = c.Exe
+	}
+	if uid, ok := paramInt(e, "uid"); ok {
+		c.UID = uint32(uid)
+	}
+	if gid, ok := paramInt(e, "gid"); ok {
+		c.GID = uint32(gid)
+	}
+	if res == 0 {
+		c.PID, _ = paramInt(e, "pid")
+		c.PTID, _ = paramInt(e, "ptid")
+	} else if flags&cloneThread != 0 {
+		c.PID = parent.PID
+		c.PTID = parent.PTID
+	} else {
+		c.PID = child
+		c.PTID = parent.TID
+	}
+	// Process: a thread joins its parent's; a new process gets its own,
+	// with the working directory the event reports.
+	if flags&cloneThread != 0 && parent != nil && parent.proc != nil && parent.proc.PID == c.PID {
+		s.join(c, parent.proc)
+	} else if flags&cloneThread != 0 && s.threads[c.PID] != nil && s.threads[c.PID].proc != nil {
+		s.join(c, s.threads[c.PID].proc)
+	} else {
+		s.join(c, s.newProcess(c.PID, s.cwdParam(e, parent)))
+	}
+	// Fd table: shared with CLONE_FILES, copied otherwise.
+	var pt *FDTable
+	if parent != nil {
+		pt = parent.fdt
+	}
+	if flags&cloneFiles != 0 && pt != nil {
+		s.setFDs(c, pt)
+	} else {
+		s.setFDs(c, s.copyTable(pt))
 	}
 }
 
 // applyExec gives the thread its new image after a successful execve.
-func (s *State) applyExec(e *event.Event) {
+func (s *State) applyExec(e *event.Event, th *Thread) {
 	if res, ok := paramInt(e, "res"); !ok || res != 0 {
 		return
 	}
-	tid := e.TID()
-	th := s.Thread(tid)
-	if th == nil {
-		th = s.add(tid)
-		th.PID, _ = paramInt(e, "pid")
-		th.PTID, _ = paramInt(e, "ptid")
+	th.Partial = false
+	if exe, ok := s.paramStr(e, "exe"); ok {
+		th.Exe = exe
+		th.Comm = exe
 	}
 	if comm, ok := s.paramStr(e, "comm"); ok {
 		th.Comm = comm
 	}
-	if exe, ok := s.paramStr(e, "exe"); ok {
-		th.Exe = exe
+	if pid, ok := paramInt(e, "pid"); ok {
+		th.PID = pid
 	}
+	if th.PTID == -1 {
+		th.PTID, _ = paramInt(e, "ptid")
+	}
+	if th.proc == nil || th.proc.PID == -1 {
+		s.join(th, s.newProcess(th.PID, s.cwdParam(e, nil)))
+	}
+}
+
+// cwdParam returns the event's cwd parameter as a model working directory,
+// interned, or parent's when the event has none.
+func (s *State) cwdParam(e *event.Event, parent *Thread) string {
+	p, ok := e.ParamByName("cwd")
+	if !ok || p.Empty() {
+		if parent != nil {
+			return parent.Cwd()
+		}
+		return ""
+	}
+	b := p.Bytes()
+	s.buf = append(s.buf[:0], b...)
+	if len(s.buf) == 0 || s.buf[len(s.buf)-1] != '/' {
+		s.buf = append(s.buf, '/')
+	}
+	return s.intern(s.buf)
+}
+
+// setCwd changes the working directory of th's process to dir, relative
+// to the current one.
+func (s *State) setCwd(th *Thread, dir []byte) {
+	if th.proc == nil {
+		return
+	}
+	s.buf = appendJoin(s.buf[:0], th.proc.Cwd, cstr(dir))
+	if len(s.buf) == 0 || s.buf[len(s.buf)-1] != '/' {
+		s.buf = append(s.buf, '/')
+	}
+	th.proc.Cwd = string(s.buf)
+}
+
+func cstr(b []byte) []byte {
+	for i, c := range b {
+		if c == 0 {
+			return b[:i]
+		}
+	}
+	return b
 }

@@ -35,7 +35,7 @@ func TestReadExample(t *testing.T) {
 	if len(lines) != 44 {
 		t.Fatalf("%d lines, want the example's 44 events", len(lines))
 	}
-	want := "7 09:00:00.000019306 1 cat (2001) < open fd=3 name=/etc/passwd flags=4097(O_RDONLY|O_CLOEXEC) mode=0 dev=803 "
+	want := "7 09:00:00.000019306 1 cat (2001) < open fd=3(<f>/etc/passwd) name=/etc/passwd flags=4097(O_RDONLY|O_CLOEXEC) mode=0 dev=803 "
 	if lines[6] != want {
 		t.Errorf("line 7:\n got %q\nwant %q", lines[6], want)
 	}

@@ -21,11 +21,6 @@ type goldenCase struct {
 	name  string
 	opts  ReadOptions
 	flags []string
-	// resolved is set where sysdig prints state-resolved text in
-	// parentheses (fd names, process names of pids, user names, absolute
-	// forms of relative paths) that Kestrel's reader does not produce yet:
-	// those groups may be missing from Kestrel's line, nothing else may differ.
-	resolved bool
 }
 
 const (
@@ -38,13 +33,13 @@ const (
 
 var goldenCases = []goldenCase{
 	{name: "raw", opts: ReadOptions{Internal: true, Format: rawFormat}, flags: []string{"-D", "-p", rawFormat}},
-	{name: "args", opts: ReadOptions{Internal: true, Format: argsFormat}, flags: []string{"-D", "-p", argsFormat}, resolved: true},
-	{name: "default", resolved: true},
+	{name: "args", opts: ReadOptions{Internal: true, Format: argsFormat}, flags: []string{"-D", "-p", argsFormat}},
+	{name: "default"},
 	{name: "times", opts: ReadOptions{Format: timesFormat}, flags: []string{"-p", timesFormat}},
 	{name: "meta", opts: ReadOptions{Internal: true, Format: metaFormat}, flags: []string{"-D", "-p", metaFormat}},
-	{name: "json", opts: ReadOptions{JSON: true}, flags: []string{"-j"}, resolved: true},
-	{name: "jsonfmt", opts: ReadOptions{Internal: true, JSON: true, Format: jsonFormat}, flags: []string{"-D", "-j", "-p", jsonFormat}, resolved: true},
-	{name: "limit", opts: ReadOptions{Limit: 300}, flags: []string{"-n", "300"}, resolved: true},
+	{name: "json", opts: ReadOptions{JSON: true}, flags: []string{"-j"}},
+	{name: "jsonfmt", opts: ReadOptions{Internal: true, JSON: true, Format: jsonFormat}, flags: []string{"-D", "-j", "-p", jsonFormat}},
+	{name: "limit", opts: ReadOptions{Limit: 300}, flags: []string{"-n", "300"}},
 }
 
 // goldenName returns the capture whose golden output applies to path:
@@ -99,21 +94,16 @@ func readGolden(t *testing.T, name string) []string {
 	return lines
 }
 
-// compareLines checks Kestrel's lines against sysdig's and reports the
-// first differences. It returns how many lines matched only by leaving
-// out sysdig's resolved text.
-func compareLines(t *testing.T, what string, got, want []string, resolved bool) int {
+// compareLines checks that Kestrel's lines are exactly sysdig's, state-
+// resolved text included, and reports the first differences.
+func compareLines(t *testing.T, what string, got, want []string) {
 	t.Helper()
 	if len(got) != len(want) {
 		t.Errorf("%s: %d lines, sysdig printed %d", what, len(got), len(want))
 	}
-	loose, bad := 0, 0
+	bad := 0
 	for i := range min(len(got), len(want)) {
 		if got[i] == want[i] {
-			continue
-		}
-		if resolved && matchWithoutResolved(got[i], want[i]) {
-			loose++
 			continue
 		}
 		if bad++; bad <= 5 {
@@ -123,7 +113,6 @@ func compareLines(t *testing.T, what string, got, want []string, resolved bool) 
 	if bad > 5 {
 		t.Errorf("%s: %d differing lines in all", what, bad)
 	}
-	return loose
 }
 
 func clip(s string) string {
@@ -133,51 +122,6 @@ func clip(s string) string {
 	return s
 }
 
-// matchWithoutResolved reports whether got equals want once some
-// parenthesised groups of want are removed: the text sysdig resolves from
-// its state after fds, pids, uids and relative paths, which Kestrel's
-// reader leaves out. Nothing else may differ.
-func matchWithoutResolved(got, want string) bool {
-	i, j := 0, 0
-	for j < len(want) {
-		if i < len(got) && got[i] == want[j] {
-			i++
-			j++
-			continue
-		}
-		// An fd in a poll list whose type Kestrel does not know yet.
-		if i > 0 && i < len(got) && got[i] == '?' && got[i-1] == ':' {
-			i++
-			j++
-			continue
-		}
-		if want[j] != '(' {
-			return false
-		}
-		end := closingParen(want, j)
-		if end < 0 {
-			return false
-		}
-		j = end + 1
-	}
-	return i == len(got)
-}
-
-func closingParen(s string, open int) int {
-	depth := 0
-	for k := open; k < len(s); k++ {
-		switch s[k] {
-		case '(':
-			depth++
-		case ')':
-			if depth--; depth == 0 {
-				return k
-			}
-		}
-	}
-	return -1
-}
-
 func TestGoldenSysdigOutput(t *testing.T) {
 	t.Setenv("TZ", "UTC")
 	for _, path := range testenv.Captures(t) {
@@ -185,9 +129,7 @@ func TestGoldenSysdigOutput(t *testing.T) {
 			t.Run(filepath.Base(path)+"/"+c.name, func(t *testing.T) {
 				want := readGolden(t, goldenName(path)+"."+c.name)
 				got := kestrelLines(t, path, c.opts)
-				if n := compareLines(t, c.name, got, want, c.resolved); n > 0 {
-					t.Logf("%d of %d lines differ only by sysdig's state-resolved text", n, len(want))
-				}
+				compareLines(t, c.name, got, want)
 			})
 		}
 	}
@@ -206,8 +148,8 @@ func TestAgainstSysdig(t *testing.T) {
 		for _, c := range goldenCases {
 			t.Run(filepath.Base(path)+"/"+c.name, func(t *testing.T) {
 				want := runSysdig(t, sysdig, append([]string{"-r", path}, c.flags...)...)
-				compareLines(t, c.name+" (golden vs sysdig)", readGolden(t, goldenName(path)+"."+c.name), want, false)
-				compareLines(t, c.name, kestrelLines(t, path, c.opts), want, c.resolved)
+				compareLines(t, c.name+" (golden vs sysdig)", readGolden(t, goldenName(path)+"."+c.name), want)
+				compareLines(t, c.name, kestrelLines(t, path, c.opts), want)
 			})
 		}
 	}
@@ -225,25 +167,6 @@ func runSysdig(t *testing.T, sysdig string, args ...string) []string {
 	return splitLines(out.Bytes())
 }
 
-func TestMatchWithoutResolved(t *testing.T) {
-	for _, c := range []struct {
-		got, want string
-		ok        bool
-	}{
-		{"fd=3 ", "fd=3(<f>/etc/passwd) ", true},
-		{"fd=3 res=0 ", "fd=3(<4t>1.2.3.4:5->6.7.8.9:10) res=0 ", true},
-		{"res=-2(ENOENT) ", "res=-2(ENOENT) ", true},
-		{"res=-2 ", "res=-2(ENOENT) ", true},
-		{"fd=4 ", "fd=3(<f>/etc/passwd) ", false},
-		{"fd=3(x) ", "fd=3 ", false},
-		{"a", "a(b", false},
-	} {
-		if got := matchWithoutResolved(c.got, c.want); got != c.ok {
-			t.Errorf("matchWithoutResolved(%q, %q) = %v", c.got, c.want, got)
-		}
-	}
-}
-
 // TestExampleAgainstSysdig checks the shipped example capture, which
 // Kestrel wrote, the same way: sysdig reads it, and Kestrel prints what
 // sysdig prints.
@@ -257,7 +180,7 @@ func TestExampleAgainstSysdig(t *testing.T) {
 			if len(want) == 0 {
 				t.Fatal("sysdig printed nothing")
 			}
-			compareLines(t, c.name, kestrelLines(t, path, c.opts), want, c.resolved)
+			compareLines(t, c.name, kestrelLines(t, path, c.opts), want)
 		})
 	}
 }

@@ -143,9 +143,11 @@ func newPrintSink(o ReadOptions, sec *scap.Section, out io.Writer) (*printSink, 
 		return nil, Usagef("-p: %v", err)
 	}
 	st := state.FromSection(sec)
+	fc := field.NewContext(st)
+	fc.Resolver = st
 	return &printSink{
 		w: bufio.NewWriterSize(out, 1<<16), format: fm, json: o.JSON, internal: o.Internal,
-		st: st, fc: field.NewContext(st),
+		st: st, fc: fc,
 	}, nil
 }
 
