@@ -5,6 +5,18 @@ import (
 	"strconv"
 )
 
+// AppendIP renders a 4- or 16-byte address in network order as sysdig
+// prints it (glibc's inet_ntop form); other lengths append nothing.
+func AppendIP(dst, v []byte) []byte {
+	switch len(v) {
+	case 4:
+		return appendIPv4(dst, v)
+	case 16:
+		return appendIPv6(dst, v)
+	}
+	return dst
+}
+
 // appendIPv4 renders 4 bytes in network order as a dotted quad.
 func appendIPv4(dst, v []byte) []byte {
 	for i := 0; i < 4; i++ {

@@ -153,7 +153,7 @@ func appendValue(dst []byte, e *Event, p Param, t ParamType, f PrintFmt, r Resol
 	case PTAbsTime:
 		return appendAbsTime(dst, v)
 	case PTIPv4Addr, PTIPv6Addr, PTIPAddr:
-		return appendIPAddr(dst, v)
+		return AppendIP(dst, v)
 	case PTPort:
 		x, ok := fixedUint(v, t)
 		if !ok {
@@ -633,14 +633,4 @@ func appendAbsTime(dst, v []byte) []byte {
 	ns := binary.LittleEndian.Uint64(v)
 	t := time.Unix(int64(ns/1e9), int64(ns%1e9))
 	return t.AppendFormat(dst, "2006-01-02 15:04:05.000000000 -0700")
-}
-
-func appendIPAddr(dst, v []byte) []byte {
-	switch len(v) {
-	case 4:
-		return appendIPv4(dst, v)
-	case 16:
-		return appendIPv6(dst, v)
-	}
-	return dst
 }

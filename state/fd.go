@@ -1,9 +1,9 @@
 package state
 
 import (
-	"encoding/binary"
 	"strconv"
 
+	"github.com/kestrel-sec/kestrel/event"
 	"github.com/kestrel-sec/kestrel/scap"
 )
 
@@ -294,65 +294,7 @@ func appendTuple(dst, sip []byte, sport uint16, dip []byte, dport uint16) []byte
 }
 
 func appendIPPort(dst, ip []byte, port uint16) []byte {
-	dst = appendIP(dst, ip)
+	dst = event.AppendIP(dst, ip)
 	dst = append(dst, ':')
 	return strconv.AppendUint(dst, uint64(port), 10)
-}
-
-// appendIP renders a 4- or 16-byte address as inet_ntop does.
-func appendIP(dst, v []byte) []byte {
-	switch len(v) {
-	case 4:
-		for i := 0; i < 4; i++ {
-			if i > 0 {
-				dst = append(dst, '.')
-			}
-			dst = strconv.AppendUint(dst, uint64(v[i]), 10)
-		}
-		return dst
-	case 16:
-	default:
-		return dst
-	}
-	var w [8]uint16
-	for i := range w {
-		w[i] = binary.BigEndian.Uint16(v[2*i:])
-	}
-	base, length := -1, 0
-	for i := 0; i < 8; {
-		if w[i] != 0 {
-			i++
-			continue
-		}
-		j := i
-		for j < 8 && w[j] == 0 {
-			j++
-		}
-		if j-i > length {
-			base, length = i, j-i
-		}
-		i = j
-	}
-	if length < 2 {
-		base = -1
-	}
-	for i := 0; i < 8; i++ {
-		if base >= 0 && i >= base && i < base+length {
-			if i == base {
-				dst = append(dst, ':')
-			}
-			continue
-		}
-		if i != 0 {
-			dst = append(dst, ':')
-		}
-		if i == 6 && base == 0 && (length == 6 || (length == 5 && w[5] == 0xffff)) {
-			return appendIP(dst, v[12:16])
-		}
-		dst = strconv.AppendUint(dst, uint64(w[i]), 16)
-	}
-	if base >= 0 && base+length == 8 {
-		dst = append(dst, ':')
-	}
-	return dst
 }
