@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+
+	"github.com/kestrel-sec/kestrel/internal/snippet"
 )
 
 // ErrSyntax is matched by the error [Parse] returns.
@@ -29,21 +31,7 @@ func (e *Error) Error() string { return e.Pos.String() + ": " + e.Msg }
 func (e *Error) Format(name string) string {
 	var b strings.Builder
 	b.WriteString(name + ":" + e.Error())
-	num := strconv.Itoa(e.Pos.Line)
-	b.WriteString("\n " + num + " | " + e.Source + "\n " + strings.Repeat(" ", len(num)) + " | ")
-	col := 1
-	for _, r := range e.Source {
-		if col >= e.Pos.Column {
-			break
-		}
-		if r == '\t' {
-			b.WriteByte('\t')
-		} else {
-			b.WriteByte(' ')
-		}
-		col++
-	}
-	b.WriteByte('^')
+	snippet.Write(&b, e.Pos.Line, e.Source, e.Pos.Column)
 	return b.String()
 }
 

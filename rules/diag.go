@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+
+	"github.com/kestrel-sec/kestrel/internal/snippet"
 )
 
 // Severity says whether a diagnostic stops the rules from being used.
@@ -70,22 +72,7 @@ func (d Diagnostic) String() string {
 	if d.Source == "" || !d.Pos.IsValid() {
 		return b.String()
 	}
-	num := strconv.Itoa(d.Pos.Line)
-	pad := strings.Repeat(" ", len(num))
-	b.WriteString("\n " + num + " | " + d.Source + "\n " + pad + " | ")
-	col := 1
-	for _, r := range d.Source {
-		if col >= d.Pos.Column {
-			break
-		}
-		if r == '\t' {
-			b.WriteByte('\t')
-		} else {
-			b.WriteByte(' ')
-		}
-		col++
-	}
-	b.WriteByte('^')
+	snippet.Write(&b, d.Pos.Line, d.Source, d.Pos.Column)
 	return b.String()
 }
 
