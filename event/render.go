@@ -51,6 +51,12 @@ func AppendArgs(dst []byte, e *Event, r Resolver) []byte {
 	return appendArgs(dst, e, r, DefaultBufLen)
 }
 
+// AppendArgsLen is AppendArgs with byte buffers cut at bufLen characters
+// instead of DefaultBufLen (0: never cut), as sysdig's JSON output needs.
+func AppendArgsLen(dst []byte, e *Event, r Resolver, bufLen int) []byte {
+	return appendArgs(dst, e, r, bufLen)
+}
+
 // appendArgs is AppendArgs with byte buffers cut at bufLen characters
 // (0: never cut).
 func appendArgs(dst []byte, e *Event, r Resolver, bufLen int) []byte {
