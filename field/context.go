@@ -38,3 +38,11 @@ func (c *Context) Observe(e *event.Event) {
 
 // Shown records that the current event was printed, for evt.deltatime.
 func (c *Context) Shown() { c.prevShow = c.Event.TS() }
+
+// Thread returns the model's thread of the current event, or nil.
+func (c *Context) Thread() *state.Thread {
+	if c.State == nil {
+		return nil
+	}
+	return c.State.Thread(c.Event.TID())
+}

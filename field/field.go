@@ -9,6 +9,7 @@ package field
 
 import (
 	"fmt"
+	"net/netip"
 	"sort"
 	"strings"
 
@@ -52,7 +53,30 @@ type Def struct {
 	// JSONRaw says the JSON extractor's output is a JSON number, inserted
 	// as it is; otherwise it is quoted as a string unless Type is numeric.
 	JSONRaw bool
+	// Num extracts the value as a number, for filters to compare: set for
+	// fields of numeric types and booleans (1 for true, 0 for false).
+	Num NumExtractor
+	// Addr extracts the value as an IP address, for filters: set for
+	// fields of address and network types (fd.sip, fd.net).
+	Addr AddrExtractor
+	// Multi, for fields that stand for several values in a filter (fd.ip
+	// is the client's and the server's address; proc.aname without an
+	// argument is every ancestor's name), returns the i-th value in text
+	// form, counting from 0; ok is false past the last. A condition on
+	// such a field holds when it holds for one of the values.
+	Multi MultiExtractor
 }
+
+// AddrExtractor returns a field's value for the current event as an IP
+// address. ok is false when the value is not available.
+type AddrExtractor func(c *Context, a *Arg) (v netip.Addr, ok bool)
+
+// MultiExtractor appends the i-th of a field's values to dst.
+type MultiExtractor func(dst []byte, c *Context, a *Arg, i int) (out []byte, ok bool)
+
+// NumExtractor returns a field's value for the current event as a number.
+// ok is false when the value is not available.
+type NumExtractor func(c *Context, a *Arg) (v int64, ok bool)
 
 // numeric reports whether values of the field are JSON numbers.
 func (d *Def) numeric() bool {

@@ -25,13 +25,38 @@ const (
 	cloneThread = 1 << 13
 )
 
-// Thread is what the model knows of one thread.
+// Thread is what the model knows of one thread. Ids the model does not
+// know are -1. String lists (Args, Env, Cgroups) are kept as events carry
+// them, NUL-terminated strings back to back; the slices belong to the
+// thread and are reused.
 type Thread struct {
-	TID, PID, PTID int64
-	Comm           string
-	Exe            string
-	UID, GID       uint32
-	Flags          uint32 // PPM_CL_* clone flags
+	TID, PID, PTID   int64
+	VTID, VPID       int64 // ids in the thread's pid namespace
+	SID, VPGID, PGID int64 // session and process group
+	Comm             string
+	Exe              string // argv[0]
+	ExePath          string // the executable's full path
+	Args             []byte // argv[1:]
+	Env              []byte
+	Cgroups          []byte // "subsystem=path" entries
+	Root             string // the process's root directory
+	UID, GID         uint32 // effective user and group
+	LoginUID         uint32 // audit login uid; 0xFFFFFFFF when unset
+	TTY              uint32 // controlling terminal device number; 0 when none
+	Flags            uint32 // PPM_CL_* clone flags, and exe flags of execve
+	FDLimit          uint64
+	VMSize, VMRSS    uint32 // KiB
+	VMSwap           uint32
+	PFMajor, PFMinor uint64
+
+	CapInheritable, CapPermitted, CapEffective uint64
+
+	ExeWritable, ExeUpperLayer, ExeLowerLayer, ExeFromMemfd bool
+	ExeIno, ExeInoCtime, ExeInoMtime                       uint64 // ctime, mtime in ns since the epoch
+
+	CloneTS          uint64 // when the thread was created (ns since the epoch); 0 when unknown
+	PidnsInitStartTS uint64 // start time of its pid namespace's init
+	ContainerID      string // "" for host processes
 
 	// Partial is set for threads the model learned of from their events
 	// alone: no name (Comm is "<NA>"), no process.
@@ -170,8 +195,7 @@ func (s *State) Reset(sec *scap.Section) {
 			if t == nil {
 				continue
 			}
-			t.PID, t.PTID, t.Comm, t.Exe = st.PID, st.PTID, st.Comm, st.Exe
-			t.UID, t.GID, t.Flags = st.UID, st.GID, st.Flags
+			s.fromSection(t, st)
 			var main *Thread
 			if !leader {
 				main = s.threads[st.PID]
@@ -240,12 +264,13 @@ func (s *State) add(tid int64) *Thread {
 	var t *Thread
 	if n := len(s.free); n > 0 {
 		t, s.free = s.free[n-1], s.free[:n-1]
-		enter := t.enter[:0]
-		*t = Thread{TID: tid, enter: enter}
+		*t = Thread{TID: tid, enter: t.enter[:0], Args: t.Args[:0], Env: t.Env[:0], Cgroups: t.Cgroups[:0]}
 	} else {
 		t = &Thread{TID: tid}
 	}
 	t.lastFD = -1
+	t.VTID, t.VPID, t.SID, t.VPGID, t.PGID = -1, -1, -1, -1, -1
+	t.LoginUID = noUID
 	s.threads[tid] = t
 	s.last = t
 	return t
@@ -552,6 +577,24 @@ func (s *State) applyClone(e *event.Event, th *Thread, res int64) {
 	if gid, ok := paramInt(e, "gid"); ok {
 		c.GID = uint32(gid)
 	}
+	s.fromProcEvent(c, e)
+	c.CloneTS = e.TS()
+	if res != 0 {
+		// The parent's side reports the caller's namespace ids.
+		c.VTID, c.VPID = -1, -1
+		if parent != nil {
+			c.SID, c.VPGID, c.PGID, c.LoginUID, c.TTY = parent.SID, parent.VPGID, parent.PGID, parent.LoginUID, parent.TTY
+			c.ExePath, c.Root, c.ContainerID = parent.ExePath, parent.Root, parent.ContainerID
+		}
+	} else if parent != nil {
+		c.SID, c.VPGID, c.PGID, c.LoginUID, c.TTY = parent.SID, parent.VPGID, parent.PGID, parent.LoginUID, parent.TTY
+		c.ExePath, c.Root, c.ContainerID = parent.ExePath, parent.Root, parent.ContainerID
+	}
+	if parent != nil {
+		c.CapInheritable, c.CapPermitted, c.CapEffective = parent.CapInheritable, parent.CapPermitted, parent.CapEffective
+		c.ExeWritable, c.ExeUpperLayer, c.ExeLowerLayer, c.ExeFromMemfd = parent.ExeWritable, parent.ExeUpperLayer, parent.ExeLowerLayer, parent.ExeFromMemfd
+		c.ExeIno, c.ExeInoCtime, c.ExeInoMtime = parent.ExeIno, parent.ExeInoCtime, parent.ExeInoMtime
+	}
 	if res == 0 {
 		c.PID, _ = paramInt(e, "pid")
 		c.PTID, _ = paramInt(e, "ptid")
@@ -598,6 +641,13 @@ func (s *State) applyExec(e *event.Event, th *Thread) {
 	}
 	if pid, ok := paramInt(e, "pid"); ok {
 		th.PID = pid
+	}
+	s.fromProcEvent(th, e)
+	if fl, ok := paramInt(e, "flags"); ok {
+		th.ExeWritable = fl&exeWritable != 0
+		th.ExeUpperLayer = fl&exeUpperLayer != 0
+		th.ExeFromMemfd = fl&exeFromMemfd != 0
+		th.ExeLowerLayer = fl&exeLowerLayer != 0
 	}
 	if th.PTID == -1 {
 		th.PTID, _ = paramInt(e, "ptid")
