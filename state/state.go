@@ -52,7 +52,7 @@ type Thread struct {
 	CapInheritable, CapPermitted, CapEffective uint64
 
 	ExeWritable, ExeUpperLayer, ExeLowerLayer, ExeFromMemfd bool
-	ExeIno, ExeInoCtime, ExeInoMtime                       uint64 // ctime, mtime in ns since the epoch
+	ExeIno, ExeInoCtime, ExeInoMtime                        uint64 // ctime, mtime in ns since the epoch
 
 	CloneTS          uint64 // when the thread was created (ns since the epoch); 0 when unknown
 	PidnsInitStartTS uint64 // start time of its pid namespace's init
