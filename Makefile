@@ -30,12 +30,16 @@ check-generate:
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
 	./bench/read.sh
+	./bench/churn.sh
 
 # Run each fuzz target for a while (FUZZTIME=1m by default).
 FUZZTIME ?= 1m
 fuzz:
-	$(GO) test ./scap -run '^$$' -fuzz FuzzReader -fuzztime $(FUZZTIME)
-	$(GO) test ./event -run '^$$' -fuzz FuzzEventReset -fuzztime $(FUZZTIME)
+	$(GO) test ./scap -run '^$$' -fuzz FuzzReader -fuzztime $(FUZZTIME) -fuzzminimizetime 5s
+	$(GO) test ./event -run '^$$' -fuzz FuzzEventReset -fuzztime $(FUZZTIME) -fuzzminimizetime 5s
+	$(GO) test ./filter -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) -fuzzminimizetime 5s
+	$(GO) test ./filter -run '^$$' -fuzz FuzzCompile -fuzztime $(FUZZTIME) -fuzzminimizetime 5s
+	$(GO) test ./rules -run '^$$' -fuzz FuzzLoad -fuzztime $(FUZZTIME) -fuzzminimizetime 5s
 
 clean:
 	rm -rf bin

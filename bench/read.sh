@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Times 'kestrel read -p FORMAT BIG > /dev/null' against
-# 'sysdig -r BIG -p FORMAT > /dev/null' on one large capture, in one run,
-# and prints the events per second of each and their ratio.
+# Times 'kestrel read -p FORMAT BIG [FILTER] > /dev/null' against
+# 'sysdig -r BIG -p FORMAT [FILTER] > /dev/null' on one large capture, in
+# one run, and prints the events per second of each and their ratio: plain
+# reads first, then reads with the filters of FILTERS.
 #
 # The capture is built once into bench/out/ by internal/tools/mkbig, which
 # replays examples/session.scap with shifted timestamps and thread ids.
@@ -31,6 +32,13 @@ BIG=$OUT/big-$EVENTS-r$RANGES.scap
 FORMATS=(
 	'%evt.num %evt.type'
 	'%evt.num %evt.rawtime %evt.cpu %thread.tid %evt.dir %evt.type %evt.args'
+)
+# A simple condition, a typical one, and a rule-sized one with long lists.
+names=$(seq -f 'tool%g' 1 300 | paste -sd, -)
+FILTERS=(
+	'evt.type = open and proc.name = cat'
+	'evt.type in (open, openat, execve, connect) and evt.dir = < and (fd.name startswith /etc or proc.name in (bash, sh, curl, cat))'
+	"evt.dir = < and evt.type in (open, openat, read, write, close) and not proc.name in ($names) and not fd.directory in (/usr/lib, /lib, /var/run, /proc, $names) and fd.name contains ssh"
 )
 
 die() {
@@ -76,14 +84,25 @@ lines_sum() {
 	rm -rf "$dir"
 }
 
-# check FILE FORMAT: both tools print the same number of lines; says
+# kcmd FILE FORMAT [FILTER] and scmd …: the two commands, as arrays in KCMD and SCMD.
+cmds() {
+	KCMD=("$KESTREL" read "$1" -p "$2")
+	SCMD=("$SYSDIG" -r "$1" -p "$2")
+	if [[ -n ${3:-} ]]; then
+		KCMD+=("$3")
+		SCMD+=("$3")
+	fi
+}
+
+# check FILE FORMAT [FILTER]: both tools print the same number of lines; says
 # whether the text is the same too. Also warms the page cache.
 check() {
 	local file=$1 format=$2 kl ks sl ss
-	read -r kl ks < <(lines_sum "$KESTREL" read "$file" -p "$format")
-	read -r sl ss < <(lines_sum "$SYSDIG" -r "$file" -p "$format")
+	cmds "$@"
+	read -r kl ks < <(lines_sum "${KCMD[@]}")
+	read -r sl ss < <(lines_sum "${SCMD[@]}")
 	if [[ $kl != "$sl" ]]; then
-		die "$file, -p '$format': kestrel printed $kl lines, sysdig $sl"
+		die "$file, -p '$format' ${3:-}: kestrel printed $kl lines, sysdig $sl"
 	fi
 	if [[ $ks == "$ss" ]]; then
 		echo "  lines     $kl from each, the same text"
@@ -92,17 +111,18 @@ check() {
 	fi
 }
 
-# time_bash FILE FORMAT: prints "wall user+sys" medians for kestrel, then
+# time_bash FILE FORMAT [FILTER]: prints "wall user+sys" medians for kestrel, then
 # for sysdig, from RUNS interleaved runs each.
 time_bash() {
-	local file=$1 format=$2 i t
+	local i t
 	local -a kw=() kc=() sw=() sc=()
 	local TIMEFORMAT='%3R %3U %3S'
+	cmds "$@"
 	for ((i = 0; i < RUNS; i++)); do
-		t=$({ time "$KESTREL" read "$file" -p "$format" >/dev/null 2>&1; } 2>&1)
+		t=$({ time "${KCMD[@]}" >/dev/null 2>&1; } 2>&1)
 		kw+=("${t%% *}")
 		kc+=("$(awk '{ print $2 + $3 }' <<<"$t")")
-		t=$({ time "$SYSDIG" -r "$file" -p "$format" >/dev/null 2>&1; } 2>&1)
+		t=$({ time "${SCMD[@]}" >/dev/null 2>&1; } 2>&1)
 		sw+=("${t%% *}")
 		sc+=("$(awk '{ print $2 + $3 }' <<<"$t")")
 	done
@@ -110,14 +130,15 @@ time_bash() {
 	echo "$(printf '%s\n' "${sw[@]}" | median) $(printf '%s\n' "${sc[@]}" | median)"
 }
 
-# time_hyperfine FILE FORMAT: as time_bash, with hyperfine (wall: median;
+# time_hyperfine FILE FORMAT [FILTER]: as time_bash, with hyperfine (wall: median;
 # cpu: mean user + system).
 time_hyperfine() {
-	local file=$1 format=$2 json
+	local json
 	json=$(mktemp)
+	cmds "$@"
 	hyperfine --style none --runs "$RUNS" --export-json "$json" -N \
-		--command-name kestrel "$KESTREL read $file -p '$format'" \
-		--command-name sysdig "$SYSDIG -r $file -p '$format'" >/dev/null
+		--command-name kestrel "$(printf '%q ' "${KCMD[@]}")" \
+		--command-name sysdig "$(printf '%q ' "${SCMD[@]}")" >/dev/null
 	awk '/"median":/ { gsub(/[,]/, ""); m = $2 }
 	     /"user":/   { gsub(/[,]/, ""); u = $2 }
 	     /"system":/ { gsub(/[,]/, ""); s = $2; printf "%.3f %.3f\n", m, u + s }' "$json"
@@ -131,13 +152,14 @@ if command -v hyperfine >/dev/null; then
 	how="hyperfine"
 fi
 
-# bench FILE FORMAT: one comparison.
+# bench FILE FORMAT [FILTER]: one comparison.
 bench() {
-	local file=$1 format=$2 k s kw kc sw sc
+	local file=$1 format=$2 kw kc sw sc
 	echo
 	echo "$(basename "$file"), -p '$format'"
-	check "$file" "$format"
-	{ read -r kw kc; read -r sw sc; } < <($timer "$file" "$format")
+	[[ -n ${3:-} ]] && echo "  filter    $(cut -c1-150 <<<"$3")"
+	check "$@"
+	{ read -r kw kc; read -r sw sc; } < <($timer "$@")
 	printf '  %-9s %7.2f s  %6s M events/s   (cpu %6.2f s: %6s M events/s)\n' kestrel "$kw" "$(rate "$EVENTS" "$kw")" "$kc" "$(rate "$EVENTS" "$kc")"
 	printf '  %-9s %7.2f s  %6s M events/s   (cpu %6.2f s: %6s M events/s)\n' sysdig "$sw" "$(rate "$EVENTS" "$sw")" "$sc" "$(rate "$EVENTS" "$sc")"
 	echo "  ratio     kestrel is $(ratio "$sw" "$kw")x faster (wall), $(ratio "$sc" "$kc")x (cpu)"
@@ -150,3 +172,6 @@ bench "$BIG" "${FORMATS[1]}"
 if [[ $GZIP == 1 ]]; then
 	bench "$BIG.gz" "${FORMATS[0]}"
 fi
+for f in "${FILTERS[@]}"; do
+	bench "$BIG" "${FORMATS[0]}" "$f"
+done

@@ -16,11 +16,14 @@ type Context struct {
 	Resolver event.Resolver
 	// Location is the time zone of evt.time and friends (time.Local by default).
 	Location *time.Location
+	// Hostname is the name of the machine the events come from (evt.hostname).
+	Hostname string
 
 	firstTS  uint64 // timestamp of the first event of the stream
 	prevShow uint64 // timestamp of the previous shown event
 
 	times []timeCache // formatted seconds, one per time layout in use
+	cpu   cpuTimes    // what thread.exectime and thread.cpu remember (proc_time.go)
 }
 
 // NewContext returns a Context for one event stream.

@@ -11,6 +11,14 @@ import (
 const nsPerSec = 1_000_000_000
 
 func evtFields() []Def {
+	defs := evtTimeFields()
+	for _, g := range [][]Def{evtArgFields(), evtClassFields(), evtLatencyFields(), evtSourceFields()} {
+		defs = append(defs, g...)
+	}
+	return defs
+}
+
+func evtTimeFields() []Def {
 	return []Def{
 		{Name: "evt.num", Type: event.PTUint64, Desc: "event number, counted from 1 in the stream",
 			Text: func(d []byte, c *Context, _ *Arg) ([]byte, bool) { return strconv.AppendUint(d, c.Event.Num, 10), true }},
@@ -53,26 +61,6 @@ func evtFields() []Def {
 			Text: args(event.DefaultBufLen), JSON: args(0)},
 		{Name: "evt.info", Type: event.PTCharBuf, Desc: "the arguments, as the default output shows them",
 			Text: args(event.DefaultBufLen), JSON: args(0)},
-	}
-}
-
-func threadFields() []Def {
-	return []Def{
-		{Name: "thread.tid", Type: event.PTInt64, Desc: "id of the thread that generated the event",
-			Text: func(d []byte, c *Context, _ *Arg) ([]byte, bool) {
-				return strconv.AppendInt(d, c.Event.TID(), 10), true
-			}},
-		{Name: "proc.name", Type: event.PTCharBuf, Desc: "name of the process (its comm)",
-			Text: func(d []byte, c *Context, _ *Arg) ([]byte, bool) {
-				if c.State == nil {
-					return d, false
-				}
-				t := c.State.Thread(c.Event.TID())
-				if t == nil {
-					return d, false
-				}
-				return append(d, t.Comm...), true
-			}},
 	}
 }
 

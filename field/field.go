@@ -53,6 +53,10 @@ type Def struct {
 	// JSONRaw says the JSON extractor's output is a JSON number, inserted
 	// as it is; otherwise it is quoted as a string unless Type is numeric.
 	JSONRaw bool
+	// ArgType, when set, gives the value type for one argument, for fields
+	// whose type depends on it (evt.rawarg.size is a number, while
+	// evt.rawarg.path is text); Type holds otherwise.
+	ArgType func(a *Arg) event.ParamType
 	// Num extracts the value as a number, for filters to compare: set for
 	// fields of numeric types and booleans (1 for true, 0 for false).
 	Num NumExtractor
@@ -117,7 +121,7 @@ func NewRegistry(groups ...[]Def) (*Registry, error) {
 
 // Default returns the registry of every field Kestrel knows.
 func Default() *Registry {
-	r, err := NewRegistry(evtFields(), threadFields())
+	r, err := NewRegistry(evtFields(), threadFields(), userFields(), containerFields(), k8sFields(), fdFields(), fdlistFields(), fsFields())
 	if err != nil {
 		panic(err) // the built-in tables are fixed; a duplicate is a programming error
 	}
@@ -161,6 +165,34 @@ func (r *Registry) Match(s string) (*Def, *Arg, int, error) {
 		name = name[:i]
 	}
 	return nil, nil, 0, fmt.Errorf("unknown field %q", s[:end])
+}
+
+// Resolve finds a field as a filter writes it: name is the dotted name
+// (evt.arg.fd, proc.aname) and arg, when hasArg, the text that was inside
+// brackets after it (proc.aname[2], proc.env["HOME"]).
+func (r *Registry) Resolve(name, arg string, hasArg bool) (*Def, *Arg, error) {
+	if !hasArg {
+		d, a, n, err := r.Match(name)
+		if err != nil {
+			return nil, nil, err
+		}
+		if n != len(name) {
+			return nil, nil, fmt.Errorf("unknown field %q", name)
+		}
+		return d, a, nil
+	}
+	d, ok := r.defs[name]
+	if !ok {
+		return nil, nil, fmt.Errorf("unknown field %q", name)
+	}
+	if d.Arg == ArgNone {
+		return nil, nil, fmt.Errorf("field %s takes no argument", name)
+	}
+	a := &Arg{Text: arg}
+	if v, err := parseInt(arg); err == nil {
+		a.Index, a.IsNum = v, true
+	}
+	return d, a, nil
 }
 
 func isNameChar(c byte) bool {

@@ -3,6 +3,10 @@ package filter
 import (
 	"testing"
 	"unicode/utf8"
+
+	"github.com/kestrel-sec/kestrel/event"
+	"github.com/kestrel-sec/kestrel/field"
+	"github.com/kestrel-sec/kestrel/internal/evtest"
 )
 
 // FuzzParse checks that parsing never panics, that a failed parse reports
@@ -46,4 +50,34 @@ func checkErrors(t *testing.T, src string, es Errors) {
 		}
 		_ = e.String()
 	}
+}
+
+// FuzzCompile checks that checking and compiling never panic, that a
+// rejected filter reports errors inside the input, and that a compiled
+// filter evaluates on an event without panicking.
+func FuzzCompile(f *testing.F) {
+	for _, tc := range validCases {
+		f.Add(tc.in)
+	}
+	f.Add(`proc.name in (bash, sh) and fd.sip = 10.0.0.0/8 and not evt.rawarg.size > 3`)
+	f.Add(`tolower(proc.name) = val(proc.pname) or len(fd.name) > 3 or fd.name pmatch (/etc)`)
+	var cur *sample
+	reg := testRegistry(&cur)
+	var ev event.Event
+	if err := ev.Reset(evtest.MustRecord(event.Legacy(), 1, 1, 3, map[string]any{"fd": 3, "name": "/x", "flags": 1, "mode": 0, "dev": 0})); err != nil {
+		f.Fatal(err)
+	}
+	c := &field.Context{Event: &ev}
+	f.Fuzz(func(t *testing.T, src string) {
+		p, err := Compile(src, Options{Fields: reg})
+		if err != nil {
+			if es, ok := err.(Errors); ok {
+				checkErrors(t, src, es)
+			}
+			return
+		}
+		s := sample{s: "x", path: "/etc/passwd", m: []string{"a"}}
+		cur = &s
+		p.Match(c)
+	})
 }

@@ -98,6 +98,10 @@ type Thread struct {
 	ExeIno           uint64
 	ExeInoCtime      uint64
 	ExeInoMtime      uint64
+
+	// CloneTS is when the thread started, in ns since the epoch (0 when
+	// unknown). Capture files do not store it; a /proc snapshot sets it.
+	CloneTS uint64
 }
 
 // FD types of fd-list entries (scap_fd_type).

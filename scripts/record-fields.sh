@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Record sysdig's values of the fields listed in testdata/fields/CLASS.txt
-# for every event of the shared captures and the example capture, into
+# for every event of the shared captures, the example capture and the
+# captures in testdata/captures, into
 # testdata/golden/fields/CAPTURE.CLASS.txt.gz, for the field differential
 # (internal/app/fields_test.go).
 #   scripts/record-fields.sh [-s SHARED_DIR] [CLASS...]
@@ -23,7 +24,7 @@ for class in "${classes[@]}"; do
     case "$line" in ''|'#'*) continue ;; esac
     fmt+=$'\x1f'"%$line"
   done < "testdata/fields/$class.txt"
-  for cap in "$shared"/testdata/scap/*.scap examples/session.scap; do
+  for cap in "$shared"/testdata/scap/*.scap examples/session.scap testdata/captures/*.scap; do
     name=$(basename "$cap" .scap)
     # sysdig 0.29.3 cannot open this one; it holds curl_google's events.
     [ "$name" = curl_google_comments ] && continue

@@ -36,6 +36,23 @@ type FD struct {
 	Flags uint32
 	Ino   uint64
 	Name  string
+
+	// NameRaw is the path as the opening syscall gave it (files only).
+	NameRaw string
+	// The ends of an inet socket, as sysdig keeps them: for a connected
+	// socket the client's address and port (Src) and the server's (Dst);
+	// for a listening one the bound address and port in Src. IPv4
+	// addresses take the first 4 bytes. See [FD.SrcAddr].
+	SrcIP, DstIP     [16]byte
+	SrcPort, DstPort uint16
+	// Connected is set once a connect, accept or successful transfer
+	// shows the socket connected.
+	Connected bool
+	// Dev is the device number of a file, as its open exit reported it.
+	Dev uint32
+
+	// renamedNum and renamedTS identify the event that last changed Name.
+	renamedNum, renamedTS uint64
 }
 
 // TypeChar returns the character sysdig shows for the fd's type.
@@ -244,15 +261,22 @@ func fdFromSection(f *scap.FD) FD {
 	switch f.Type {
 	case scap.FDIPv4Sock:
 		b = appendTuple(b, f.SrcIP, f.SrcPort, f.DstIP, f.DstPort)
+		fd.setEnds(f.SrcIP, f.SrcPort, f.DstIP, f.DstPort)
+		fd.Role, fd.Connected = RoleClient, f.L4Proto == L4TCP
 	case scap.FDIPv6Sock:
 		if v4Mapped(f.SrcIP) && v4Mapped(f.DstIP) {
 			fd.Type = scap.FDIPv4Sock
 			b = appendTuple(b, f.SrcIP[12:], f.SrcPort, f.DstIP[12:], f.DstPort)
+			fd.setEnds(f.SrcIP[12:], f.SrcPort, f.DstIP[12:], f.DstPort)
+			fd.Role = RoleClient
 		} else {
 			b = appendTuple(b, f.SrcIP, f.SrcPort, f.DstIP, f.DstPort)
+			fd.setEnds(f.SrcIP, f.SrcPort, f.DstIP, f.DstPort)
 		}
+		fd.Connected = f.L4Proto == L4TCP
 	case scap.FDIPv4ServSock, scap.FDIPv6ServSock:
 		b = appendIPPort(b, f.SrcIP, f.SrcPort)
+		fd.setEnds(f.SrcIP, f.SrcPort, nil, 0)
 	case scap.FDUnixSock:
 		b = append(b, f.Name...)
 		if f.Name == "" {
@@ -262,6 +286,7 @@ func fdFromSection(f *scap.FD) FD {
 		}
 	case scap.FDFileV2:
 		fd.Flags = f.OpenFlags
+		fd.Dev = f.Dev
 		b = append(b, f.Name...)
 	default:
 		b = append(b, f.Name...)

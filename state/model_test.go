@@ -156,7 +156,7 @@ func TestSockets(t *testing.T) {
 	st.wantArgs(100, dupE, map[string]any{"fd": 13}, "fd=13(<6t>2001:db8::4:5000->2001:db8::3:1234)")
 	// Unknown threads have their own (empty) table.
 	st.wantArgs(999, dupE, map[string]any{"fd": 3}, "fd=3")
-	st.want(999, unknownName, -1)
+	st.want(999, unknownName, 999)
 }
 
 func TestInvertedClone(t *testing.T) {

@@ -1,6 +1,7 @@
 package state
 
 import (
+	"bytes"
 	"encoding/binary"
 
 	"github.com/kestrel-sec/kestrel/event"
@@ -121,6 +122,7 @@ func (s *State) socketExit(e *event.Event, th *Thread) {
 	if f := s.addFD(th.fdt, fd); f != nil {
 		f.Type, f.L4 = ft, l4
 	}
+	th.lastFD = fd
 }
 
 // bindExit: a socket bound to a port becomes a listening socket named
@@ -141,18 +143,23 @@ func (s *State) bindExit(e *event.Event, th *Thread) {
 	case afInet:
 		if len(addr) >= 7 && binary.LittleEndian.Uint16(addr[5:]) > 0 {
 			f.Type, f.Role = scap.FDIPv4ServSock, RoleServer
+			f.setEnds(addr[1:5], binary.LittleEndian.Uint16(addr[5:]), nil, 0)
 		}
 	case afInet6:
 		if len(addr) >= 19 && binary.LittleEndian.Uint16(addr[17:]) > 0 {
+			port := binary.LittleEndian.Uint16(addr[17:])
 			if v4Mapped(addr[1:17]) {
 				f.Type = scap.FDIPv4ServSock
+				f.setEnds(addr[13:17], port, nil, 0)
 			} else {
 				f.Type = scap.FDIPv6ServSock
+				f.setEnds(addr[1:17], port, nil, 0)
 			}
 			f.Role = RoleServer
 		}
 	}
-	f.Name, _ = s.paramText(e, "addr")
+	name, _ := s.paramText(e, "addr")
+	f.setName(e, name)
 }
 
 // connectEnter records the destination (or the unix path) of a connect.
@@ -168,14 +175,26 @@ func (s *State) connectEnter(e *event.Event, th *Thread) {
 	switch addr[0] {
 	case afInet:
 		f.Type = scap.FDIPv4Sock
+		if len(addr) >= 7 {
+			copy(f.DstIP[:4], addr[1:5])
+			f.DstPort = binary.LittleEndian.Uint16(addr[5:])
+		}
 	case afInet6:
-		if len(addr) >= 17 && v4Mapped(addr[1:17]) {
+		if len(addr) < 19 {
+			return
+		}
+		port := binary.LittleEndian.Uint16(addr[17:])
+		if v4Mapped(addr[1:17]) {
 			f.Type = scap.FDIPv4Sock
+			copy(f.DstIP[:4], addr[13:17])
 		} else {
 			f.Type = scap.FDIPv6Sock
+			copy(f.DstIP[:], addr[1:17])
 		}
+		f.DstPort = port
 	default:
-		f.Name, _ = s.paramText(e, "addr")
+		name, _ := s.paramText(e, "addr")
+		f.setName(e, name)
 	}
 }
 
@@ -189,6 +208,7 @@ func (s *State) connectExit(e *event.Event, th *Thread) {
 	if !ok || (res < 0 && res != -eINPROGRESS) {
 		return
 	}
+	f.Connected = true
 	tuple := rawParam(e, "tuple")
 	if len(tuple) == 0 {
 		return
@@ -199,33 +219,29 @@ func (s *State) connectExit(e *event.Event, th *Thread) {
 	}
 }
 
-// fillSocket sets the type and name of f from an outbound tuple
-// (local -> remote).
+// fillSocket sets the type, ends and name of f from a connect's tuple
+// (local -> remote); a UDP server's ends are swapped, so that the source
+// stays the client.
 func (s *State) fillSocket(e *event.Event, f *FD, tuple []byte) {
 	switch tuple[0] {
 	case afInet, afInet6:
-		if tuple[0] == afInet6 && len(tuple) >= 37 && !(v4Mapped(tuple[1:17]) && v4Mapped(tuple[19:35])) {
+		t, ok := decodeTuple(tuple)
+		if !ok {
+			return
+		}
+		if t.v6 {
 			f.Type = scap.FDIPv6Sock
 		} else {
 			f.Type = scap.FDIPv4Sock
 		}
-		f.Name, _ = s.paramText(e, "tuple")
-		if f.Role == RoleServer && f.L4 == L4UDP {
-			f.Name = swapTuple(f.Name)
+		if f.updateEnds(&t) && f.Role == RoleServer && f.L4 == L4UDP {
+			f.swapEnds()
 		}
+		s.nameAfterEnds(e, f)
 	default:
-		f.Name, _ = s.paramText(e, "tuple")
+		name, _ := s.paramText(e, "tuple")
+		f.setName(e, name)
 	}
-}
-
-// swapTuple turns "a->b" into "b->a".
-func swapTuple(n string) string {
-	for i := 0; i+1 < len(n); i++ {
-		if n[i] == '-' && n[i+1] == '>' {
-			return n[i+2:] + "->" + n[:i]
-		}
-	}
-	return n
 }
 
 // acceptExit adds the connection an accept returns, named after the
@@ -239,14 +255,18 @@ func (s *State) acceptExit(e *event.Event, th *Thread) {
 	if len(tuple) == 0 {
 		return
 	}
+	th.lastFD = fd
 	var ft, l4 uint8
+	var t tupleEnds
 	switch tuple[0] {
-	case afInet:
+	case afInet, afInet6:
+		var ok bool
+		if t, ok = decodeTuple(tuple); !ok {
+			return
+		}
 		ft, l4 = scap.FDIPv4Sock, L4TCP
-	case afInet6:
-		ft, l4 = scap.FDIPv6Sock, L4TCP
-		if len(tuple) >= 37 && v4Mapped(tuple[1:17]) && v4Mapped(tuple[19:35]) {
-			ft = scap.FDIPv4Sock
+		if t.v6 {
+			ft = scap.FDIPv6Sock
 		}
 	case afUnix:
 		ft = scap.FDUnixSock
@@ -255,22 +275,24 @@ func (s *State) acceptExit(e *event.Event, th *Thread) {
 	}
 	name, _ := s.paramText(e, "tuple")
 	if f := s.addFD(th.fdt, fd); f != nil {
-		f.Type, f.L4, f.Role, f.Name = ft, l4, RoleServer, name
+		f.Type, f.L4, f.Role, f.Connected = ft, l4, RoleServer, true
+		f.setEnds(t.sip, t.sport, t.dip, t.dport)
+		f.setName(e, name)
 	}
 }
 
-// tupleUpdate names a datagram socket (or one without a name yet) after
-// the tuple of a recvfrom/recvmsg exit or a sendto/sendmsg enter.
+// tupleUpdate updates the socket of a successful recvfrom/recvmsg exit
+// or sendto/sendmsg (whose tuple is in its enter event src, nil when the
+// enter was not seen) as sysdig does:
+// the socket is connected, and unless it is a named TCP socket, its ends
+// follow the tuple; a socket whose role is not known yet takes the role
+// of the side that would start with this transfer.
 func (s *State) tupleUpdate(e *event.Event, th *Thread, src *event.Event, inbound bool) {
-	res, ok := paramInt(e, "res")
-	if !ok || res < 0 {
-		return
-	}
-	f := th.fdt.Get(th.lastFD)
+	f := s.rwExit(e, th)
 	if f == nil {
 		return
 	}
-	if f.Name != "" && f.isInet() && f.L4 == L4TCP {
+	if src == nil || (f.Name != "" && f.isTCP()) {
 		return
 	}
 	tuple := rawParam(src, "tuple")
@@ -279,35 +301,132 @@ func (s *State) tupleUpdate(e *event.Event, th *Thread, src *event.Event, inboun
 	}
 	switch tuple[0] {
 	case afInet, afInet6:
-		if tuple[0] == afInet6 && len(tuple) >= 37 && !(v4Mapped(tuple[1:17]) && v4Mapped(tuple[19:35])) {
-			if f.Type != scap.FDIPv6Sock && f.Type != scap.FDIPv4Sock {
-				f.Type = scap.FDIPv6Sock
-			}
-		} else {
+		t, ok := decodeTuple(tuple)
+		if !ok {
+			return
+		}
+		if !t.v6 {
 			f.Type = scap.FDIPv4Sock
 		}
-		if f.L4 == L4Unknown {
+		if !f.updateEnds(&t) {
+			return
+		}
+		if f.L4 == L4Unknown && f.IsConnSock() {
 			f.L4 = L4UDP
 		}
-		name, _ := s.paramText(src, "tuple")
+		if !f.IsConnSock() {
+			return
+		}
 		if f.Role == RoleNone {
-			// Without interface data to guess from, the model takes the
-			// socket for the side that initiated this datagram.
-			if inbound {
+			// A process owns the port of its own IPv4 socket, so sysdig's
+			// guess comes down to the direction; for IPv6 it finds no
+			// port and takes the socket for a client.
+			f.Role = RoleClient
+			if inbound && f.Type == scap.FDIPv4Sock {
 				f.Role = RoleServer
-			} else {
-				f.Role = RoleClient
 			}
 		}
 		if (inbound && f.Role == RoleClient) || (!inbound && f.Role == RoleServer) {
-			name = swapTuple(name)
+			f.swapEnds()
 		}
-		f.Name = name
+		s.nameAfterEnds(e, f)
 	case afUnix:
 		f.Type = scap.FDUnixSock
-		if len(tuple) > 17 {
-			f.Name = string(cstr(tuple[17:]))
+		name, _ := s.paramText(src, "tuple")
+		f.setName(e, name)
+	}
+}
+
+// rwExit notes that a successful transfer on an inet socket shows it
+// connected. It returns the fd of a successful transfer.
+func (s *State) rwExit(e *event.Event, th *Thread) *FD {
+	if res, ok := paramInt(e, "res"); !ok || res < 0 {
+		return nil
+	}
+	f := th.fdt.Get(th.lastFD)
+	if f != nil && f.IsConnSock() {
+		f.Connected = true
+	}
+	return f
+}
+
+// tupleEnds is a decoded inet socket tuple; IPv4-mapped pairs are IPv4.
+type tupleEnds struct {
+	sip, dip     []byte
+	sport, dport uint16
+	v6           bool
+}
+
+// decodeTuple decodes an inet socket tuple parameter.
+func decodeTuple(t []byte) (tupleEnds, bool) {
+	switch {
+	case t[0] == afInet && len(t) >= 13:
+		return tupleEnds{sip: t[1:5], sport: binary.LittleEndian.Uint16(t[5:]),
+			dip: t[7:11], dport: binary.LittleEndian.Uint16(t[11:])}, true
+	case t[0] == afInet6 && len(t) >= 37:
+		r := tupleEnds{sip: t[1:17], sport: binary.LittleEndian.Uint16(t[17:]),
+			dip: t[19:35], dport: binary.LittleEndian.Uint16(t[35:]), v6: true}
+		if v4Mapped(r.sip) && v4Mapped(r.dip) {
+			r.sip, r.dip, r.v6 = r.sip[12:], r.dip[12:], false
 		}
+		return r, true
+	}
+	return tupleEnds{}, false
+}
+
+// updateEnds merges a tuple into the socket's ends as sysdig does: a
+// tuple equal to the ends, either way round, changes nothing; otherwise
+// the source takes the tuple's and the destination is filled where still
+// zero. It reports whether anything changed.
+func (f *FD) updateEnds(t *tupleEnds) bool {
+	n := len(t.sip)
+	sameKind := (n == 4 && f.Type == scap.FDIPv4Sock) || (n == 16 && f.Type == scap.FDIPv6Sock)
+	sip, dip := f.SrcIP[:n], f.DstIP[:n]
+	if sameKind && ((bytes.Equal(t.sip, sip) && t.sport == f.SrcPort && bytes.Equal(t.dip, dip) && t.dport == f.DstPort) ||
+		(bytes.Equal(t.dip, sip) && t.dport == f.SrcPort && bytes.Equal(t.sip, dip) && t.sport == f.DstPort)) {
+		return false
+	}
+	changed := false
+	if !bytes.Equal(sip, t.sip) {
+		copy(sip, t.sip)
+		changed = true
+	}
+	if f.SrcPort != t.sport {
+		f.SrcPort, changed = t.sport, true
+	}
+	if isZero(dip) {
+		copy(dip, t.dip)
+		changed = true
+	}
+	if f.DstPort == 0 {
+		f.DstPort, changed = t.dport, true
+	}
+	return changed
+}
+
+func isZero(b []byte) bool {
+	for _, c := range b {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// swapEnds exchanges the socket's source and destination.
+func (f *FD) swapEnds() {
+	f.SrcIP, f.DstIP = f.DstIP, f.SrcIP
+	f.SrcPort, f.DstPort = f.DstPort, f.SrcPort
+}
+
+// isTCP reports what sysdig takes for a TCP socket: an IPv4 one.
+func (f *FD) isTCP() bool { return f.Type == scap.FDIPv4Sock && f.L4 == L4TCP }
+
+// nameAfterEnds names a connection socket "sip:sport->dip:dport".
+func (s *State) nameAfterEnds(e *event.Event, f *FD) {
+	s.buf = appendTuple(s.buf[:0], f.SrcAddr(), f.SrcPort, f.DstAddr(), f.DstPort)
+	if string(s.buf) != f.Name {
+		f.setName(e, string(s.buf))
 	}
 }
 
@@ -317,14 +436,19 @@ func (s *State) pairExit(e *event.Event, th *Thread, ft uint8) {
 		return
 	}
 	ino, _ := paramInt(e, "ino")
-	for _, n := range [2]string{"fd1", "fd2"} {
+	for i, n := range [2]string{"fd1", "fd2"} {
 		fd, ok := paramInt(e, n)
 		if !ok || fd < 0 {
 			continue
 		}
-		if f := s.addFD(th.fdt, fd); f != nil {
+		f := s.addFD(th.fdt, fd)
+		if f != nil {
 			f.Type, f.Ino = ft, uint64(ino)
 		}
+		if i == 0 {
+			s.fdev.designate(f) // the event is about the first fd, numbered as the second
+		}
+		th.lastFD = fd
 	}
 }
 
@@ -338,6 +462,7 @@ func (s *State) simpleExit(e *event.Event, th *Thread, ft uint8) {
 	if f := s.addFD(th.fdt, fd); f != nil {
 		f.Type = ft
 	}
+	th.lastFD = fd
 }
 
 // dupExit copies the duplicated fd (from the enter event) to the new one.
@@ -380,12 +505,13 @@ func (s *State) copyFD(th *Thread, from, to int64) {
 		*nf = c
 		nf.Num = to
 	}
+	th.lastFD = to
 }
 
 // openExit adds the fd of a successful open, named with the absolute path.
 func (s *State) openExit(e *event.Event, th *Thread) {
 	fd, ok := paramInt(e, "fd")
-	if !ok || fd < 0 {
+	if !ok {
 		return
 	}
 	en := s.enterOf(e, th)
@@ -414,11 +540,16 @@ func (s *State) openExit(e *event.Event, th *Thread) {
 	case dirfd == -100:
 		base = th.Cwd()
 	default:
-		if d := th.fdt.Get(dirfd); d != nil {
+		d := th.fdt.Get(dirfd)
+		s.fdev.designate(d) // what a failed openat is about
+		if d != nil {
 			base = d.Name + "/"
 		} else {
 			base = "<UNKNOWN>"
 		}
+	}
+	if fd < 0 {
+		return
 	}
 	s.buf = appendJoin(s.buf[:0], base, name)
 	path := string(s.buf)
@@ -428,6 +559,12 @@ func (s *State) openExit(e *event.Event, th *Thread) {
 			f.Type = scap.FDDirectory
 		}
 		f.Flags = uint32(flags)
-		f.Name = path
+		f.setName(e, path)
+		f.NameRaw = string(name)
+		if dev, ok := paramInt(e, "dev"); ok {
+			f.Dev = uint32(dev)
+		}
+		s.fdev.designate(f)
 	}
+	th.lastFD = fd
 }

@@ -30,6 +30,8 @@ func (s *State) fromSection(t *Thread, st *scap.Thread) {
 		st.ExeWritable, st.ExeUpperLayer, st.ExeLowerLayer, st.ExeFromMemfd
 	t.ExeIno, t.ExeInoCtime, t.ExeInoMtime = st.ExeIno, st.ExeInoCtime, st.ExeInoMtime
 	t.PidnsInitStartTS = st.PidnsInitStartTS
+	t.CloneTS = st.CloneTS
+	s.resolveContainer(t)
 }
 
 // fromProcEvent sets what an execve or clone exit event says of thread t:
@@ -44,11 +46,11 @@ func (s *State) fromProcEvent(t *Thread, e *event.Event) {
 		}
 		switch info.Params[i].Name {
 		case "args":
-			t.Args = append(t.Args[:0], p.Bytes()...)
+			t.Args = append(t.Args[:0], p.Raw...)
 		case "env":
-			t.Env = append(t.Env[:0], p.Bytes()...)
+			t.Env = append(t.Env[:0], p.Raw...)
 		case "cgroups":
-			t.Cgroups = append(t.Cgroups[:0], p.Bytes()...)
+			t.Cgroups = append(t.Cgroups[:0], p.Raw...)
 		case "fdlimit":
 			t.FDLimit = p.Uint()
 		case "pgft_maj":
@@ -95,6 +97,7 @@ func (s *State) fromProcEvent(t *Thread, e *event.Event) {
 			t.PidnsInitStartTS = p.Uint()
 		}
 	}
+	s.containerFromEvent(t, e)
 }
 
 // Exe flags of execve exit events (PPM_EXE_*).
@@ -104,3 +107,71 @@ const (
 	exeFromMemfd  = 4
 	exeLowerLayer = 8
 )
+
+// memoryExit sets the memory counters a brk, mmap or munmap exit reports
+// for the calling thread.
+func memoryExit(e *event.Event, th *Thread) {
+	if v, ok := paramInt(e, "vm_size"); ok {
+		th.VMSize = uint32(v)
+	}
+	if v, ok := paramInt(e, "vm_rss"); ok {
+		th.VMRSS = uint32(v)
+	}
+	if v, ok := paramInt(e, "vm_swap"); ok {
+		th.VMSwap = uint32(v)
+	}
+}
+
+// switchEnter sets what a context switch reports of the thread switched
+// out: its page faults, and its process's memory on the main thread.
+func (s *State) switchEnter(e *event.Event, th *Thread) {
+	if v, ok := paramInt(e, "pgft_maj"); ok {
+		th.PFMajor = uint64(v)
+	}
+	if v, ok := paramInt(e, "pgft_min"); ok {
+		th.PFMinor = uint64(v)
+	}
+	if mt := s.MainThread(th); mt != nil {
+		memoryExit(e, mt)
+	}
+}
+
+// cloneChildInPidns is PPM_CL_CHILD_IN_PIDNS: the child is in a pid
+// namespace other than the host's.
+const cloneChildInPidns = 1 << 29
+
+// cloneInPidns reports whether the caller of clone exit e, or its child,
+// lives in a pid namespace of its own, where the ids it sees are not the
+// host's.
+func cloneInPidns(e *event.Event, flags uint32) bool {
+	if flags&cloneChildInPidns != 0 {
+		return true
+	}
+	// A zero vtid is a producer that did not record it.
+	vtid, ok := paramInt(e, "vtid")
+	return ok && vtid > 0 && vtid != e.TID()
+}
+
+// execPath sets the executable's path after an execve whose exit event
+// does not report it: the file name of the enter event, relative to the
+// working directory, as sysdig computes it.
+func (s *State) execPath(e *event.Event, th *Thread) {
+	if p, ok := e.ParamByName("trusted_exepath"); ok && !p.Empty() {
+		return
+	}
+	en := s.enterOf(e, th)
+	if en == nil {
+		return
+	}
+	p, ok := en.ParamByName("filename")
+	if !ok {
+		return
+	}
+	name := cstr(p.Bytes())
+	if string(name) == unknownName {
+		th.ExePath = unknownName
+		return
+	}
+	s.buf = appendJoin(s.buf[:0], th.Cwd(), name)
+	th.ExePath = s.intern(s.buf)
+}

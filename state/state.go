@@ -71,7 +71,8 @@ type Thread struct {
 	// enter is a copy of the latest enter record of a syscall whose exit
 	// needs the enter's parameters.
 	enter []byte
-	dead  bool // exited leader kept while other threads of its process live
+	dead  bool    // exited leader kept while other threads of its process live
+	lat   latency // for evt.latency (latency.go)
 }
 
 // Process returns the process the thread belongs to.
@@ -110,6 +111,7 @@ type State struct {
 	threads map[int64]*Thread
 	users   map[uint32]string
 	groups  map[uint32]string
+	homes   map[uint32]userHome // home directory and shell, by uid
 
 	exited int64 // tid of a procexit applied last, removed at the next event
 	// closeT and closeFD: the fd a successful close removes at the next
@@ -131,8 +133,10 @@ type State struct {
 	names map[string]string
 
 	stats Stats
-	enter event.Event // scratch view over a thread's saved enter record
-	buf   []byte      // scratch
+	fdev  fdEvent        // the fd of the current event; interface addresses
+	ctrs  containerTable // containers, by short id
+	enter event.Event    // scratch view over a thread's saved enter record
+	buf   []byte         // scratch
 }
 
 // Bounds on what the State keeps for reuse.
@@ -146,6 +150,7 @@ func New() *State {
 	return &State{
 		threads: make(map[int64]*Thread), exited: -1, closeFD: -1,
 		names: make(map[string]string), users: map[uint32]string{}, groups: map[uint32]string{},
+		homes: map[uint32]userHome{},
 	}
 }
 
@@ -171,11 +176,14 @@ func (s *State) Reset(sec *scap.Section) {
 	clear(s.groups)
 	s.exited, s.closeT, s.closeFD = -1, nil, -1
 	s.last = nil
+	s.fdev.setInterfaces(sec)
 	if sec == nil {
 		return
 	}
+	clear(s.homes)
 	for i := range sec.Users {
 		s.users[sec.Users[i].UID] = sec.Users[i].Name
+		s.homes[sec.Users[i].UID] = userHome{sec.Users[i].Home, sec.Users[i].Shell}
 	}
 	for i := range sec.Groups {
 		s.groups[sec.Groups[i].GID] = sec.Groups[i].Name
@@ -224,6 +232,7 @@ func (s *State) Reset(sec *scap.Section) {
 			}
 		}
 	}
+	s.fixInitialSockets()
 	s.last = nil
 }
 
@@ -268,7 +277,7 @@ func (s *State) add(tid int64) *Thread {
 	} else {
 		t = &Thread{TID: tid}
 	}
-	t.lastFD = -1
+	t.lastFD = 0 // as sysdig starts its threads
 	t.VTID, t.VPID, t.SID, t.VPGID, t.PGID = -1, -1, -1, -1, -1
 	t.LoginUID = noUID
 	s.threads[tid] = t
@@ -358,17 +367,23 @@ func (s *State) Apply(e *event.Event) {
 		s.removeFD(s.closeT, s.closeFD)
 		s.closeT, s.closeFD = nil, -1
 	}
+	s.fdev.begin()
 	info := e.Info()
 	if info == nil {
 		return
 	}
 	t := e.Type()
 	name := info.Name
+	if name == "container" {
+		s.applyContainer(e)
+		return
+	}
 	if t.IsEnter() {
 		th := s.touch(e, name)
 		if th == nil {
 			return
 		}
+		th.noteLatency(e, info)
 		s.applyEnter(e, th, info, name)
 		return
 	}
@@ -384,6 +399,7 @@ func (s *State) Apply(e *event.Event) {
 	if th == nil {
 		return
 	}
+	th.noteLatency(e, info)
 	s.applyExit(e, th, name)
 }
 
@@ -405,7 +421,10 @@ func (s *State) touch(e *event.Event, name string) *Thread {
 	if th == nil {
 		return nil
 	}
-	th.PID, th.PTID, th.Comm, th.Partial = -1, -1, unknownName, true
+	// What sysdig assumes of a thread it has not seen created: its own
+	// process, no parent, unknown name, executable and ids, no fd limit.
+	th.PID, th.PTID, th.Comm, th.Exe, th.Partial = tid, -1, unknownName, unknownName, true
+	th.UID, th.GID, th.FDLimit = noUID, noUID, noFDLimit
 	s.setFDs(th, s.newFDTable())
 	s.join(th, s.newProcess(-1, ""))
 	return th
@@ -424,12 +443,8 @@ func enterSaved(name string) bool {
 }
 
 func (s *State) applyEnter(e *event.Event, th *Thread, info *event.Info, name string) {
-	if len(info.Params) > 0 && info.Params[0].Type == event.PTFD && e.NumParams() > 0 {
-		if p := e.Param(0); len(p.Raw) >= 8 {
-			th.lastFD = p.Int()
-		}
-	}
-	if enterSaved(name) {
+	noteEnterFD(e, th)
+	if enterSaved(name) || credSaved(name) {
 		th.enter = append(th.enter[:0], e.Raw()...)
 	} else if len(th.enter) > 0 {
 		th.enter = th.enter[:0]
@@ -437,6 +452,8 @@ func (s *State) applyEnter(e *event.Event, th *Thread, info *event.Info, name st
 	switch name {
 	case "procexit":
 		s.exited = th.TID
+	case "switch":
+		s.switchEnter(e, th)
 	case "connect":
 		s.connectEnter(e, th)
 	}
@@ -506,12 +523,14 @@ func (s *State) applyExit(e *event.Event, th *Thread, name string) {
 				s.setCwd(th, []byte(f.Name))
 			}
 		}
+	case "read", "write", "recv", "send", "readv", "writev", "pread", "pwrite", "preadv", "pwritev":
+		s.rwExit(e, th)
 	case "recvfrom", "recvmsg":
 		s.tupleUpdate(e, th, e, true)
 	case "sendto", "sendmsg":
-		if en := s.enterOf(e, th); en != nil {
-			s.tupleUpdate(e, th, en, false)
-		}
+		s.tupleUpdate(e, th, s.enterOf(e, th), false)
+	default:
+		s.applyCred(e, th, name)
 	}
 }
 
@@ -542,7 +561,13 @@ func (s *State) applyClone(e *event.Event, th *Thread, res int64) {
 	if res == 0 {
 		child = e.TID()
 		if th != nil && !th.Partial {
-			return // the parent's side created it
+			// The parent's side created it; in a pid namespace, only this
+			// side knows the child's ids there.
+			if cloneInPidns(e, flags) {
+				th.VTID, _ = paramInt(e, "vtid")
+				th.VPID, _ = paramInt(e, "vpid")
+			}
+			return
 		}
 		ptid, _ := paramInt(e, "ptid")
 		if flags&cloneThread != 0 {
@@ -554,6 +579,11 @@ func (s *State) applyClone(e *event.Event, th *Thread, res int64) {
 		parent = th
 		if c := s.threads[child]; c != nil && !c.Partial {
 			return // the child's side came first
+		}
+		if cloneInPidns(e, flags) {
+			// The caller or its child is in another pid namespace: the
+			// child's own side creates it, with the ids it has there.
+			return
 		}
 	}
 	c := s.threads[child]
@@ -580,7 +610,8 @@ func (s *State) applyClone(e *event.Event, th *Thread, res int64) {
 	s.fromProcEvent(c, e)
 	c.CloneTS = e.TS()
 	if res != 0 {
-		// The parent's side reports the caller's namespace ids.
+		// The parent's side reports the caller's namespace ids: the
+		// child's are known only when the caller is in the host's.
 		c.VTID, c.VPID = -1, -1
 		if parent != nil {
 			c.SID, c.VPGID, c.PGID, c.LoginUID, c.TTY = parent.SID, parent.VPGID, parent.PGID, parent.LoginUID, parent.TTY
@@ -590,7 +621,11 @@ func (s *State) applyClone(e *event.Event, th *Thread, res int64) {
 		c.SID, c.VPGID, c.PGID, c.LoginUID, c.TTY = parent.SID, parent.VPGID, parent.PGID, parent.LoginUID, parent.TTY
 		c.ExePath, c.Root, c.ContainerID = parent.ExePath, parent.Root, parent.ContainerID
 	}
+	s.containerFromEvent(c, e) // the event's cgroups, when it has them, over the parent's
 	if parent != nil {
+		if flags&cloneThread == 0 && len(c.Env) == 0 {
+			c.Env = append(c.Env[:0], parent.Env...) // a new process inherits the environment
+		}
 		c.CapInheritable, c.CapPermitted, c.CapEffective = parent.CapInheritable, parent.CapPermitted, parent.CapEffective
 		c.ExeWritable, c.ExeUpperLayer, c.ExeLowerLayer, c.ExeFromMemfd = parent.ExeWritable, parent.ExeUpperLayer, parent.ExeLowerLayer, parent.ExeFromMemfd
 		c.ExeIno, c.ExeInoCtime, c.ExeInoMtime = parent.ExeIno, parent.ExeInoCtime, parent.ExeInoMtime
@@ -598,12 +633,18 @@ func (s *State) applyClone(e *event.Event, th *Thread, res int64) {
 	if res == 0 {
 		c.PID, _ = paramInt(e, "pid")
 		c.PTID, _ = paramInt(e, "ptid")
+		if flags&cloneThread != 0 {
+			c.PTID, _ = paramInt(e, "pid") // sysdig: the process's main thread
+		}
 	} else if flags&cloneThread != 0 {
 		c.PID = parent.PID
-		c.PTID = parent.PTID
+		c.PTID = parent.TID // sysdig: the calling thread, for threads too
 	} else {
 		c.PID = child
 		c.PTID = parent.TID
+	}
+	if res != 0 && !cloneInPidns(e, flags) {
+		c.VTID, c.VPID = c.TID, c.PID
 	}
 	// Process: a thread joins its parent's; a new process gets its own,
 	// with the working directory the event reports.
@@ -643,6 +684,7 @@ func (s *State) applyExec(e *event.Event, th *Thread) {
 		th.PID = pid
 	}
 	s.fromProcEvent(th, e)
+	s.execPath(e, th)
 	if fl, ok := paramInt(e, "flags"); ok {
 		th.ExeWritable = fl&exeWritable != 0
 		th.ExeUpperLayer = fl&exeUpperLayer != 0

@@ -68,7 +68,7 @@ func TestThreadLifecycle(t *testing.T) {
 		st.want(child, "cat", child) // still visible while its procexit is handled
 		st.apply(300, openE, map[string]any{"name": "/x", "flags": 1})
 		st.want(child, "", 0)
-		st.want(300, unknownName, -1) // learned from its event: no name, no pid
+		st.want(300, unknownName, 300) // learned from its event: no name, its own process (sysdig: proc.pid is the tid)
 		st.apply(300, procexitE, nil)
 	}
 	if n := st.s.Len(); n != 2 { // bash and the last 300, removed at the next event

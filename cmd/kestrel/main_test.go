@@ -67,10 +67,31 @@ func TestReadWriteRoundTrip(t *testing.T) {
 	}
 }
 
+func TestReadFilter(t *testing.T) {
+	out, err := run(t, "read", example(), "-p", "%evt.num %proc.name", "proc.name = cat and evt.dir = <")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) < 2 {
+		t.Fatalf("the filter selected %d events of the example: %q", len(lines), out)
+	}
+	for _, l := range lines {
+		if !strings.HasSuffix(l, " cat") {
+			t.Errorf("line %q is not from cat", l)
+		}
+	}
+	_, err = run(t, "read", example(), "proc.nope = cat")
+	if err == nil || !strings.Contains(err.Error(), "filter:1:1: unknown field \"proc.nope\"\n 1 | proc.nope = cat\n   | ^") {
+		t.Errorf("bad field: got %v", err)
+	}
+}
+
 func TestReadUsageErrors(t *testing.T) {
 	for _, args := range [][]string{
 		{"read"},
-		{"read", example(), "proc.name=cat"},
+		{"read", example(), "proc.name=cat and"},
+		{"read", example(), "proc.nope = cat"},
 		{"read", example(), "-z"},
 		{"read", "-r", example(), "a", "b"},
 		{"read", example(), "-p", "%nope"},

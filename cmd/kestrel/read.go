@@ -21,6 +21,11 @@ Kestrel, and print one line per event in sysdig's format:
 
   evt.num time cpu process (tid) direction type arguments
 
+A FILTER selects the events, in the language of sysdig filters and Falco rule
+conditions: fields (see 'kestrel fields') compared with values, joined by and,
+or, not and parentheses. Mistakes are reported with the line, column and a
+caret under the offending text.
+
 Internal events (procinfo and the like) are hidden unless --internal is given;
 they still count in evt.num, as in sysdig.`,
 		Example: `  # print every event, as 'sysdig -r trace.scap' does
@@ -32,6 +37,14 @@ they still count in evt.num, as in sysdig.`,
 
   # one JSON object per event, with the same keys as 'sysdig -j'
   kestrel read trace.scap -j | head
+
+  # only the files that curl opened, and the connections it made
+  kestrel read trace.scap 'proc.name = curl and evt.type in (open, openat, connect) and evt.dir = <'
+
+  # keep the events of one process in a smaller capture (the events it needs
+  # to make sense, such as the execve and open that name its files, are kept
+  # as state-only events that readers do not print)
+  kestrel read trace.scap -w curl.scap 'proc.name = curl'
 
   # copy the first 10000 events into a new gzip-compressed capture
   kestrel read trace.scap -n 10000 -w first.scap.gz -z`,

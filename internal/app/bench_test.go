@@ -56,7 +56,7 @@ func benchPrint(b *testing.B, o ReadOptions) {
 		return rd
 	}
 	rd := open()
-	sink, err := newPrintSink(o, rd.Section(), io.Discard)
+	sink, err := newPrintSink(o, rd.Section(), io.Discard, nil)
 	if err != nil {
 		b.Fatal(err)
 	}

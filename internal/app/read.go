@@ -15,6 +15,7 @@ import (
 
 	"github.com/kestrel-sec/kestrel/event"
 	"github.com/kestrel-sec/kestrel/field"
+	"github.com/kestrel-sec/kestrel/filter"
 	"github.com/kestrel-sec/kestrel/scap"
 	"github.com/kestrel-sec/kestrel/state"
 )
@@ -39,7 +40,7 @@ func Usagef(format string, args ...any) error {
 // ReadOptions configure [Read].
 type ReadOptions struct {
 	Path     string // capture file
-	Filter   string // event filter (not supported yet)
+	Filter   string // event filter: only matching events are printed or written
 	Format   string // -p format; DefaultFormat when empty
 	JSON     bool   // one JSON object per event
 	Write    string // write the events to this capture instead of printing them
@@ -51,8 +52,9 @@ type ReadOptions struct {
 
 // Read prints or copies the events of a capture file, like sysdig -r.
 func Read(ctx context.Context, o ReadOptions, stdout, stderr io.Writer) error {
-	if o.Filter != "" {
-		return Usagef("event filters are not supported yet (got %q): read without a filter, or use -n to limit the events", o.Filter)
+	prog, err := compileFilter(o.Filter)
+	if err != nil {
+		return err
 	}
 	f, err := os.Open(o.Path)
 	if err != nil {
@@ -73,9 +75,9 @@ func Read(ctx context.Context, o ReadOptions, stdout, stderr io.Writer) error {
 	}
 	var sink eventSink
 	if o.Write != "" {
-		sink, err = newCaptureSink(o.Write, rd.Section(), o.Compress)
+		sink, err = newCaptureSink(o.Write, rd.Section(), o.Compress, prog)
 	} else {
-		sink, err = newPrintSink(o, rd.Section(), stdout)
+		sink, err = newPrintSink(o, rd.Section(), stdout, prog)
 	}
 	if err != nil {
 		return err
@@ -129,10 +131,14 @@ type printSink struct {
 	internal bool
 	st       *state.State
 	fc       *field.Context
+	filter   *filter.Program // nil: every event
 	line     []byte
+	// begun is set at the first event that is not one of the container
+	// records a capture starts with, which sysdig applies but never shows.
+	begun bool
 }
 
-func newPrintSink(o ReadOptions, sec *scap.Section, out io.Writer) (*printSink, error) {
+func newPrintSink(o ReadOptions, sec *scap.Section, out io.Writer, prog *filter.Program) (*printSink, error) {
 	reg := field.Default()
 	spec := o.Format
 	if spec == "" {
@@ -145,18 +151,27 @@ func newPrintSink(o ReadOptions, sec *scap.Section, out io.Writer) (*printSink, 
 	st := state.FromSection(sec)
 	fc := field.NewContext(st)
 	fc.Resolver = st
+	fc.Hostname = hostname(sec)
 	return &printSink{
 		w: bufio.NewWriterSize(out, 1<<16), format: fm, json: o.JSON, internal: o.Internal,
-		st: st, fc: fc,
+		st: st, fc: fc, filter: prog,
 	}, nil
 }
 
 func (p *printSink) section(sec *scap.Section) error {
 	p.st.Reset(sec)
+	p.fc.Hostname = hostname(sec)
 	return nil
 }
 
 func (p *printSink) event(e *event.Event) error {
+	if !p.begun {
+		if info := e.Info(); info != nil && info.Name == "container" {
+			p.st.Apply(e)
+			return nil
+		}
+		p.begun = true
+	}
 	p.st.Apply(e)
 	p.fc.Observe(e)
 	if e.DumpFlags&event.DumpFlagStateOnly != 0 {
@@ -166,6 +181,9 @@ func (p *printSink) event(e *event.Event) error {
 		if info := e.Info(); info != nil && info.Category.Class() == event.CatInternal {
 			return nil
 		}
+	}
+	if p.filter != nil && !p.filter.Match(p.fc) {
+		return nil
 	}
 	var ok bool
 	if p.json {
@@ -184,13 +202,28 @@ func (p *printSink) event(e *event.Event) error {
 
 func (p *printSink) close() error { return p.w.Flush() }
 
-// captureSink copies events into a new capture file.
-type captureSink struct {
-	f *os.File
-	w *scap.Writer
+// hostname returns the machine's name recorded in a capture section.
+func hostname(sec *scap.Section) string {
+	if sec == nil || sec.Machine == nil {
+		return ""
+	}
+	return sec.Machine.Hostname
 }
 
-func newCaptureSink(path string, sec *scap.Section, compress bool) (*captureSink, error) {
+// captureSink copies events into a new capture file. With a filter, it
+// copies the matching events, and marks "state only" the others that
+// change the model (clone, execve, open, close…), so that a reader of the
+// new file still knows the processes and files the matching events refer
+// to, as sysdig's own filtered captures do.
+type captureSink struct {
+	f      *os.File
+	w      *scap.Writer
+	filter *filter.Program
+	st     *state.State
+	fc     *field.Context
+}
+
+func newCaptureSink(path string, sec *scap.Section, compress bool, prog *filter.Program) (*captureSink, error) {
 	f, err := os.Create(path)
 	if err != nil {
 		return nil, err
@@ -200,12 +233,40 @@ func newCaptureSink(path string, sec *scap.Section, compress bool) (*captureSink
 		f.Close()
 		return nil, fmt.Errorf("write %s: %w", path, err)
 	}
-	return &captureSink{f: f, w: w}, nil
+	c := &captureSink{f: f, w: w, filter: prog}
+	if prog != nil {
+		c.st = state.FromSection(sec)
+		c.fc = field.NewContext(c.st)
+		c.fc.Resolver = c.st
+	}
+	return c, nil
 }
 
-func (c *captureSink) section(sec *scap.Section) error { return c.w.StartSection(sec) }
+func (c *captureSink) section(sec *scap.Section) error {
+	if c.st != nil {
+		c.st.Reset(sec)
+	}
+	return c.w.StartSection(sec)
+}
 
-func (c *captureSink) event(e *event.Event) error { return c.w.WriteEvent(e) }
+func (c *captureSink) event(e *event.Event) error {
+	if c.filter == nil {
+		return c.w.WriteEvent(e)
+	}
+	c.st.Apply(e)
+	c.fc.Observe(e)
+	if e.DumpFlags&event.DumpFlagStateOnly == 0 && c.filter.Match(c.fc) {
+		return c.w.WriteEvent(e)
+	}
+	if info := e.Info(); info == nil || info.Flags&event.FlagModifiesState == 0 {
+		return nil
+	}
+	saved := e.DumpFlags
+	e.DumpFlags |= event.DumpFlagStateOnly
+	err := c.w.WriteEvent(e)
+	e.DumpFlags = saved
+	return err
+}
 
 func (c *captureSink) close() error {
 	err := c.w.Close()
@@ -213,6 +274,19 @@ func (c *captureSink) close() error {
 		err = cerr
 	}
 	return err
+}
+
+// compileFilter compiles a command-line filter; "" is no filter.
+func compileFilter(src string) (*filter.Program, error) {
+	if src == "" {
+		return nil, nil
+	}
+	prog, err := filter.Compile(src, filter.Options{})
+	var errs filter.Errors
+	if errors.As(err, &errs) {
+		return nil, Usagef("%s", errs.Format("filter"))
+	}
+	return prog, err
 }
 
 type countingReader struct {

@@ -8,6 +8,10 @@
 //	go run ./internal/tools/mkbig -o bench/out/big.scap
 //	go run ./internal/tools/mkbig -events 5000000 -ranges 1000 -o bench/out/big-5000000-r1000.scap
 //	go run ./internal/tools/mkbig -in ../shared/testdata/scap/curl_google.scap -events 1000000 -z -o big.scap.gz
+//	go run ./internal/tools/mkbig -churn 1000000 -o bench/out/churn-1000000.scap
+//
+// With -churn N it writes instead N short-lived processes, one after the
+// other (see replay.Churn), for the memory benchmark of the model.
 package main
 
 import (
@@ -29,12 +33,19 @@ func main() {
 	gz := flag.Bool("z", false, "gzip the capture")
 	ranges := flag.Uint64("ranges", 0, "number of thread-id ranges the rounds cycle through (0: each round its own)")
 	quiet := flag.Bool("q", false, "print nothing on success")
+	churn := flag.Uint64("churn", 0, "instead of replaying -in, write this many short-lived processes (clone, execve, opens and closes, exit; see replay.Churn)")
 	flag.Parse()
 	if flag.NArg() > 0 || *events == 0 {
 		flag.Usage()
 		os.Exit(2)
 	}
-	if err := run(*in, *out, *events, *ranges, *gz, *quiet); err != nil {
+	var err error
+	if *churn > 0 {
+		err = runChurn(*out, *churn, *gz, *quiet)
+	} else {
+		err = run(*in, *out, *events, *ranges, *gz, *quiet)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "mkbig:", err)
 		os.Exit(1)
 	}

@@ -1,0 +1,229 @@
+package filter
+
+import (
+	"bytes"
+	"encoding/hex"
+	"regexp"
+	"strings"
+
+	"github.com/kestrel-sec/kestrel/field"
+)
+
+// smallSet is the list length up to which "in" compares one by one.
+const smallSet = 8
+
+// textCheck compiles a check on a text operand.
+func (cp *compiler) textCheck(n *Check, l *operand, items []item) (evalFn, bool) {
+	m, negate, ok := cp.textMatcher(n, l, items)
+	if !ok {
+		return nil, false
+	}
+	return anyValue(l, m, negate), true
+}
+
+// textMatcher returns the test of one text value, and whether the check
+// is its negation (!=).
+func (cp *compiler) textMatcher(n *Check, l *operand, items []item) (m func([]byte) bool, negate, ok bool) {
+	v := ""
+	if len(items) > 0 {
+		v = items[0].text
+	}
+	switch n.Op {
+	case OpEq:
+		return func(b []byte) bool { return string(b) == v }, false, true
+	case OpNe:
+		return func(b []byte) bool { return string(b) == v }, true, true
+	case OpIn, OpIntersects:
+		return inSet(items), false, true
+	case OpContains:
+		vb := []byte(v)
+		return func(b []byte) bool { return bytes.Contains(b, vb) }, false, true
+	case OpIContains:
+		vb := []byte(strings.ToLower(v))
+		return func(b []byte) bool { return containsFold(b, vb) }, false, true
+	case OpStartsWith:
+		return func(b []byte) bool { return len(b) >= len(v) && string(b[:len(v)]) == v }, false, true
+	case OpEndsWith:
+		return func(b []byte) bool { return len(b) >= len(v) && string(b[len(b)-len(v):]) == v }, false, true
+	case OpBContains, OpBStartsWith:
+		vb, err := hex.DecodeString(v)
+		if err != nil {
+			cp.errorAt(items[0].span, n.Op.String()+" needs hexadecimal bytes, as in "+n.Op.String()+" 2f6574632f, found "+quote(v))
+			return nil, false, false
+		}
+		if n.Op == OpBContains {
+			return func(b []byte) bool { return bytes.Contains(b, vb) }, false, true
+		}
+		return func(b []byte) bool { return bytes.HasPrefix(b, vb) }, false, true
+	case OpGlob:
+		return func(b []byte) bool { return globMatch(v, b, false) }, false, true
+	case OpIGlob:
+		return func(b []byte) bool { return globMatch(v, b, true) }, false, true
+	case OpRegex:
+		re, err := regexp.Compile(v)
+		if err != nil {
+			cp.errorAt(items[0].span, "invalid regular expression: "+err.Error())
+			return nil, false, false
+		}
+		return re.Match, false, true
+	case OpPmatch:
+		return prefixSet(items), false, true
+	case OpLt, OpLe, OpGt, OpGe:
+		// Text orders byte by byte, as sysdig compares strings.
+		cmp, _ := numCompare(n.Op)
+		vb := []byte(v)
+		return func(b []byte) bool { return cmp(int64(bytes.Compare(b, vb)), 0) }, false, true
+	}
+	cp.badOp(n, l)
+	return nil, false, false
+}
+
+// inSet tests membership in the items: one by one for short lists, with a
+// map for long ones.
+func inSet(items []item) func([]byte) bool {
+	if len(items) <= smallSet {
+		vals := make([]string, len(items))
+		for i, it := range items {
+			vals[i] = it.text
+		}
+		return func(b []byte) bool {
+			for _, v := range vals {
+				if string(b) == v {
+					return true
+				}
+			}
+			return false
+		}
+	}
+	set := make(map[string]struct{}, len(items))
+	for _, it := range items {
+		set[it.text] = struct{}{}
+	}
+	return func(b []byte) bool {
+		_, ok := set[string(b)]
+		return ok
+	}
+}
+
+// prefixSet tests whether a path is one of the items or lies under one of
+// them: "/etc" matches /etc and /etc/passwd, not /etcd. The path's own
+// prefixes are looked up in a set, so the cost does not grow with the
+// number of items.
+func prefixSet(items []item) func([]byte) bool {
+	set := make(map[string]struct{}, len(items))
+	root := false
+	for _, it := range items {
+		p := strings.TrimRight(it.text, "/")
+		if p == "" {
+			root = true
+			continue
+		}
+		set[p] = struct{}{}
+	}
+	return func(b []byte) bool {
+		if root && len(b) > 0 && b[0] == '/' {
+			return true
+		}
+		b = bytes.TrimRight(b, "/")
+		for {
+			if _, ok := set[string(b)]; ok {
+				return true
+			}
+			i := bytes.LastIndexByte(b, '/')
+			if i <= 0 {
+				return false
+			}
+			b = b[:i]
+		}
+	}
+}
+
+// containsFold reports whether b contains the lower-case needle, ignoring
+// ASCII case.
+func containsFold(b, needle []byte) bool {
+	if len(needle) == 0 {
+		return true
+	}
+	for i := 0; i+len(needle) <= len(b); i++ {
+		if equalFold(b[i:i+len(needle)], needle) {
+			return true
+		}
+	}
+	return false
+}
+
+func equalFold(b, lower []byte) bool {
+	for i, c := range b {
+		if lowerASCII(c) != lower[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func lowerASCII(c byte) byte {
+	if c >= 'A' && c <= 'Z' {
+		return c - 'A' + 'a'
+	}
+	return c
+}
+
+// valCheck compiles "left OP val(field)": both sides are read from the
+// same event.
+func (cp *compiler) valCheck(n *Check, l *operand, v *Val) (evalFn, bool) {
+	r, ok := cp.fieldOperand(v.Field)
+	if !ok {
+		return nil, false
+	}
+	if r.multi != nil || l.multi != nil {
+		cp.errorAt(v.Loc, "val() compares single values, and "+r.name+" or "+l.name+" stands for several")
+		return nil, false
+	}
+	if l.kind == kNum || l.kind == kBool {
+		if r.kind != kNum && r.kind != kBool {
+			cp.errorAt(v.Loc, "val("+r.name+") is "+r.kind.String()+" and "+l.name+" is numeric")
+			return nil, false
+		}
+		cmp, ok := numCompare(n.Op)
+		if !ok {
+			cp.badOp(n, l)
+			return nil, false
+		}
+		ln, rn := numOf(l), numOf(r)
+		return func(c *field.Context) bool {
+			a, ok1 := ln(c)
+			b, ok2 := rn(c)
+			return ok1 && ok2 && cmp(a, b)
+		}, true
+	}
+	var lb, rb []byte
+	test, ok := textPair(n.Op)
+	if !ok {
+		cp.badOp(n, l)
+		return nil, false
+	}
+	return func(c *field.Context) bool {
+		var ok1, ok2 bool
+		lb, ok1 = l.text(lb[:0], c)
+		rb, ok2 = r.text(rb[:0], c)
+		return ok1 && ok2 && test(lb, rb)
+	}, true
+}
+
+// textPair returns the test of two text values for the operators val()
+// supports.
+func textPair(op Operator) (func(a, b []byte) bool, bool) {
+	switch op {
+	case OpEq:
+		return bytes.Equal, true
+	case OpNe:
+		return func(a, b []byte) bool { return !bytes.Equal(a, b) }, true
+	case OpContains:
+		return bytes.Contains, true
+	case OpStartsWith:
+		return bytes.HasPrefix, true
+	case OpEndsWith:
+		return bytes.HasSuffix, true
+	}
+	return nil, false
+}

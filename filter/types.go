@@ -1,0 +1,138 @@
+package filter
+
+import (
+	"math/bits"
+
+	"github.com/kestrel-sec/kestrel/event"
+)
+
+// maxTypes bounds the event type codes a [TypeSet] holds; codes at or
+// above it are always in the set.
+const maxTypes = 1024
+
+// TypeSet is a set of event type codes.
+type TypeSet struct {
+	bits [maxTypes / 64]uint64
+}
+
+// Has reports whether t is in the set.
+func (s *TypeSet) Has(t event.Type) bool {
+	if int(t) >= maxTypes {
+		return true
+	}
+	return s.bits[t/64]&(1<<(t%64)) != 0
+}
+
+// All reports whether the set holds every type.
+func (s *TypeSet) All() bool {
+	for _, w := range s.bits {
+		if w != ^uint64(0) {
+			return false
+		}
+	}
+	return true
+}
+
+// Len returns the number of codes in the set.
+func (s *TypeSet) Len() int {
+	n := 0
+	for _, w := range s.bits {
+		n += bits.OnesCount64(w)
+	}
+	return n
+}
+
+// Types returns the codes in the set, in order.
+func (s *TypeSet) Types() []event.Type {
+	var out []event.Type
+	for t := 0; t < maxTypes; t++ {
+		if s.Has(event.Type(t)) {
+			out = append(out, event.Type(t))
+		}
+	}
+	return out
+}
+
+func (s *TypeSet) add(t event.Type) {
+	if int(t) < maxTypes {
+		s.bits[t/64] |= 1 << (t % 64)
+	}
+}
+
+func fullSet() TypeSet {
+	var s TypeSet
+	for i := range s.bits {
+		s.bits[i] = ^uint64(0)
+	}
+	return s
+}
+
+// typeInfo is what a condition says about event types: the set of types
+// it can hold for, and whether it holds exactly for them (a pure evt.type
+// condition), which lets "not" complement it.
+type typeInfo struct {
+	set   TypeSet
+	exact bool
+}
+
+func allTypes() typeInfo { return typeInfo{set: fullSet()} }
+
+func (a typeInfo) and(b typeInfo) typeInfo {
+	for i := range a.set.bits {
+		a.set.bits[i] &= b.set.bits[i]
+	}
+	a.exact = a.exact && b.exact
+	return a
+}
+
+func (a typeInfo) or(b typeInfo) typeInfo {
+	for i := range a.set.bits {
+		a.set.bits[i] |= b.set.bits[i]
+	}
+	a.exact = a.exact && b.exact
+	return a
+}
+
+func (a typeInfo) not() typeInfo {
+	if !a.exact {
+		return allTypes()
+	}
+	for i := range a.set.bits {
+		a.set.bits[i] = ^a.set.bits[i]
+	}
+	return a
+}
+
+// typesNamed returns the codes of the events called name in either
+// schema, enter and exit, every version. A name that is not a specific
+// event may be a syscall reported by the generic events.
+func typesNamed(name string) TypeSet {
+	var s TypeSet
+	specific := false
+	for _, sc := range []*event.Schema{event.Current(), event.Legacy()} {
+		for t := 0; t < maxTypes; t++ {
+			info := sc.Lookup(event.Type(t))
+			if info == nil || info.Name != name {
+				continue
+			}
+			s.add(event.Type(t))
+			specific = specific || t > 1
+		}
+	}
+	if !specific || isSyscallName(name) {
+		s.add(0)
+		s.add(1)
+	}
+	return s
+}
+
+// isSyscallName reports whether a generic event can carry a syscall
+// called name.
+func isSyscallName(name string) bool {
+	for id := 0; id < 1<<10; id++ {
+		if event.SyscallDisplayName(uint16(id)) == name || event.Current().SyscallName(uint16(id)) == name {
+			return true
+		}
+	}
+	return false
+}

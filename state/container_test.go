@@ -1,0 +1,167 @@
+package state
+
+import (
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/kestrel-sec/kestrel/scap"
+)
+
+// Container ids, 64 hex digits, as runtimes write them in cgroup paths.
+const (
+	idA = "6c607bd199f8164d6e26a55ad0cf65e199f8e7c0f7682b7d957424e802e6e788"
+	idB = "bb55c59ef5b2e6753e902b14a929f79c5b8dfcafe29bfaf38d9aa1c86246a23e"
+	idC = "64a0b062fe9105499924f9a5c32e99888b4f840eb805007d44dc8f3c3f56043e"
+)
+
+func cg(paths ...string) []byte {
+	var b []byte
+	for i, p := range paths {
+		b = append(append(b, []string{"cpu", "memory", "pids", "name=systemd"}[i%4]+"="+p...), 0)
+	}
+	return b
+}
+
+// TestContainerFromCgroups checks the cgroup layouts of the runtimes on
+// the paths they make (podman, docker and containerd's as recorded on a
+// cgroupfs host; the systemd forms as the runtimes name their scopes).
+func TestContainerFromCgroups(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		cgroups []byte
+		id      string
+		typ     ContainerType
+		record  bool
+	}{
+		{"host", cg("/", "/user.slice/user-1000.slice/session-1.scope"), "", 0, false},
+		{"podman cgroupfs", cg("/libpod_parent/libpod-" + idA), idA[:12], CTPodman, true},
+		{"podman in a pod", cg("/libpod_parent/" + idB + "/libpod-" + idA), idA[:12], CTPodman, true},
+		{"podman systemd", cg("/machine.slice/libpod-" + idA + ".scope"), idA[:12], CTPodman, true},
+		{"podman systemd container", cg("/machine.slice/libpod-" + idA + ".scope/container"), idA[:12], CTPodman, true},
+		{"podman's conmon", cg("/libpod_parent/conmon", "/"), "", 0, false},
+		{"docker cgroupfs", cg("/docker/" + idC), idC[:12], CTDocker, true},
+		{"docker systemd", cg("/system.slice/docker-" + idC + ".scope"), idC[:12], CTDocker, true},
+		{"kubelet cgroupfs", cg("/kubepods/besteffort/pod1111-2222-3333/" + idB), idB[:12], CTDocker, true},
+		{"containerd systemd", cg("/kubepods.slice/kubepods-burstable.slice/cri-containerd-" + idB + ".scope"), idB[:12], CTContainerd, false},
+		{"containerd cgroupfs", cg("/kubepods/burstable/podx:cri-containerd:" + idB), idB[:12], CTContainerd, false},
+		{"cri-o", cg("/kubepods/pod1/crio-" + idB), idB[:12], CTCRIO, false},
+		{"cri-o systemd", cg("/kubepods.slice/crio-" + idB + ".scope"), idB[:12], CTCRIO, false},
+		{"ctr run (name, not hex)", cg("/default/ctr-sleeper"), "", 0, false},
+		{"runc under a caller's cgroup", cg("/runc-test1", "/process_api/572acbb71f33ebd0956e62e6f82376de/runc-test1"), "", 0, false},
+		{"short id", cg("/docker/" + idC[:63]), "", 0, false},
+		{"not hex", cg("/docker/" + strings.Replace(idC, "6", "g", 1)), "", 0, false},
+		{"second cgroup", cg("/", "/docker/"+idC), idC[:12], CTDocker, true},
+		{"malformed list", append([]byte("nosep\x00"), cg("/docker/"+idC)...), "", 0, false},
+	} {
+		id, typ, rec := ContainerFromCgroups(c.cgroups)
+		if string(id) != c.id || (c.id != "" && (typ != c.typ || rec != c.record)) {
+			t.Errorf("%s: got %q %v %v, want %q %v %v", c.name, id, typ, rec, c.id, c.typ, c.record)
+		}
+	}
+}
+
+func TestContainerFromCgroupsAllocs(t *testing.T) {
+	b := cg("/", "/system.slice/docker-"+idC+".scope")
+	if n := testing.AllocsPerRun(100, func() { ContainerFromCgroups(b) }); n != 0 {
+		t.Errorf("%v allocations per call", n)
+	}
+}
+
+const webJSON = `{"container":{"id":"6c607bd199f8","full_id":"` + idA + `","type":7,"name":"web","image":"nginx:1.25",
+"imageid":"fc53a23ddb79","imagerepo":"nginx","imagetag":"1.25","imagedigest":"sha256:ab","privileged":true,
+"lookup_state":1,"Mounts":[{"Source":"/proc","Destination":"/host/proc","Mode":"ro","RW":false,"Propagation":"rslave"}],
+"labels":{"z":"1","io.kubernetes.pod.name":"web-0","a":true},"LivenessProbe":{"exe":"/bin/check","args":["--live",3]},
+"Healthcheck":{"args":["x"]},"host_pid":true,"pod_sandbox_id":"` + idB + `","extra":{"nested":[1,2]}}}`
+
+func TestParseContainerJSON(t *testing.T) {
+	c, err := parseContainerJSON([]byte(webJSON))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.ID != "6c607bd199f8" || c.FullID != idA || c.Type != CTContainerd || c.Name != "web" || c.Image != "nginx:1.25" ||
+		c.ImageID != "fc53a23ddb79" || c.ImageRepo != "nginx" || c.ImageTag != "1.25" || c.ImageDigest != "sha256:ab" ||
+		!c.Privileged || !c.HostPID || c.HostIPC || c.SandboxID != idB || c.Failed {
+		t.Errorf("record: %+v", *c)
+	}
+	if len(c.Mounts) != 1 || string(c.Mounts[0].AppendTo(nil)) != "/proc:/host/proc:ro:false:rslave" {
+		t.Errorf("mounts: %+v", c.Mounts)
+	}
+	if len(c.Labels) != 3 || c.Labels[0].Key != "a" || c.Labels[0].Value != "true" || c.Labels[2].Key != "z" {
+		t.Errorf("labels: %+v", c.Labels)
+	}
+	if v, ok := c.Label("io.kubernetes.pod.name"); !ok || v != "web-0" {
+		t.Errorf("pod name label: %q %v", v, ok)
+	}
+	if _, ok := c.Label("b"); ok {
+		t.Error("label b found")
+	}
+	// A probe needs an exe; arguments that are not strings are left out.
+	p := c.Probes[ProbeLiveness]
+	if !p.Set || string(p.AppendTo(nil)) != "/bin/check --live" || c.Probes[ProbeHealthcheck].Set || c.Probes[ProbeReadiness].Set {
+		t.Errorf("probes: %+v", c.Probes)
+	}
+	if _, err := parseContainerJSON([]byte(`{"container":`)); err == nil {
+		t.Error("truncated JSON parsed")
+	}
+	c, err = parseContainerJSON([]byte(`{"container":{"id":5,"name":"x","privileged":"yes","lookup_state":2}}`))
+	if err != nil || c.ID != "" || c.Name != "x" || c.Privileged || !c.Failed {
+		t.Errorf("values of the wrong type: %+v %v", c, err)
+	}
+}
+
+// TestContainerState follows the container id of threads: from the
+// section, through a clone and an execve that moves into a container,
+// and the records from container events.
+func TestContainerState(t *testing.T) {
+	st := &stream{t: t, s: FromSection(&scap.Section{Threads: []scap.Thread{
+		{TID: 10, PID: 10, PTID: 1, Comm: "runc", Exe: "runc", Cgroups: cg("/")},
+		{TID: 20, PID: 20, PTID: 1, Comm: "nginx", Exe: "nginx", Cgroups: cg("/docker/" + idC)},
+	}})}
+	s := st.s
+	if th := s.Thread(10); th.ContainerID != "" {
+		t.Errorf("host thread in container %q", th.ContainerID)
+	}
+	th := s.Thread(20)
+	if th.ContainerID != idC[:12] {
+		t.Fatalf("docker thread: container %q", th.ContainerID)
+	}
+	if k := s.Container(idC[:12]); k == nil || k.Type != CTDocker || k.Name != "" {
+		t.Fatalf("docker placeholder: %+v", k)
+	}
+	// A container event replaces the placeholder; its thread is the
+	// container's stand-in.
+	st.apply(-1, 324, map[string]any{"json": `{"container":{"id":"` + idC[:12] + `","type":0,"name":"web"}}`})
+	if k := s.Container(idC[:12]); k == nil || k.Name != "web" {
+		t.Fatalf("record: %+v", k)
+	}
+	if m := s.Thread(-1); m == nil || m.Comm != "container:"+idC[:12] || m.ContainerID != idC[:12] || m.VPID != -2 {
+		t.Fatalf("stand-in thread: %+v", m)
+	}
+	// runc forks (the child in the host's cgroups), then the child joins
+	// the container's cgroups and executes.
+	st.apply(10, cloneX, map[string]any{"res": 11, "exe": "runc", "tid": 10, "pid": 10, "ptid": 1, "comm": "runc", "cgroups": cg("/")})
+	if c := s.Thread(11); c == nil || c.ContainerID != "" {
+		t.Fatalf("child: %+v", c)
+	}
+	st.apply(11, execveX, map[string]any{"res": 0, "exe": "sh", "tid": 11, "pid": 11, "ptid": 10, "comm": "sh",
+		"cgroups": cg("/kubepods.slice/crio-" + idA + ".scope")})
+	if c := s.Thread(11); c.ContainerID != idA[:12] || s.Container(idA[:12]) != nil {
+		t.Fatalf("after execve: %q, record %+v", c.ContainerID, s.Container(idA[:12]))
+	}
+	// A clone from the container's thread: the event's cgroups.
+	st.apply(20, cloneX, map[string]any{"res": 21, "exe": "nginx", "tid": 20, "pid": 20, "ptid": 1, "comm": "nginx", "cgroups": cg("/docker/" + idC)})
+	if c := s.Thread(21); c == nil || c.ContainerID != idC[:12] {
+		t.Fatalf("clone in container: %+v", c)
+	}
+}
+
+func TestContainerTableBound(t *testing.T) {
+	s := New()
+	for i := 0; i < MaxContainers+5; i++ {
+		s.putContainer(&Container{ID: strconv.Itoa(i)})
+	}
+	if len(s.ctrs.byID) != MaxContainers || s.ContainerOverflow() != 5 {
+		t.Errorf("%d containers, %d overflow", len(s.ctrs.byID), s.ContainerOverflow())
+	}
+}
