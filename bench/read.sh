@@ -38,7 +38,7 @@ names=$(seq -f 'tool%g' 1 300 | paste -sd, -)
 FILTERS=(
 	'evt.type = open and proc.name = cat'
 	'evt.type in (open, openat, execve, connect) and evt.dir = < and (fd.name startswith /etc or proc.name in (bash, sh, curl, cat))'
-	"evt.dir = < and evt.type in (open, openat, read, write, close) and not proc.name in ($names) and not fd.directory in (/usr/lib, /lib, /var/run, /proc, $names) and fd.name contains ssh"
+	"evt.dir = < and evt.type in (open, openat, read, write, close) and not proc.name in ($names) and not fd.directory in (/usr/lib, /lib, /var/run, /proc, $names) and (fd.name startswith /etc or fd.name contains ssh)"
 )
 
 die() {
