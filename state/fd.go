@@ -86,6 +86,16 @@ func (f *FD) TypeChar() byte {
 		return 't'
 	case scap.FDNetlink:
 		return 'n'
+	case scap.FDBPF:
+		return 'b'
+	case scap.FDUserfaultFD:
+		return 'u'
+	case scap.FDIOUring:
+		return 'r'
+	case scap.FDMemFD:
+		return 'm'
+	case scap.FDPidFD:
+		return 'P'
 	}
 	return '?'
 }

@@ -507,6 +507,10 @@ func (s *State) applyExit(e *event.Event, th *Thread, name string) {
 		s.simpleExit(e, th, scap.FDTimerFD)
 	case "inotify_init", "inotify_init1":
 		s.simpleExit(e, th, scap.FDInotify)
+	case "epoll_create", "epoll_create1", "userfaultfd", "io_uring_setup", "memfd_create", "pidfd_open", "bpf":
+		s.kindExit(e, th, name)
+	case "unshare", "setns":
+		s.nsExit(e, th, name)
 	case "dup", "dup2", "dup3":
 		s.dupExit(e, th)
 	case "fcntl":
