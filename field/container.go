@@ -4,6 +4,7 @@ import (
 	"strconv"
 
 	"github.com/kestrel-sec/kestrel/event"
+	"github.com/kestrel-sec/kestrel/internal/glob"
 	"github.com/kestrel-sec/kestrel/state"
 )
 
@@ -181,7 +182,7 @@ func findMount(k *state.Container, a *Arg, byDest bool) *state.Mount {
 		if byDest {
 			s = m.Dest
 		}
-		if fnmatch(a.Text, s) {
+		if glob.Match(a.Text, s, false) {
 			return m
 		}
 	}
@@ -199,85 +200,4 @@ func probeField(name, desc string, kind int) Def {
 		}
 		return append(d, "NONE"...), true
 	})
-}
-
-// fnmatch reports whether s matches the shell glob pattern (*, ?, [set],
-// backslash escapes), '*' matching '/' too, as fnmatch(3) without flags.
-func fnmatch(pattern, s string) bool {
-	px, sx := 0, 0
-	starP, starS := -1, 0
-	for sx < len(s) {
-		if px < len(pattern) {
-			switch c := pattern[px]; c {
-			case '*':
-				starP, starS = px, sx
-				px++
-				continue
-			case '?':
-				px++
-				sx++
-				continue
-			case '[':
-				if ok, n := matchSet(pattern[px:], s[sx]); n > 0 {
-					if ok {
-						px += n
-						sx++
-						continue
-					}
-				} else if s[sx] == '[' {
-					px++
-					sx++
-					continue
-				}
-			case '\\':
-				if px+1 < len(pattern) && pattern[px+1] == s[sx] {
-					px += 2
-					sx++
-					continue
-				}
-			default:
-				if c == s[sx] {
-					px++
-					sx++
-					continue
-				}
-			}
-		}
-		if starP < 0 {
-			return false
-		}
-		starS++
-		px, sx = starP+1, starS
-	}
-	for px < len(pattern) && pattern[px] == '*' {
-		px++
-	}
-	return px == len(pattern)
-}
-
-// matchSet matches c against the bracket expression at the start of p and
-// returns the expression's length, 0 when it is not closed.
-func matchSet(p string, c byte) (bool, int) {
-	i := 1
-	neg := i < len(p) && (p[i] == '!' || p[i] == '^')
-	if neg {
-		i++
-	}
-	ok := false
-	for first := true; i < len(p); first = false {
-		if p[i] == ']' && !first {
-			return ok != neg, i + 1
-		}
-		lo := p[i]
-		hi := lo
-		if i+2 < len(p) && p[i+1] == '-' && p[i+2] != ']' {
-			hi = p[i+2]
-			i += 2
-		}
-		if lo <= c && c <= hi {
-			ok = true
-		}
-		i++
-	}
-	return false, 0
 }

@@ -101,23 +101,6 @@ func TestContainerFieldsFalco(t *testing.T) {
 	}
 }
 
-func TestFnmatch(t *testing.T) {
-	for _, tc := range []struct {
-		p, s string
-		ok   bool
-	}{
-		{"/proc*", "/proc", true}, {"/proc*", "/proc/sys/kernel", true}, {"/proc*", "/pro", false},
-		{"/etc", "/etc", true}, {"/etc", "/etc/x", false}, {"*", "", true}, {"?", "", false},
-		{"/a?c", "/abc", true}, {"/[!a]bc", "/xbc", true}, {"/[!a]bc", "/abc", false},
-		{"/[a-c]x", "/bx", true}, {"/[a-c]x", "/dx", false}, {`/\*`, "/*", true}, {`/\*`, "/a", false},
-		{"/[ab", "/[ab", true}, {"*/kubelet*", "/var/lib/kubelet/pki", true}, {"a*b*c", "axxbyyc", true}, {"a*b*c", "axxbyy", false},
-	} {
-		if got := fnmatch(tc.p, tc.s); got != tc.ok {
-			t.Errorf("fnmatch(%q, %q) = %v, want %v", tc.p, tc.s, got, tc.ok)
-		}
-	}
-}
-
 // TestContainerFieldsAllocs checks that the container fields a rule
 // condition or output reads on every event allocate nothing.
 func TestContainerFieldsAllocs(t *testing.T) {

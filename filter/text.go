@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/kestrel-sec/kestrel/field"
+	"github.com/kestrel-sec/kestrel/internal/glob"
 )
 
 // smallSet is the list length up to which "in" compares one by one.
@@ -56,9 +57,9 @@ func (cp *compiler) textMatcher(n *Check, l *operand, items []item) (m func([]by
 		}
 		return func(b []byte) bool { return bytes.HasPrefix(b, vb) }, false, true
 	case OpGlob:
-		return func(b []byte) bool { return globMatch(v, b, false) }, false, true
+		return func(b []byte) bool { return glob.Match(v, b, false) }, false, true
 	case OpIGlob:
-		return func(b []byte) bool { return globMatch(v, b, true) }, false, true
+		return func(b []byte) bool { return glob.Match(v, b, true) }, false, true
 	case OpRegex:
 		re, err := regexp.Compile(v)
 		if err != nil {

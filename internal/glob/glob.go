@@ -1,12 +1,15 @@
-package filter
+// Package glob matches shell patterns the way fnmatch(3) does without
+// flags, for the glob and iglob filter operators and the fields that take
+// a pattern (container.mount.dest[/var/run/*]).
+package glob
 
-// globMatch reports whether s matches the shell pattern p, as fnmatch does
+// Match reports whether s matches the shell pattern p, as fnmatch does
 // without FNM_PATHNAME: '*' matches any run of bytes, '/' included; '?'
 // one byte; "[...]" one byte of a set (ranges a-z, negated by a leading
 // '!' or '^'); a backslash makes the next byte literal. With fold, ASCII
 // case is ignored. It backtracks only to the latest '*', so the cost is
 // at most len(p)*len(s).
-func globMatch(p string, s []byte, fold bool) bool {
+func Match[T string | []byte](p string, s T, fold bool) bool {
 	pi, si := 0, 0
 	starP, starS := -1, 0
 	for si < len(s) {
@@ -52,6 +55,13 @@ func globMatch(p string, s []byte, fold bool) bool {
 		pi++
 	}
 	return pi == len(p)
+}
+
+func lowerASCII(c byte) byte {
+	if c >= 'A' && c <= 'Z' {
+		return c - 'A' + 'a'
+	}
+	return c
 }
 
 func eqByte(a, b byte, fold bool) bool {
