@@ -19,6 +19,7 @@ type Context struct {
 	// Hostname is the name of the machine the events come from (evt.hostname).
 	Hostname string
 
+	seq      uint64 // events observed
 	firstTS  uint64 // timestamp of the first event of the stream
 	prevShow uint64 // timestamp of the previous shown event
 
@@ -34,10 +35,15 @@ func NewContext(st *state.State) *Context {
 // Observe makes e the current event and updates the stream facts.
 func (c *Context) Observe(e *event.Event) {
 	c.Event = e
+	c.seq++
 	if c.firstTS == 0 {
 		c.firstTS = e.TS()
 	}
 }
+
+// Seq numbers the events observed, from 1 (0 before the first): a value
+// computed from one event can be kept while Seq is unchanged.
+func (c *Context) Seq() uint64 { return c.seq }
 
 // Shown records that the current event was printed, for evt.deltatime.
 func (c *Context) Shown() { c.prevShow = c.Event.TS() }

@@ -160,8 +160,7 @@ func exists(l *operand) evalFn {
 		}
 	}
 	return func(c *field.Context) bool {
-		var ok bool
-		buf, ok = l.text(buf[:0], c)
+		_, ok := l.view(c)
 		return ok
 	}
 }
@@ -185,11 +184,9 @@ func anyValue(l *operand, m func([]byte) bool, negate bool) evalFn {
 			}
 		}
 	}
+	view := l.view
 	return func(c *field.Context) bool {
-		var ok bool
-		if buf, ok = l.text(buf[:0], c); !ok {
-			return false
-		}
-		return m(buf) != negate
+		b, ok := view(c)
+		return ok && m(b) != negate
 	}
 }

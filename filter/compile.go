@@ -18,6 +18,9 @@ type Options struct {
 	// conditions: "proc.name in shell_binaries", and list names inside a
 	// parenthesised list, are replaced by the list's items.
 	List func(name string) ([]string, bool)
+	// Cache, when set, shares field values with other programs compiled
+	// with it (the rules of one engine); otherwise the program has its own.
+	Cache *Cache
 }
 
 // Program is a compiled filter. [Program.Match] allocates nothing. A
@@ -57,6 +60,9 @@ func Compile(src string, o Options) (*Program, error) {
 func CompileExpr(x Expr, src string, o Options) (*Program, error) {
 	if o.Fields == nil {
 		o.Fields = field.Default()
+	}
+	if o.Cache == nil {
+		o.Cache = NewCache()
 	}
 	cp := &compiler{opts: o, li: newLineIndex(src)}
 	eval, ti := cp.expr(x)
@@ -109,13 +115,74 @@ func (cp *compiler) expr(x Expr) (evalFn, typeInfo) {
 	return never, allTypes()
 }
 
+// binary compiles a chain of "and" or of "or" into one closure over its
+// operands, which costs fewer calls than a closure per operator.
 func (cp *compiler) binary(n *Binary) (evalFn, typeInfo) {
-	a, ta := cp.expr(n.X)
-	b, tb := cp.expr(n.Y)
-	if n.Op == Or {
-		return func(c *field.Context) bool { return a(c) || b(c) }, ta.or(tb)
+	var fs []evalFn
+	var ti typeInfo
+	for i, x := range operands(n, n.Op, nil) {
+		f, t := cp.expr(x)
+		switch {
+		case i == 0:
+			ti = t
+		case n.Op == Or:
+			ti = ti.or(t)
+		default:
+			ti = ti.and(t)
+		}
+		fs = append(fs, f)
 	}
-	return func(c *field.Context) bool { return a(c) && b(c) }, ta.and(tb)
+	if n.Op == Or {
+		return anyOf(fs), ti
+	}
+	return allOf(fs), ti
+}
+
+// operands appends the operands of a chain of op to dst, left to right.
+func operands(x Expr, op LogicalOp, dst []Expr) []Expr {
+	if b, ok := x.(*Binary); ok && b.Op == op {
+		dst = operands(b.X, op, dst)
+		return operands(b.Y, op, dst)
+	}
+	return append(dst, x)
+}
+
+func allOf(fs []evalFn) evalFn {
+	switch len(fs) {
+	case 2:
+		a, b := fs[0], fs[1]
+		return func(c *field.Context) bool { return a(c) && b(c) }
+	case 3:
+		a, b, d := fs[0], fs[1], fs[2]
+		return func(c *field.Context) bool { return a(c) && b(c) && d(c) }
+	}
+	return func(c *field.Context) bool {
+		for _, f := range fs {
+			if !f(c) {
+				return false
+			}
+		}
+		return true
+	}
+}
+
+func anyOf(fs []evalFn) evalFn {
+	switch len(fs) {
+	case 2:
+		a, b := fs[0], fs[1]
+		return func(c *field.Context) bool { return a(c) || b(c) }
+	case 3:
+		a, b, d := fs[0], fs[1], fs[2]
+		return func(c *field.Context) bool { return a(c) || b(c) || d(c) }
+	}
+	return func(c *field.Context) bool {
+		for _, f := range fs {
+			if f(c) {
+				return true
+			}
+		}
+		return false
+	}
 }
 
 func (cp *compiler) macro(n *MacroRef) (evalFn, typeInfo) {

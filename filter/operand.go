@@ -64,6 +64,9 @@ type operand struct {
 	typ    event.ParamType
 	isType bool // a plain evt.type
 	text   func(dst []byte, c *field.Context) ([]byte, bool)
+	// view returns the text value in a buffer the operand owns (or shares
+	// through the cache), valid until the next event.
+	view   func(c *field.Context) ([]byte, bool)
 	num    func(c *field.Context) (int64, bool)
 	addr   func(c *field.Context) (netip.Addr, bool)
 	multi  func(dst []byte, c *field.Context, i int) ([]byte, bool)
@@ -95,6 +98,7 @@ func (cp *compiler) fieldOperand(f *Field) (*operand, bool) {
 		isType: def.Name == "evt.type" && !f.HasArg}
 	text := def.Text
 	o.text = func(dst []byte, c *field.Context) ([]byte, bool) { return text(dst, c, arg) }
+	o.view = cachedView(cp.opts.Cache.slot(f.String()), o.text)
 	if def.Num != nil {
 		num := def.Num
 		o.num = func(c *field.Context) (int64, bool) { return num(c, arg) }
@@ -139,6 +143,7 @@ func (cp *compiler) transform(t *Transform) (*operand, bool) {
 			return int64(len(scratch)), ok
 		}
 		o.text = numText(o.num)
+		o.view = scratchView(o.text)
 		return o, true
 	case "tolower", "toupper":
 		upper := t.Name == "toupper"
@@ -166,6 +171,7 @@ func (cp *compiler) transform(t *Transform) (*operand, bool) {
 		cp.errorAt(t.Loc, "unknown transformer "+quote(t.Name))
 		return nil, false
 	}
+	o.view = scratchView(o.text)
 	return o, true
 }
 
