@@ -66,10 +66,10 @@ type operand struct {
 	text   func(dst []byte, c *field.Context) ([]byte, bool)
 	// view returns the text value in a buffer the operand owns (or shares
 	// through the cache), valid until the next event.
-	view   func(c *field.Context) ([]byte, bool)
-	num    func(c *field.Context) (int64, bool)
-	addr   func(c *field.Context) (netip.Addr, bool)
-	multi  func(dst []byte, c *field.Context, i int) ([]byte, bool)
+	view  func(c *field.Context) ([]byte, bool)
+	num   func(c *field.Context) (int64, bool)
+	addr  func(c *field.Context) (netip.Addr, bool)
+	multi func(dst []byte, c *field.Context, i int) ([]byte, bool)
 }
 
 // operand compiles the left-hand side of a check, or a val() argument.
