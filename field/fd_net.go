@@ -239,14 +239,15 @@ func fdEitherIP(name string, t event.ParamType, desc string) Def {
 		}
 		return event.AppendIP(d, a), true
 	}
-	return Def{Name: name, Type: t, Desc: desc, Multi: multi, Text: multiText(multi),
-		Addr: func(c *Context, _ *Arg) (netip.Addr, bool) {
-			a, _, ok := fdEnds(c, 0)
-			if !ok {
-				return netip.Addr{}, false
-			}
-			return state.NetAddr(a), true
-		}}
+	addrAt := func(c *Context, _ *Arg, i int) (netip.Addr, bool) {
+		a, _, ok := fdEnds(c, i)
+		if !ok {
+			return netip.Addr{}, false
+		}
+		return state.NetAddr(a), true
+	}
+	return Def{Name: name, Type: t, Desc: desc, Multi: multi, Text: multiText(multi), MultiAddr: addrAt,
+		Addr: func(c *Context, a *Arg) (netip.Addr, bool) { return addrAt(c, a, 0) }}
 }
 
 func fdEitherPort(name, desc string) Def {

@@ -69,6 +69,9 @@ type Def struct {
 	// form, counting from 0; ok is false past the last. A condition on
 	// such a field holds when it holds for one of the values.
 	Multi MultiExtractor
+	// MultiAddr, for multi-valued address fields, returns the i-th value
+	// as an address, so that filters need not parse Multi's text.
+	MultiAddr func(c *Context, a *Arg, i int) (netip.Addr, bool)
 }
 
 // AddrExtractor returns a field's value for the current event as an IP
@@ -87,7 +90,7 @@ func (d *Def) numeric() bool {
 	switch d.Type {
 	case event.PTInt8, event.PTInt16, event.PTInt32, event.PTInt64,
 		event.PTUint8, event.PTUint16, event.PTUint32, event.PTUint64,
-		event.PTRelTime, event.PTAbsTime, event.PTFD, event.PTPID, event.PTDouble, event.PTErrno:
+		event.PTRelTime, event.PTAbsTime, event.PTFD, event.PTPID, event.PTDouble, event.PTErrno, event.PTPort:
 		return true
 	}
 	return false

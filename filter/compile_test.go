@@ -51,6 +51,13 @@ func testRegistry(cur **sample) *field.Registry {
 		}
 		return append(d, (*cur).m[i]...), true
 	}
+	// t.ips is both t.ip and 192.168.1.1, like fd.ip's two ends.
+	ips := text("t.ips", event.PTIPAddr, func(s *sample) string { return s.ip.String() + ",192.168.1.1" })
+	ips.Multi = func(d []byte, _ *field.Context, _ *field.Arg, i int) ([]byte, bool) {
+		a, ok := ipsAt(*cur, i)
+		return append(d, a.String()...), ok
+	}
+	ips.MultiAddr = func(_ *field.Context, _ *field.Arg, i int) (netip.Addr, bool) { return ipsAt(*cur, i) }
 	b := text("t.b", event.PTBool, func(s *sample) string { return strconv.FormatBool(s.b) })
 	b.Num = func(_ *field.Context, _ *field.Arg) (int64, bool) {
 		if (*cur).b {
@@ -67,12 +74,24 @@ func testRegistry(cur **sample) *field.Registry {
 		num("t.n", event.PTInt64, func(s *sample) int64 { return s.n }),
 		num("t.u", event.PTUint64, func(s *sample) int64 { return int64(s.u) }),
 		num("t.dur", event.PTRelTime, func(s *sample) int64 { return s.n }),
-		ip, netf, multi, b, arg, typ,
+		ip, netf, ips, multi, b, arg, typ,
 	})
 	if err != nil {
 		panic(err)
 	}
 	return reg
+}
+
+func ipsAt(s *sample, i int) (netip.Addr, bool) {
+	switch {
+	case s.missing["t.ips"]:
+		return netip.Addr{}, false
+	case i == 0:
+		return s.ip, true
+	case i == 1:
+		return netip.MustParseAddr("192.168.1.1"), true
+	}
+	return netip.Addr{}, false
 }
 
 func compileTest(t *testing.T, reg *field.Registry, src string) *Program {
@@ -143,6 +162,11 @@ func TestCompileOperators(t *testing.T) {
 		{`t.net = 10.0.0.0/8`, true},
 		{`t.net = ::ffff:10.0.0.0/104`, true},
 		{`t.net in (172.16.0.0/12)`, false},
+		{`t.ips = 192.168.0.0/16`, true},
+		{`t.ips = 10.1.2.3`, true},
+		{`t.ips != 10.1.2.3`, false},
+		{`t.ips != 172.16.0.1`, true},
+		{`t.ips in (172.16.0.0/12)`, false},
 		{`t.m = sshd`, true},
 		{`t.m = zsh`, false},
 		{`t.m != zsh`, true},
@@ -359,6 +383,7 @@ func TestMatchAllocatesNothing(t *testing.T) {
 		`t.path pmatch (/etc/ssh, /usr/lib, /var)`,
 		`t.s icontains world or t.s glob "*W?rld"`,
 		`t.ip in (10.0.0.0/8, 192.168.0.0/16)`,
+		`t.ips in (172.16.0.0/12, 192.168.0.0/16)`,
 		`t.m intersects (b, c)`,
 		`tolower(t.s) = "hello world" and basename(t.path) = sshd_config`,
 		`t.s = val(t.path)`,

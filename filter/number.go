@@ -209,6 +209,19 @@ func (cp *compiler) addrCheck(n *Check, l *operand, items []item) (evalFn, bool)
 		}
 		return false
 	}
+	if l.addrAt != nil {
+		return func(c *field.Context) bool {
+			for i := 0; ; i++ {
+				a, ok := l.addrAt(c, i)
+				if !ok {
+					return negate && i > 0
+				}
+				if m(a) {
+					return !negate
+				}
+			}
+		}, true
+	}
 	if l.multi != nil || l.addr == nil {
 		return anyValue(l, func(b []byte) bool {
 			a, err := netip.ParseAddr(string(b))

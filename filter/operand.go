@@ -66,10 +66,11 @@ type operand struct {
 	text   func(dst []byte, c *field.Context) ([]byte, bool)
 	// view returns the text value in a buffer the operand owns (or shares
 	// through the cache), valid until the next event.
-	view  func(c *field.Context) ([]byte, bool)
-	num   func(c *field.Context) (int64, bool)
-	addr  func(c *field.Context) (netip.Addr, bool)
-	multi func(dst []byte, c *field.Context, i int) ([]byte, bool)
+	view   func(c *field.Context) ([]byte, bool)
+	num    func(c *field.Context) (int64, bool)
+	addr   func(c *field.Context) (netip.Addr, bool)
+	multi  func(dst []byte, c *field.Context, i int) ([]byte, bool)
+	addrAt func(c *field.Context, i int) (netip.Addr, bool) // multi-valued addresses
 }
 
 // operand compiles the left-hand side of a check, or a val() argument.
@@ -106,6 +107,10 @@ func (cp *compiler) fieldOperand(f *Field) (*operand, bool) {
 	if def.Addr != nil {
 		addr := def.Addr
 		o.addr = func(c *field.Context) (netip.Addr, bool) { return addr(c, arg) }
+	}
+	if def.MultiAddr != nil {
+		at := def.MultiAddr
+		o.addrAt = func(c *field.Context, i int) (netip.Addr, bool) { return at(c, arg, i) }
 	}
 	if def.Multi != nil {
 		multi := def.Multi
