@@ -3,7 +3,7 @@ GO      ?= go
 BIN     := bin/kestrel
 PKGS    := ./...
 
-.PHONY: all build test test-short generate check-generate bench fuzz vet clean
+.PHONY: all build test test-short generate check-generate check-ebpf bench fuzz vet clean
 
 all: build
 
@@ -12,7 +12,7 @@ build:
 
 # The whole test suite, as CI runs it: unit tests, the committed fuzz
 # corpora, the differential tests against sysdig, and the generated-code check.
-test: check-generate vet
+test: check-generate check-ebpf vet
 	$(GO) test -count=1 $(PKGS)
 
 vet:
@@ -20,11 +20,20 @@ vet:
 
 generate:
 	$(GO) generate ./event/...
+	$(GO) generate ./driver/ebpf/...
 
 # Regenerate the event tables and fail if the committed copy differs.
 check-generate:
 	$(GO) generate ./event/...
 	git diff --exit-code -- event/tables_gen.go
+
+# Rebuild the eBPF probe (clang, llvm and the libbpf headers) and its
+# tables, and fail if the committed copies differ: the build is
+# reproducible byte for byte.
+EBPF_GEN := driver/ebpf/probe_x86_bpfel.o driver/ebpf/probe_x86_bpfel.go driver/ebpf/bpf/codes.h driver/ebpf/syscalls_amd64.go
+check-ebpf:
+	$(GO) generate ./driver/ebpf/...
+	git diff --exit-code -- $(EBPF_GEN)
 
 # Go benchmarks, then the side-by-side timing of kestrel read against sysdig.
 bench: build

@@ -127,6 +127,18 @@ func (s Span) posAt(prefix string) Pos {
 	return Pos{File: s.Pos.File, Line: line + 1, Column: col + 1}
 }
 
+// SourceLine returns the text of line n (from 1) of the file p is in, when
+// one of the text's spans came from that file, for rendering a diagnostic
+// found inside the text; "" otherwise.
+func (t Text) SourceLine(p Pos) string {
+	for _, s := range t.Spans {
+		if s.Pos.File == p.File && p.Line >= 1 && p.Line <= len(s.lines) {
+			return s.lines[p.Line-1]
+		}
+	}
+	return ""
+}
+
 // appendText joins b to a with a space, as Falco appends.
 func appendText(a, b Text) Text {
 	if len(a.Spans) == 0 {

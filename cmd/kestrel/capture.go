@@ -1,0 +1,66 @@
+package main
+
+import (
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/kestrel-sec/kestrel/internal/app"
+)
+
+func newCaptureCmd() *cobra.Command {
+	var o app.CaptureOptions
+	var seconds float64
+	var ringMiB int
+	cmd := &cobra.Command{
+		Use:   "capture [FILTER]",
+		Short: "Print or record the system calls of this host as they happen, like sysdig",
+		Long: `Watch every system call of the host through an eBPF probe and print one line
+per event in sysdig's format, or record the events in a .scap capture with -w.
+
+A FILTER selects the events, in the language of sysdig filters and Falco rule
+conditions (see 'kestrel read --help'); the syscalls it cannot match are
+discarded in the kernel. Kestrel's own process is left out.
+
+Capture needs root and a kernel with BTF (/sys/kernel/btf/vmlinux). It stops
+on Ctrl-C (SIGINT) or SIGTERM, after -M seconds or after -n events, and
+prints on stderr how many events were captured and how many were lost.`,
+		Example: `  # every event for five seconds
+  kestrel capture -M 5
+
+  # the files opened under /etc, with the process that opened them
+  kestrel capture 'evt.type in (open, openat, openat2) and fd.name startswith /etc' -p '%proc.name %fd.name'
+
+  # record one minute of activity for later reading with kestrel read or sysdig -r
+  kestrel capture -M 60 -w trace.scap.gz -z`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 1 {
+				o.Filter = args[0]
+			}
+			if o.Compress && o.Write == "" {
+				return app.Usagef("-z compresses the capture written with -w, and no -w was given")
+			}
+			if seconds < 0 {
+				return app.Usagef("-M %v: a duration cannot be negative", seconds)
+			}
+			if ringMiB < 0 || ringMiB&(ringMiB-1) != 0 {
+				return app.Usagef("--ring-size %d: give a power of two of MiB", ringMiB)
+			}
+			o.Duration = time.Duration(seconds * float64(time.Second))
+			o.RingSize = ringMiB << 20
+			return app.Capture(cmd.Context(), o, cmd.OutOrStdout(), cmd.ErrOrStderr())
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVarP(&o.Format, "print", "p", "", "output format: text with %field references, e.g. '%evt.num %evt.type %proc.name'; see 'kestrel fields'")
+	fl.BoolVarP(&o.JSON, "json", "j", false, "print one JSON object per event, keyed by field name")
+	fl.StringVarP(&o.Write, "write", "w", "", "record the events in this capture file instead of printing them")
+	fl.BoolVarP(&o.Compress, "compress", "z", false, "gzip the capture written with -w")
+	fl.Uint64VarP(&o.Limit, "count", "n", 0, "stop after this many events (0: no limit)")
+	fl.Float64VarP(&seconds, "seconds", "M", 0, "stop after this many seconds (0: no limit)")
+	fl.IntVar(&ringMiB, "ring-size", 8, "size of the kernel ring buffer in MiB (a power of two)")
+	fl.BoolVar(&o.Internal, "internal", false, "also print internal events (sysdig -D)")
+	fl.BoolVar(&o.Self, "self", false, "also capture Kestrel's own system calls")
+	return cmd
+}

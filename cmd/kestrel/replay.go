@@ -1,0 +1,43 @@
+package main
+
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/kestrel-sec/kestrel/internal/app"
+)
+
+func newReplayCmd() *cobra.Command {
+	var o app.ReplayOptions
+	cmd := &cobra.Command{
+		Use:   "replay CAPTURE [-r PATH]...",
+		Short: "Run rules on a capture and print the alerts, like falco -e",
+		Long: `Apply the events of a .scap capture to the host model, judge them against
+Falco rules (Kestrel's default rules when no -r is given) and print an alert
+for each match, as Falco prints them. A summary of the events read and the
+alerts by priority and rule goes to stderr.
+
+Rule selection follows Falco's flags: -D disables rules whose name contains
+the pattern (or matches it, with * and ?), -T disables rules with a tag, -t
+runs only rules with a tag, -A also judges the high-volume I/O events (read,
+write, send, recv…) that are skipped by default. -o sets Falco configuration
+keys: priority, rule_matching, json_output, json_include_output_property,
+json_include_tags_property, time_format_iso_8601.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Path = args[0]
+			return app.Replay(cmd.Context(), o, cmd.OutOrStdout(), cmd.ErrOrStderr())
+		},
+	}
+	f := cmd.Flags()
+	f.StringArrayVarP(&o.Rules, "rules", "r", nil, "rules file or directory (repeatable)")
+	f.BoolVar(&o.JSON, "json", false, "print alerts as JSON (as -o json_output=true)")
+	f.StringArrayVarP(&o.Disable, "disable", "D", nil, "disable rules whose name matches (repeatable)")
+	f.StringArrayVarP(&o.EnableTags, "tag", "t", nil, "run only rules with this tag (repeatable)")
+	f.StringArrayVarP(&o.DisableTags, "disable-tag", "T", nil, "disable rules with this tag (repeatable)")
+	f.BoolVarP(&o.AllEvents, "all-events", "A", false, "also judge the high-volume I/O events")
+	f.StringArrayVarP(&o.Settings, "option", "o", nil, "set a configuration key, key=value (repeatable)")
+	f.StringVar(&o.Hostname, "hostname", "", "host name alerts carry (default: this machine's)")
+	f.BoolVar(&o.StageTimes, "stage-times", false, "report the share of time per stage on stderr")
+	_ = f.MarkHidden("stage-times")
+	return cmd
+}

@@ -1,0 +1,52 @@
+package main
+
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/kestrel-sec/kestrel/internal/app"
+)
+
+func newRulesCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "rules",
+		Short: "Check and list Falco rules files",
+	}
+	cmd.AddCommand(newRulesValidateCmd(), newRulesListCmd())
+	return cmd
+}
+
+func newRulesValidateCmd() *cobra.Command {
+	var o app.ValidateOptions
+	cmd := &cobra.Command{
+		Use:   "validate PATH...",
+		Short: "Load and compile rules files; print every error and warning",
+		Long: `Load rules files and directories in the order given, compile every rule,
+and print each error and warning with its file, line, column and a caret
+under the offending text. The exit status is 1 when there are errors.`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Paths = args
+			return app.ValidateRules(o, cmd.OutOrStdout())
+		},
+	}
+	cmd.Flags().BoolVar(&o.JSON, "json", false, "print the result as JSON")
+	return cmd
+}
+
+func newRulesListCmd() *cobra.Command {
+	var o app.ListOptions
+	cmd := &cobra.Command{
+		Use:   "list [-r PATH]...",
+		Short: "List rules with their priority, source, tags and enabled state",
+		Long: `List the rules of rules files (Kestrel's default rules when no -r is
+given) with their priority, source, tags and the enabled state the files
+give them.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return app.ListRules(o, cmd.OutOrStdout(), cmd.ErrOrStderr())
+		},
+	}
+	cmd.Flags().StringArrayVarP(&o.Paths, "rules", "r", nil, "rules file or directory (repeatable)")
+	cmd.Flags().BoolVar(&o.JSON, "json", false, "print the list as JSON")
+	return cmd
+}

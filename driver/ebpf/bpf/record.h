@@ -1,0 +1,225 @@
+/* Building scap event records in a per-CPU scratch buffer and sending
+ * them to the ring buffer.
+ *
+ * A record is the 26-byte header (ts, tid, len, type, nparams), the u16
+ * length of every parameter, then the values back to back. The number of
+ * parameters is fixed when the record starts, so values begin right after
+ * the length array and each push appends one value and fills its length.
+ */
+#pragma once
+
+#define HEADER_LEN 26
+#define MAX_PARAMS 32
+/* The record takes at most the first 48 KiB; paths are assembled in the
+ * area after it (see path.h). */
+#define SCRATCH_SIZE (65536 + 512)
+/* Values are written at an offset masked with OFF_MASK and are at most
+ * MAX_VALUE bytes, so every write stays inside the scratch buffer. */
+#define OFF_MASK 32767
+#define MAX_VALUE 16384
+#define MAX_PATH 4096
+#define MAX_ARGS 4096
+
+/* State of a path walk (path.h), kept in map memory so that the verifier
+ * does not follow its values from one step to the next. */
+struct path_walk {
+	struct dentry *d;
+	struct vfsmount *vm;
+	struct mount *mnt;
+	u32 pos;
+};
+
+struct scratch {
+	u8 data[SCRATCH_SIZE];
+	struct path_walk walk;
+};
+
+struct drops {
+	u64 ring_full;   /* the ring buffer had no room */
+	u64 read_fail;   /* a read of user or kernel memory failed */
+	u64 too_long;    /* a record outgrew the scratch buffer */
+	u64 events;      /* records sent */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 8 << 20); /* set by the loader */
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1); /* one per possible CPU, set by the loader */
+	__type(key, u32);
+	__type(value, struct scratch);
+} scratch_map SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, u32);
+	__type(value, struct drops);
+} drop_map SEC(".maps");
+
+/* Set by the loader before loading. */
+volatile const u32 own_tgid = 0;      /* excluded process; 0: none */
+volatile const u64 boot_to_epoch = 0; /* CLOCK_REALTIME - CLOCK_BOOTTIME, ns */
+
+struct rec {
+	u8 *buf;
+	u32 off;   /* end of the values written so far */
+	u32 idx;   /* next parameter */
+	u32 n;     /* parameters announced in the header */
+	u32 bad;   /* set when the record overflowed */
+};
+
+static __always_inline struct drops *drops(void)
+{
+	u32 zero = 0;
+	return bpf_map_lookup_elem(&drop_map, &zero);
+}
+
+static __always_inline void count_read_fail(void)
+{
+	struct drops *d = drops();
+	if (d)
+		__sync_fetch_and_add(&d->read_fail, 1);
+}
+
+/* rec_start begins a record of type t with n parameters for the current
+ * thread. It returns 0 when the scratch buffer is not available. */
+static __always_inline int rec_start(struct rec *r, u16 t, u32 n, u64 tid)
+{
+	u32 cpu = bpf_get_smp_processor_id();
+	struct scratch *s = bpf_map_lookup_elem(&scratch_map, &cpu);
+	if (!s)
+		return 0;
+	r->buf = s->data;
+	r->idx = 0;
+	r->n = n & (MAX_PARAMS - 1 + MAX_PARAMS); /* n <= 63, keeps the verifier sure */
+	r->off = HEADER_LEN + 2 * r->n;
+	r->bad = 0;
+	u64 ts = bpf_ktime_get_boot_ns() + boot_to_epoch;
+	__builtin_memcpy(&r->buf[0], &ts, 8);
+	__builtin_memcpy(&r->buf[8], &tid, 8);
+	__builtin_memcpy(&r->buf[20], &t, 2);
+	__builtin_memcpy(&r->buf[22], &r->n, 4);
+	return 1;
+}
+
+/* done records the length of the value just written and moves on. */
+static __always_inline void done(struct rec *r, u32 len)
+{
+	u32 i = r->idx;
+	if (i >= MAX_PARAMS)
+		return;
+	u16 l = len;
+	__builtin_memcpy(&r->buf[HEADER_LEN + 2 * i], &l, 2);
+	r->idx = i + 1;
+	r->off += len;
+	if (r->off > OFF_MASK)
+		r->bad = 1;
+}
+
+static __always_inline u8 *at(struct rec *r)
+{
+	return &r->buf[r->off & OFF_MASK];
+}
+
+static __always_inline void push_u8(struct rec *r, u8 v)
+{
+	*at(r) = v;
+	done(r, 1);
+}
+
+static __always_inline void push_u16(struct rec *r, u16 v)
+{
+	__builtin_memcpy(at(r), &v, 2);
+	done(r, 2);
+}
+
+static __always_inline void push_u32(struct rec *r, u32 v)
+{
+	__builtin_memcpy(at(r), &v, 4);
+	done(r, 4);
+}
+
+static __always_inline void push_u64(struct rec *r, u64 v)
+{
+	__builtin_memcpy(at(r), &v, 8);
+	done(r, 8);
+}
+
+static __always_inline void push_empty(struct rec *r)
+{
+	done(r, 0);
+}
+
+/* push_user_str pushes a NUL-terminated string of user memory, at most
+ * max bytes with its NUL; an unreadable string is an empty value. */
+static __always_inline long push_user_str(struct rec *r, const void *p, u32 max)
+{
+	long n = 0;
+	if (p) {
+		n = bpf_probe_read_user_str(at(r), max & (MAX_VALUE - 1), p);
+		if (n < 0) {
+			count_read_fail();
+			n = 0;
+		}
+	}
+	done(r, n);
+	return n;
+}
+
+static __always_inline long push_kernel_str(struct rec *r, const void *p, u32 max)
+{
+	long n = 0;
+	if (p) {
+		n = bpf_probe_read_kernel_str(at(r), max & (MAX_VALUE - 1), p);
+		if (n < 0) {
+			count_read_fail();
+			n = 0;
+		}
+	}
+	done(r, n);
+	return n;
+}
+
+/* push_user_bytes pushes len bytes of user memory (at most MAX_ARGS). */
+static __always_inline void push_user_bytes(struct rec *r, const void *p, u64 len)
+{
+	if (len > MAX_ARGS)
+		len = MAX_ARGS;
+	if (!p || len == 0) {
+		done(r, 0);
+		return;
+	}
+	u32 n = len & (MAX_VALUE - 1);
+	if (bpf_probe_read_user(at(r), n, p) < 0) {
+		count_read_fail();
+		n = 0;
+	}
+	done(r, n);
+}
+
+/* rec_send completes the header and copies the record into the ring. */
+static __always_inline void rec_send(struct rec *r)
+{
+	struct drops *d = drops();
+	if (r->bad || r->idx != r->n) {
+		if (d)
+			__sync_fetch_and_add(&d->too_long, 1);
+		return;
+	}
+	u32 len = r->off;
+	__builtin_memcpy(&r->buf[16], &len, 4);
+	/* The CPU follows the record, outside its length. */
+	u16 cpu = bpf_get_smp_processor_id();
+	__builtin_memcpy(&r->buf[len & OFF_MASK], &cpu, 2);
+	if (bpf_ringbuf_output(&events, r->buf, (len & OFF_MASK) + 2, 0) < 0) {
+		if (d)
+			__sync_fetch_and_add(&d->ring_full, 1);
+		return;
+	}
+	if (d)
+		__sync_fetch_and_add(&d->events, 1);
+}

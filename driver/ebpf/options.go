@@ -1,0 +1,35 @@
+// Package ebpf is Kestrel's live event source: a CO-RE eBPF probe on the
+// raw syscall and scheduler tracepoints that writes scap records into a
+// BPF ring buffer, and the loader and reader that turn them into events.
+package ebpf
+
+// Options configure [Open]. The zero value reports every syscall of every
+// process but Kestrel's own, through an 8 MiB ring.
+type Options struct {
+	// RingSize is the size in bytes of the kernel ring buffer, a power of
+	// two and a multiple of the page size; 0 means 8 MiB.
+	RingSize int
+	// QueueLen bounds the events read from the ring and not yet taken by
+	// Next; past it records are dropped and counted. 0 means 65536.
+	QueueLen int
+	// Syscalls names the syscalls to report ("open", "execve"); nil
+	// means all of them. The process events (execve images, procexit)
+	// and the clone family are always reported, for the process model.
+	Syscalls []string
+	// IncludeSelf also reports Kestrel's own process.
+	IncludeSelf bool
+}
+
+const (
+	defaultRingSize = 8 << 20
+	defaultQueueLen = 65536
+)
+
+// StateSyscalls are the syscalls the process and fd model needs whatever
+// a filter selects.
+var StateSyscalls = []string{
+	"clone", "clone3", "fork", "vfork", "execve", "execveat",
+	"open", "openat", "openat2", "creat", "close", "socket", "bind", "connect",
+	"accept", "accept4", "dup", "dup2", "dup3",
+	"setuid", "setgid", "setreuid", "setregid", "setresuid", "setresgid",
+}

@@ -1,0 +1,171 @@
+//go:build linux && amd64
+
+package ebpf_test
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/kestrel-sec/kestrel/driver"
+	"github.com/kestrel-sec/kestrel/driver/ebpf"
+	"github.com/kestrel-sec/kestrel/driver/ebpf/ebpftest"
+	"github.com/kestrel-sec/kestrel/event"
+)
+
+func TestProbeWorkloadHelper(t *testing.T) {
+	ebpftest.MaybeRun()
+	t.Skip("runs only as the workload of the live probe tests")
+}
+
+// record is a copy of one event.
+type record struct {
+	raw []byte
+	cpu uint16
+}
+
+// captureAll runs the workload under the probe and returns every event.
+func captureAll(t *testing.T, o ebpf.Options) ([]record, ebpftest.Info, driver.Stats) {
+	t.Helper()
+	ebpftest.Live(t)
+	wl := ebpftest.Prepare(t, "TestProbeWorkloadHelper")
+	p, err := ebpf.Open(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan []record)
+	go func() {
+		var recs []record
+		for {
+			e, err := p.Next(ctx)
+			if err != nil {
+				done <- recs
+				return
+			}
+			recs = append(recs, record{append([]byte(nil), e.Raw()...), e.CPU})
+		}
+	}()
+	info := wl.Run(t)
+	ebpftest.Settle()
+	for p.Pending() > 0 {
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	recs := <-done
+	return recs, info, p.Stats()
+}
+
+// TestProbeSchemas checks every record the probe sends, of every process,
+// against the current schema of its type: the parameter count, and the
+// width of every fixed-size value.
+func TestProbeSchemas(t *testing.T) {
+	recs, _, st := captureAll(t, ebpf.Options{})
+	if len(recs) == 0 {
+		t.Fatal("no events")
+	}
+	seen := map[string]int{}
+	var ev event.Event
+	for _, r := range recs {
+		if err := ev.Reset(r.raw); err != nil {
+			t.Fatalf("record does not decode: %v", err)
+		}
+		info := ev.Info()
+		if info == nil || !info.Known() || ev.Type().IsEnter() && ev.Name() != "procexit" {
+			t.Errorf("type %d (%s) is not a current exit event", ev.Type(), ev.Name())
+			continue
+		}
+		seen[info.Name]++
+		if err := checkParams(&ev, info); err != nil {
+			t.Errorf("%s (type %d): %v", info.Name, ev.Type(), err)
+		}
+	}
+	names := make([]string, 0, len(seen))
+	for n := range seen {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	t.Logf("%d events; types: %v; stats %+v", len(recs), names, st)
+	for _, want := range []string{"openat", "close", "rename", "fchmodat", "memfd_create", "socket", "bind", "listen",
+		"connect", "accept4", "setuid", "ptrace", "kill", "clone", "execve", "procexit", "syscall"} {
+		if seen[want] == 0 {
+			t.Errorf("no %s event", want)
+		}
+	}
+	if st.RingFull+st.QueueFull+st.TooLong+st.Unreadable != 0 {
+		t.Errorf("events lost: %+v", st)
+	}
+}
+
+// fixedWidth returns the on-disk size of a fixed-size parameter type.
+func fixedWidth(t event.ParamType) (int, bool) {
+	switch event.TypeName(t) {
+	case "INT8", "UINT8", "FLAGS8", "ENUMFLAGS8", "SIGTYPE":
+		return 1, true
+	case "INT16", "UINT16", "FLAGS16", "ENUMFLAGS16", "SYSCALLID", "PORT":
+		return 2, true
+	case "INT32", "UINT32", "FLAGS32", "ENUMFLAGS32", "UID", "GID", "MODE", "SIGSET", "BOOL":
+		return 4, true
+	case "INT64", "UINT64", "ERRNO", "FD", "PID", "RELTIME", "ABSTIME":
+		return 8, true
+	}
+	return 0, false
+}
+
+func checkParams(e *event.Event, info *event.Info) error {
+	if e.NumParams() != len(info.Params) {
+		return fmt.Errorf("%d parameters, the schema has %d", e.NumParams(), len(info.Params))
+	}
+	for i, pi := range info.Params {
+		p := e.Param(i)
+		if w, ok := fixedWidth(pi.Type); ok && len(p.Raw) != w {
+			return fmt.Errorf("parameter %d %s (%s): %d bytes, want %d", i, pi.Name, event.TypeName(pi.Type), len(p.Raw), w)
+		}
+		switch event.TypeName(pi.Type) {
+		case "CHARBUF", "FSPATH", "FSRELPATH":
+			if len(p.Raw) > 0 && p.Raw[len(p.Raw)-1] != 0 {
+				return fmt.Errorf("parameter %d %s: string without its NUL", i, pi.Name)
+			}
+		case "DYN":
+			if len(p.Raw) > 0 {
+				if _, _, ok := p.Dyn(); !ok {
+					return fmt.Errorf("parameter %d %s: bad dynamic value", i, pi.Name)
+				}
+			}
+		case "SOCKTUPLE", "SOCKADDR":
+			if len(p.Raw) == 0 {
+				continue
+			}
+			if _, ok := p.SockTuple(); event.TypeName(pi.Type) == "SOCKTUPLE" && !ok && p.Raw[0] != 1 {
+				return fmt.Errorf("parameter %d %s: bad tuple %x", i, pi.Name, p.Raw)
+			}
+		}
+	}
+	return nil
+}
+
+// TestProbeSelection checks that unselected syscalls stay in the kernel.
+func TestProbeSelection(t *testing.T) {
+	recs, _, _ := captureAll(t, ebpf.Options{Syscalls: []string{"memfd_create"}})
+	var ev event.Event
+	allowed := map[string]bool{"memfd_create": true, "procexit": true}
+	for _, n := range ebpf.StateSyscalls {
+		allowed[n] = true
+	}
+	found := false
+	for _, r := range recs {
+		if err := ev.Reset(r.raw); err != nil {
+			t.Fatal(err)
+		}
+		if !allowed[ev.Name()] {
+			t.Fatalf("unselected %s event", ev.Name())
+		}
+		found = found || ev.Name() == "memfd_create"
+	}
+	if !found {
+		t.Error("no memfd_create event")
+	}
+}

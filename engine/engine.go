@@ -1,0 +1,114 @@
+package engine
+
+import (
+	"time"
+
+	"github.com/kestrel-sec/kestrel/alert"
+	"github.com/kestrel-sec/kestrel/event"
+	"github.com/kestrel-sec/kestrel/field"
+)
+
+// indexSize bounds the event type codes the index holds directly; an
+// event of a higher code is tested against the rules that do not restrict
+// event types.
+const indexSize = 1024
+
+// Engine runs compiled rules on events.
+type Engine struct {
+	opts  Options
+	rules []*Rule
+	// byType lists, for each event type code, the selected rules that can
+	// match an event of that type, in definition order.
+	byType [indexSize][]*Rule
+	other  []*Rule // for codes at or above indexSize
+	buf    []byte
+}
+
+func newEngine(rs []*Rule, o Options) *Engine {
+	e := &Engine{opts: o, rules: rs}
+	ignored := ignoredTypes()
+	for _, r := range rs {
+		r.Selected = o.selected(r.Spec)
+		if !r.Selected {
+			continue
+		}
+		set := r.Program.EventTypes()
+		for t := 0; t < indexSize; t++ {
+			if set.Has(event.Type(t)) && (o.AllEvents || !ignored[t]) {
+				e.byType[t] = append(e.byType[t], r)
+			}
+		}
+		if set.Has(event.Type(indexSize)) {
+			e.other = append(e.other, r)
+		}
+	}
+	return e
+}
+
+// Rules returns every compiled rule, selected or not, in definition order.
+func (e *Engine) Rules() []*Rule { return e.rules }
+
+// Selected returns the rules that run.
+func (e *Engine) Selected() []*Rule {
+	var out []*Rule
+	for _, r := range e.rules {
+		if r.Selected {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// RulesFor returns the rules an event of type t is tested against.
+func (e *Engine) RulesFor(t event.Type) []*Rule {
+	if int(t) < indexSize {
+		return e.byType[t]
+	}
+	return e.other
+}
+
+// Process tests the context's current event against the rules that can
+// match its type and appends an alert to dst for each match (only the
+// first with rule_matching first). It allocates nothing when no rule
+// matches.
+func (e *Engine) Process(c *field.Context, dst []alert.Alert) []alert.Alert {
+	for _, r := range e.RulesFor(c.Event.Type()) {
+		if !r.Program.Match(c) {
+			continue
+		}
+		dst = append(dst, e.newAlert(r, c))
+		if e.opts.Matching == MatchFirst {
+			break
+		}
+	}
+	return dst
+}
+
+// Matches calls fn for each rule that matches the current event, as
+// Process would alert, without building alerts.
+func (e *Engine) Matches(c *field.Context, fn func(*Rule)) {
+	for _, r := range e.RulesFor(c.Event.Type()) {
+		if r.Program.Match(c) {
+			fn(r)
+			if e.opts.Matching == MatchFirst {
+				return
+			}
+		}
+	}
+}
+
+func (e *Engine) newAlert(r *Rule, c *field.Context) alert.Alert {
+	a := alert.Alert{
+		Time:     time.Unix(0, int64(c.Event.TS())).UTC(),
+		Rule:     r.Spec.Name,
+		Priority: r.Spec.Priority,
+		Source:   r.Spec.Source,
+		Hostname: e.opts.Hostname,
+		Tags:     r.Spec.Tags,
+	}
+	e.buf, _ = r.Output.AppendText(e.buf[:0], c)
+	a.Output = string(e.buf)
+	e.buf, _ = r.Output.AppendJSON(e.buf[:0], c)
+	a.OutputFields = append([]byte(nil), e.buf...)
+	return a
+}

@@ -1,0 +1,196 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/kestrel-sec/kestrel/driver"
+	"github.com/kestrel-sec/kestrel/driver/ebpf"
+	"github.com/kestrel-sec/kestrel/event"
+	"github.com/kestrel-sec/kestrel/filter"
+	"github.com/kestrel-sec/kestrel/scap"
+	"github.com/kestrel-sec/kestrel/state"
+)
+
+// CaptureOptions configure [Capture].
+type CaptureOptions struct {
+	Filter   string        // event filter: only matching events are printed or written
+	Format   string        // -p format; DefaultFormat when empty
+	JSON     bool          // one JSON object per event
+	Write    string        // write the events to this capture instead of printing them
+	Compress bool          // gzip the written capture
+	Limit    uint64        // stop after this many events (0: no limit)
+	Duration time.Duration // stop after this long (0: no limit)
+	Internal bool          // also print internal events
+	RingSize int           // kernel ring buffer size in bytes (0: the probe's default)
+	Self     bool          // also capture Kestrel's own process
+	ProcRoot string        // procfs for the initial state; "/proc" when empty
+	EtcRoot  string        // user and group databases; "/etc" when empty
+	// Ready, when set, is called once the probe is attached and the
+	// initial state is taken: actions from then on are seen.
+	Ready func()
+}
+
+// Capture prints or records the system calls of the host as they happen,
+// like sysdig without -r. It stops when ctx ends, after o.Duration or
+// o.Limit events, and reports the events it lost on stderr.
+func Capture(ctx context.Context, o CaptureOptions, stdout, stderr io.Writer) error {
+	prog, err := compileFilter(o.Filter)
+	if err != nil {
+		return err
+	}
+	if err := ebpf.Check(); err != nil {
+		return err
+	}
+	src, err := ebpf.Open(ebpf.Options{RingSize: o.RingSize, Syscalls: selectedSyscalls(prog, o.Write != ""), IncludeSelf: o.Self})
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	// The stream runs and queues from here; the snapshot comes second so
+	// that nothing starting meanwhile is missed (see state.Snapshot).
+	sec, err := state.Snapshot(orDefault(o.ProcRoot, "/proc"), orDefault(o.EtcRoot, "/etc"), state.SnapshotOptions{})
+	if err != nil {
+		return err
+	}
+	sink, st, err := captureSinkFor(o, sec, stdout, prog)
+	if err != nil {
+		return err
+	}
+	if o.Ready != nil {
+		o.Ready()
+	}
+	if o.Duration > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, o.Duration)
+		defer cancel()
+	}
+	err = pumpLive(ctx, src, o.Limit, sink, st, o.Write != "")
+	if cerr := sink.close(); err == nil {
+		err = cerr
+	}
+	reportDrops(stderr, src.Stats())
+	return err
+}
+
+// captureSinkFor returns the sink for o and the model it applies events
+// to (nil when it keeps none).
+func captureSinkFor(o CaptureOptions, sec *scap.Section, stdout io.Writer, prog *filter.Program) (eventSink, *state.State, error) {
+	if o.Write != "" {
+		c, err := newCaptureSink(o.Write, sec, o.Compress, prog)
+		if err != nil {
+			return nil, nil, err
+		}
+		return c, c.st, nil
+	}
+	p, err := newPrintSink(ReadOptions{Format: o.Format, JSON: o.JSON, Internal: o.Internal}, sec, stdout, prog)
+	if err != nil {
+		return nil, nil, err
+	}
+	return p, p.st, nil
+}
+
+// pumpLive hands the source's events to the sink until ctx ends or limit
+// events went by. Before an exit event reaches a model, the model gets
+// the enter event rebuilt from it (see enterSplitter); a capture file gets
+// it too, when its type is one sysdig 0.29.3 knows, so that readers of
+// the classic model keep their fd tables right.
+func pumpLive(ctx context.Context, src driver.Source, limit uint64, sink eventSink, st *state.State, toFile bool) error {
+	var split enterSplitter
+	for n := uint64(0); limit == 0 || n < limit; n++ {
+		e, err := src.Next(ctx)
+		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, driver.ErrClosed) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if toFile {
+			legacyGeneric(e)
+		}
+		if en := split.enterOf(e); en != nil {
+			switch {
+			case toFile && legacyKnows(en):
+				// Written too: readers of the classic model, sysdig
+				// 0.29.3 among them, take fds and arguments from it.
+				if err := sink.event(en); err != nil {
+					return err
+				}
+			case st != nil:
+				st.Apply(en)
+			}
+		}
+		if err := sink.event(e); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// legacyGeneric gives a generic event whose syscall code sysdig 0.29.3
+// does not know the code 0 (unknown), as the drivers of its time did:
+// 0.29.3 indexes its syscall table with the code unchecked and crashes
+// on larger ones. The native number stays in the event.
+func legacyGeneric(e *event.Event) {
+	if e.Type() != genericExit || e.NumParams() < 1 {
+		return
+	}
+	if p := e.Param(0); len(p.Raw) == 2 && int(p.Uint()) >= len(event.Legacy().Syscalls) {
+		p.Raw[0], p.Raw[1] = 0, 0
+	}
+}
+
+// legacyKnows reports whether sysdig 0.29.3 knows the event's type.
+func legacyKnows(e *event.Event) bool {
+	info := event.Legacy().Lookup(e.Type())
+	return info != nil && info.Known()
+}
+
+// genericExit is the code of the generic syscall exit event.
+const genericExit event.Type = 1
+
+// selectedSyscalls returns the syscalls the filter can match, for the
+// probe to select in the kernel; nil (all) when it may match any, or when
+// the whole stream is recorded.
+func selectedSyscalls(prog *filter.Program, all bool) []string {
+	if prog == nil || all {
+		return nil
+	}
+	ts := prog.EventTypes()
+	if ts == nil || ts.All() {
+		return nil
+	}
+	names := []string{}
+	for _, t := range ts.Types() {
+		info := event.Current().Lookup(t)
+		if info == nil {
+			continue
+		}
+		if ebpf.IsSyscall(info.Name) {
+			names = append(names, info.Name)
+		}
+	}
+	if len(names) == 0 {
+		// Only generic events, which may stand for any syscall.
+		return nil
+	}
+	// A generic event in the set stands for a syscall named by evt.type,
+	// which the named events already select.
+	return names
+}
+
+// reportDrops prints what the source delivered and lost.
+func reportDrops(w io.Writer, s driver.Stats) {
+	fmt.Fprintf(w, "kestrel: %d events captured, %d dropped (ring buffer full %d, queue full %d, too long %d, unreadable %d), %d values not readable from memory\n",
+		s.Events, s.Dropped(), s.RingFull, s.QueueFull, s.TooLong, s.Unreadable, s.ReadFail)
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}

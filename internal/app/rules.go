@@ -1,0 +1,146 @@
+package app
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/kestrel-sec/kestrel/engine"
+	"github.com/kestrel-sec/kestrel/internal/defaultrules"
+	"github.com/kestrel-sec/kestrel/rules"
+)
+
+// ErrRulesInvalid is returned when rules files have errors; the errors
+// have been printed.
+var ErrRulesInvalid = rules.ErrInvalid
+
+// loadRules loads rules files, or Kestrel's embedded default rules when
+// paths is empty, and compiles them.
+func loadRules(paths []string, o engine.Options) (*rules.Spec, *engine.Engine, rules.Diagnostics) {
+	var spec *rules.Spec
+	var ds rules.Diagnostics
+	if len(paths) == 0 {
+		spec, ds = rules.LoadBytes(defaultrules.Name, defaultrules.YAML())
+	} else {
+		spec, ds = rules.Load(paths...)
+	}
+	eng, cds := engine.Compile(spec, o)
+	return spec, eng, append(ds, cds...)
+}
+
+// ValidateOptions configure [ValidateRules].
+type ValidateOptions struct {
+	Paths []string
+	JSON  bool
+}
+
+// ValidateRules loads and compiles rules files and prints every error and
+// warning with its place and a caret. It returns an error matching
+// [ErrRulesInvalid] when there are errors.
+func ValidateRules(o ValidateOptions, stdout io.Writer) error {
+	if len(o.Paths) == 0 {
+		return Usagef("rules validate: give at least one rules file or directory")
+	}
+	_, _, ds := loadRules(o.Paths, engine.DefaultOptions())
+	if o.JSON {
+		if err := writeDiagJSON(stdout, o.Paths, ds); err != nil {
+			return err
+		}
+	} else {
+		for _, d := range ds {
+			fmt.Fprintf(stdout, "%s\n\n", d.String())
+		}
+		fmt.Fprintf(stdout, "%s: %d errors, %d warnings\n", strings.Join(o.Paths, ", "), len(ds.Errors()), len(ds.Warnings()))
+	}
+	return ds.Err()
+}
+
+type diagJSON struct {
+	Severity string `json:"severity"`
+	File     string `json:"file"`
+	Line     int    `json:"line"`
+	Column   int    `json:"column"`
+	Item     string `json:"item,omitempty"`
+	Message  string `json:"message"`
+	Source   string `json:"source,omitempty"`
+}
+
+func writeDiagJSON(w io.Writer, paths []string, ds rules.Diagnostics) error {
+	out := struct {
+		Files    []string   `json:"files"`
+		Valid    bool       `json:"valid"`
+		Errors   []diagJSON `json:"errors"`
+		Warnings []diagJSON `json:"warnings"`
+	}{Files: paths, Valid: !ds.HasErrors(), Errors: []diagJSON{}, Warnings: []diagJSON{}}
+	for _, d := range ds {
+		j := diagJSON{d.Severity.String(), d.Pos.File, d.Pos.Line, d.Pos.Column, d.Item, d.Message, d.Source}
+		if d.Severity == rules.SeverityError {
+			out.Errors = append(out.Errors, j)
+		} else {
+			out.Warnings = append(out.Warnings, j)
+		}
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(out)
+}
+
+// ListOptions configure [ListRules].
+type ListOptions struct {
+	Paths []string // rules files; the embedded defaults when empty
+	JSON  bool
+}
+
+// RuleInfo is one line of [ListRules].
+type RuleInfo struct {
+	Name     string   `json:"name"`
+	Priority string   `json:"priority"`
+	Source   string   `json:"source"`
+	Tags     []string `json:"tags"`
+	Enabled  bool     `json:"enabled"`
+}
+
+// ListRules prints the rules of rules files with their priority, source,
+// tags and the enabled state the files give them. Errors in the files are
+// printed on stderr and returned.
+func ListRules(o ListOptions, stdout, stderr io.Writer) error {
+	spec, _, ds := loadRules(o.Paths, engine.DefaultOptions())
+	for _, d := range ds.Errors() {
+		fmt.Fprintf(stderr, "%s\n\n", d.String())
+	}
+	infos := make([]RuleInfo, 0, len(spec.Rules))
+	for _, r := range spec.Rules {
+		infos = append(infos, RuleInfo{r.Name, r.Priority.String(), r.Source, r.Tags, r.Enabled})
+	}
+	if o.JSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(infos); err != nil {
+			return err
+		}
+	} else {
+		width := 4
+		for _, r := range infos {
+			width = max(width, len(r.Name))
+		}
+		fmt.Fprintf(stdout, "%-*s  %-13s  %-7s  %-8s  %s\n", width, "RULE", "PRIORITY", "SOURCE", "ENABLED", "TAGS")
+		for _, r := range infos {
+			fmt.Fprintf(stdout, "%-*s  %-13s  %-7s  %-8t  %s\n", width, r.Name, r.Priority, r.Source, r.Enabled, strings.Join(r.Tags, ","))
+		}
+	}
+	return ds.Err()
+}
+
+// hostnameOrEmpty returns the machine's host name, as Falco puts in
+// alerts.
+func hostnameOrEmpty() string {
+	h, err := os.Hostname()
+	if err != nil {
+		return ""
+	}
+	return h
+}
