@@ -53,6 +53,13 @@ func (s *TypeSet) Types() []event.Type {
 	return out
 }
 
+// Union adds the types of o to s.
+func (s *TypeSet) Union(o *TypeSet) {
+	for i := range s.bits {
+		s.bits[i] |= o.bits[i]
+	}
+}
+
 func (s *TypeSet) add(t event.Type) {
 	if int(t) < maxTypes {
 		s.bits[t/64] |= 1 << (t % 64)

@@ -14,6 +14,6 @@ Falco and Stratoshark, and prints them the way sysdig does.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newReadCmd(), newFieldsCmd(), newRulesCmd(), newReplayCmd(), newCaptureCmd())
+	root.AddCommand(newRunCmd(), newReadCmd(), newFieldsCmd(), newRulesCmd(), newReplayCmd(), newCaptureCmd())
 	return root
 }

@@ -25,11 +25,13 @@ const (
 	defaultQueueLen = 65536
 )
 
-// StateSyscalls are the syscalls the process and fd model needs whatever
-// a filter selects.
-var StateSyscalls = []string{
-	"clone", "clone3", "fork", "vfork", "execve", "execveat",
-	"open", "openat", "openat2", "creat", "close", "socket", "bind", "connect",
-	"accept", "accept4", "dup", "dup2", "dup3",
-	"setuid", "setgid", "setreuid", "setregid", "setresuid", "setresgid",
+// StateSyscalls returns the syscalls the process and fd model needs
+// whatever a filter selects.
+func StateSyscalls() []string {
+	return []string{
+		"clone", "clone3", "fork", "vfork", "execve", "execveat",
+		"open", "openat", "openat2", "creat", "close", "socket", "bind", "connect",
+		"accept", "accept4", "dup", "dup2", "dup3",
+		"setuid", "setgid", "setreuid", "setregid", "setresuid", "setresgid",
+	}
 }

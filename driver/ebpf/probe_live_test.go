@@ -152,7 +152,7 @@ func TestProbeSelection(t *testing.T) {
 	recs, _, _ := captureAll(t, ebpf.Options{Syscalls: []string{"memfd_create"}})
 	var ev event.Event
 	allowed := map[string]bool{"memfd_create": true, "procexit": true}
-	for _, n := range ebpf.StateSyscalls {
+	for _, n := range ebpf.StateSyscalls() {
 		allowed[n] = true
 	}
 	found := false

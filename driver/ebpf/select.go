@@ -63,7 +63,7 @@ func selection(names []string) ([]uint8, error) {
 		}
 		return on, nil
 	}
-	nrs, err := syscallNumbers(append(append([]string(nil), names...), StateSyscalls...))
+	nrs, err := syscallNumbers(append(append([]string(nil), names...), StateSyscalls()...))
 	if err != nil {
 		return nil, err
 	}

@@ -159,7 +159,12 @@ func selectedSyscalls(prog *filter.Program, all bool) []string {
 	if prog == nil || all {
 		return nil
 	}
-	ts := prog.EventTypes()
+	return syscallsOf(prog.EventTypes())
+}
+
+// syscallsOf returns the syscalls whose events are in ts; nil (all) when
+// ts may hold any.
+func syscallsOf(ts *filter.TypeSet) []string {
 	if ts == nil || ts.All() {
 		return nil
 	}

@@ -1,0 +1,64 @@
+package main
+
+import (
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/kestrel-sec/kestrel/internal/app"
+)
+
+func newRunCmd() *cobra.Command {
+	var o app.RunOptions
+	var seconds float64
+	var ringMiB int
+	cmd := &cobra.Command{
+		Use:   "run [-r PATH]...",
+		Short: "Watch this host live and print alerts from Falco rules, like falco",
+		Long: `Watch every system call of this host through an eBPF probe, keep the model of
+its processes, files and connections, and judge each event against Falco
+rules: Kestrel's embedded default rules, or the files and directories given
+with -r (falcosecurity/rules files load unmodified). Each match prints an
+alert as Falco prints it (text, or JSON with --json or -o json_output=true).
+
+Only the syscalls the rules and the host model need leave the kernel. On
+Ctrl-C (SIGINT) or SIGTERM, or after -M seconds, it prints the number of
+events judged, the alerts by priority and rule, and every event the probe
+lost. It needs root and a kernel with BTF (/sys/kernel/btf/vmlinux).
+
+Rule selection follows Falco's flags, as in 'kestrel replay': -D, -t, -T, -A
+and -o key=value.`,
+		Example: `  # live detection with the embedded default rules
+  sudo kestrel run
+
+  # the falcosecurity/rules files, JSON alerts for a log pipeline
+  sudo kestrel run -r /etc/falco/falco_rules.yaml --json
+
+  # only rules tagged container, for one minute
+  sudo kestrel run -t container -M 60`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if seconds < 0 {
+				return app.Usagef("-M %v: a duration cannot be negative", seconds)
+			}
+			if ringMiB < 0 || ringMiB&(ringMiB-1) != 0 {
+				return app.Usagef("--ring-size %d: give a power of two of MiB", ringMiB)
+			}
+			o.Duration = time.Duration(seconds * float64(time.Second))
+			o.RingSize = ringMiB << 20
+			return app.Run(cmd.Context(), o, cmd.OutOrStdout(), cmd.ErrOrStderr())
+		},
+	}
+	f := cmd.Flags()
+	f.StringArrayVarP(&o.Rules, "rules", "r", nil, "rules file or directory (repeatable); the embedded defaults when none")
+	f.BoolVar(&o.JSON, "json", false, "print alerts as JSON (as -o json_output=true)")
+	f.StringArrayVarP(&o.Disable, "disable", "D", nil, "disable rules whose name matches (repeatable)")
+	f.StringArrayVarP(&o.EnableTags, "tag", "t", nil, "run only rules with this tag (repeatable)")
+	f.StringArrayVarP(&o.DisableTags, "disable-tag", "T", nil, "disable rules with this tag (repeatable)")
+	f.BoolVarP(&o.AllEvents, "all-events", "A", false, "also judge the high-volume I/O events")
+	f.StringArrayVarP(&o.Settings, "option", "o", nil, "set a configuration key, key=value (repeatable)")
+	f.StringVar(&o.Hostname, "hostname", "", "host name alerts carry (default: this machine's)")
+	f.Float64VarP(&seconds, "seconds", "M", 0, "stop after this many seconds (0: until interrupted)")
+	f.IntVar(&ringMiB, "ring-size", 8, "size of the kernel ring buffer in MiB (a power of two)")
+	return cmd
+}

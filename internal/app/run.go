@@ -1,0 +1,95 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/kestrel-sec/kestrel/driver/ebpf"
+	"github.com/kestrel-sec/kestrel/engine"
+	"github.com/kestrel-sec/kestrel/filter"
+	"github.com/kestrel-sec/kestrel/state"
+)
+
+// RunOptions configure [Run]: the rule selection of [ReplayOptions], and
+// the live source's settings.
+type RunOptions struct {
+	Rules       []string // rules files and directories; the embedded defaults when empty
+	JSON        bool
+	Disable     []string
+	EnableTags  []string
+	DisableTags []string
+	AllEvents   bool
+	Settings    []string
+	Hostname    string
+	Duration    time.Duration // stop after this long (0: until ctx ends)
+	RingSize    int           // kernel ring buffer size in bytes (0: the probe's default)
+	ProcRoot    string        // procfs for the initial state; "/proc" when empty
+	EtcRoot     string        // user and group databases; "/etc" when empty
+	// Ready, when set, is called once the probe is attached and the
+	// initial state is taken.
+	Ready func()
+}
+
+// Run is live detection, what falco does: it watches the host's system
+// calls through the eBPF probe, judges them against the rules and prints
+// the alerts, until ctx ends or o.Duration has passed; then it prints the
+// summary and what the probe lost on stderr. Only the syscalls the rules
+// and the host model need reach user space.
+func Run(ctx context.Context, o RunOptions, stdout, stderr io.Writer) error {
+	cfg, err := replaySettings(ReplayOptions{JSON: o.JSON, Disable: o.Disable, EnableTags: o.EnableTags,
+		DisableTags: o.DisableTags, AllEvents: o.AllEvents, Settings: o.Settings, Hostname: o.Hostname}, stderr)
+	if err != nil {
+		return err
+	}
+	_, eng, ds := loadRules(o.Rules, cfg.engine)
+	if ds.HasErrors() {
+		for _, d := range ds.Errors() {
+			fmt.Fprintf(stderr, "%s\n\n", d.String())
+		}
+		return ds.Err()
+	}
+	if err := ebpf.Check(); err != nil {
+		return err
+	}
+	src, err := ebpf.Open(ebpf.Options{RingSize: o.RingSize, Syscalls: ruleSyscalls(eng)})
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	// The stream runs and queues from here; the snapshot follows (see
+	// state.Snapshot).
+	sec, err := state.Snapshot(orDefault(o.ProcRoot, "/proc"), orDefault(o.EtcRoot, "/etc"), state.SnapshotOptions{})
+	if err != nil {
+		return err
+	}
+	sink := newReplaySink(eng, cfg, sec, stdout, false)
+	sink.fc.Hostname = cfg.engine.Hostname
+	fmt.Fprintf(stderr, "kestrel: watching this host with %d rules\n", len(eng.Selected()))
+	if o.Ready != nil {
+		o.Ready()
+	}
+	if o.Duration > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, o.Duration)
+		defer cancel()
+	}
+	err = pumpLive(ctx, src, 0, sink, sink.st, false)
+	if cerr := sink.close(); err == nil {
+		err = cerr
+	}
+	sink.summary(stderr)
+	reportDrops(stderr, src.Stats())
+	return err
+}
+
+// ruleSyscalls returns the syscalls whose events the selected rules can
+// match; nil (all) when one of them may match any.
+func ruleSyscalls(eng *engine.Engine) []string {
+	var ts filter.TypeSet
+	for _, r := range eng.Selected() {
+		ts.Union(r.Program.EventTypes())
+	}
+	return syscallsOf(&ts)
+}
