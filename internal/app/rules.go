@@ -52,7 +52,7 @@ func ValidateRules(o ValidateOptions, stdout io.Writer) error {
 		for _, d := range ds {
 			fmt.Fprintf(stdout, "%s\n\n", d.String())
 		}
-		fmt.Fprintf(stdout, "%s: %d errors, %d warnings\n", strings.Join(o.Paths, ", "), len(ds.Errors()), len(ds.Warnings()))
+		fmt.Fprintf(stdout, "%s: %s, %s\n", strings.Join(o.Paths, ", "), count(len(ds.Errors()), "error"), count(len(ds.Warnings()), "warning"))
 	}
 	return ds.Err()
 }
@@ -143,4 +143,12 @@ func hostnameOrEmpty() string {
 		return ""
 	}
 	return h
+}
+
+// count returns "1 error", "2 errors".
+func count(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
