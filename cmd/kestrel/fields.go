@@ -14,7 +14,7 @@ func newFieldsCmd() *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "fields",
-		Short: "List the fields usable in -p formats (like sysdig -l)",
+		Short: "List the fields of -p formats, filters and rule outputs (like sysdig -l)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			defs := field.Default().All()

@@ -10,10 +10,29 @@ func newRootCmd() *cobra.Command {
 		Short: "Runtime security and system-call forensics for Linux",
 		Long: `Kestrel watches system calls, keeps a model of the host and judges events
 against Falco rules. It reads and writes the .scap capture files of sysdig,
-Falco and Stratoshark, and prints them the way sysdig does.`,
+Falco and Stratoshark, and prints them the way sysdig does.
+
+Detection (what falco does):
+  run        watch this host live and print alerts (needs root and BTF)
+  replay     the same on a recorded capture, like falco -e
+  rules      validate and list rules files
+
+Forensics (what sysdig does):
+  capture    print or record this host's system calls live
+  read       print, filter or cut a capture file
+  fields     the fields that -p formats, filters and rule outputs use
+
+Filters and rule conditions share one language, Falco's: fields compared
+with values, joined by and, or, not and parentheses, e.g.
+  'proc.name = curl and evt.type in (connect, sendto) and fd.sip != 127.0.0.1'`,
+		Example: `  sudo kestrel run                          # live detection, embedded default rules
+  sudo kestrel run -r falco_rules.yaml --json
+  kestrel replay incident.scap -r falco_rules.yaml
+  kestrel read incident.scap 'proc.name = curl' -p '%evt.time %evt.type %fd.name'
+  sudo kestrel capture -M 60 -w trace.scap.gz -z`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newRunCmd(), newReadCmd(), newFieldsCmd(), newRulesCmd(), newReplayCmd(), newCaptureCmd())
+	root.AddCommand(newRunCmd(), newReplayCmd(), newRulesCmd(), newCaptureCmd(), newReadCmd(), newFieldsCmd())
 	return root
 }
