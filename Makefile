@@ -35,11 +35,13 @@ check-ebpf:
 	$(GO) generate ./driver/ebpf/...
 	git diff --exit-code -- $(EBPF_GEN)
 
-# Go benchmarks, then the side-by-side timing of kestrel read against sysdig.
+# Go benchmarks, the side-by-side timing of kestrel read against sysdig,
+# and the overhead of live capture on syscall-heavy workloads (root).
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
 	./bench/read.sh
 	./bench/churn.sh
+	./bench/capture.sh
 
 # Run each fuzz target for a while (FUZZTIME=1m by default).
 FUZZTIME ?= 1m

@@ -69,11 +69,14 @@ func (s *State) EventFD(e *event.Event) (f *FD, num int64, ok bool) {
 // fdFlags returns the fd flags of e's type as sysdig 0.29.3's event table
 // has them, for the types it knows (current tables mark more syscalls,
 // mmap for one, as using an fd); the current table's otherwise.
-func fdFlags(e *event.Event) event.Flags {
-	if old := event.Legacy().Lookup(e.Type()); old != nil && old.Known() {
+func fdFlags(e *event.Event) event.Flags { return fdFlagsOf(e.Type()) }
+
+// fdFlagsOf returns the fd flags of event type t, as fdFlags.
+func fdFlagsOf(t event.Type) event.Flags {
+	if old := event.Legacy().Lookup(t); old != nil && old.Known() {
 		return old.Flags
 	}
-	if info := e.Info(); info != nil {
+	if info := event.Current().Lookup(t); info != nil {
 		return info.Flags
 	}
 	return 0

@@ -66,16 +66,14 @@ func rawParam(e *event.Event, name string) []byte {
 }
 
 // socketExit adds the fd a successful socket() returns, typed by the
-// domain of its enter event. Sockets of other domains are not recorded.
+// domain of its enter event (or of the exit, which carries it in the
+// current model). Sockets of other domains are not recorded.
 func (s *State) socketExit(e *event.Event, th *Thread) {
 	fd, ok := paramInt(e, "fd")
 	if !ok || fd < 0 {
 		return
 	}
-	en := s.enterOf(e, th)
-	if en == nil {
-		return
-	}
+	en := s.argsOf(e, th)
 	domain, _ := paramInt(en, "domain")
 	typ, _ := paramInt(en, "type")
 	proto, _ := paramInt(en, "proto")
@@ -282,8 +280,8 @@ func (s *State) acceptExit(e *event.Event, th *Thread) {
 }
 
 // tupleUpdate updates the socket of a successful recvfrom/recvmsg exit
-// or sendto/sendmsg (whose tuple is in its enter event src, nil when the
-// enter was not seen) as sysdig does:
+// or sendto/sendmsg (whose tuple is in its enter event src, or in the
+// exit itself in the current model) as sysdig does:
 // the socket is connected, and unless it is a named TCP socket, its ends
 // follow the tuple; a socket whose role is not known yet takes the role
 // of the side that would start with this transfer.
@@ -484,11 +482,7 @@ func (s *State) fcntlExit(e *event.Event, th *Thread) {
 	if !ok || res < 0 {
 		return
 	}
-	en := s.enterOf(e, th)
-	if en == nil {
-		return
-	}
-	cmd, _ := paramInt(en, "cmd")
+	cmd, _ := paramInt(s.argsOf(e, th), "cmd")
 	if cmd != 1 && cmd != 26 { // PPM_FCNTL_F_DUPFD, PPM_FCNTL_F_DUPFD_CLOEXEC
 		return
 	}

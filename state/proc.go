@@ -153,18 +153,16 @@ func cloneInPidns(e *event.Event, flags uint32) bool {
 }
 
 // execPath sets the executable's path after an execve whose exit event
-// does not report it: the file name of the enter event, relative to the
-// working directory, as sysdig computes it.
+// does not report it: the file name of the enter event (or of the exit
+// in the current model), relative to the working directory, as sysdig
+// computes it.
 func (s *State) execPath(e *event.Event, th *Thread) {
 	if p, ok := e.ParamByName("trusted_exepath"); ok && !p.Empty() {
 		return
 	}
-	en := s.enterOf(e, th)
-	if en == nil {
-		return
-	}
-	p, ok := en.ParamByName("filename")
-	if !ok {
+	src := s.argsOf(e, th)
+	p, ok := src.ParamByName("filename")
+	if !ok || (src == e && p.Empty()) {
 		return
 	}
 	name := cstr(p.Bytes())

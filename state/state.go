@@ -66,13 +66,19 @@ type Thread struct {
 	fdt  *FDTable
 
 	// lastFD is the fd of the thread's latest enter event that has one,
-	// which the exit of the same syscall refers to (classic event model).
+	// which the exit of the same syscall refers to (classic event model;
+	// an exit alone sets it from its own parameters, see exitonly.go).
 	lastFD int64
 	// enter is a copy of the latest enter record of a syscall whose exit
 	// needs the enter's parameters.
 	enter []byte
-	dead  bool    // exited leader kept while other threads of its process live
-	lat   latency // for evt.latency (latency.go)
+	// pendingExit is the exit type matching the latest enter event, until
+	// an exit comes (0: none): an exit without it is applied as the
+	// current model's lone exit event (exitonly.go).
+	pendingExit event.Type
+
+	dead bool    // exited leader kept while other threads of its process live
+	lat  latency // for evt.latency (latency.go)
 }
 
 // Process returns the process the thread belongs to.
@@ -137,6 +143,10 @@ type State struct {
 	ctrs  containerTable // containers, by short id
 	enter event.Event    // scratch view over a thread's saved enter record
 	buf   []byte         // scratch
+
+	// classic is set once the stream showed an enter event that current
+	// producers no longer emit: it follows the classic event model.
+	classic bool
 }
 
 // Bounds on what the State keeps for reuse.
@@ -176,6 +186,7 @@ func (s *State) Reset(sec *scap.Section) {
 	clear(s.groups)
 	s.exited, s.closeT, s.closeFD = -1, nil, -1
 	s.last = nil
+	s.classic = false
 	s.fdev.setInterfaces(sec)
 	if sec == nil {
 		return
@@ -400,6 +411,10 @@ func (s *State) Apply(e *event.Event) {
 		return
 	}
 	th.noteLatency(e, info)
+	if th.pendingExit != t {
+		s.exitAsEnter(e, th, name)
+	}
+	th.pendingExit = 0
 	s.applyExit(e, th, name)
 }
 
@@ -444,6 +459,7 @@ func enterSaved(name string) bool {
 
 func (s *State) applyEnter(e *event.Event, th *Thread, info *event.Info, name string) {
 	noteEnterFD(e, th)
+	s.noteEnter(e, th, info)
 	if enterSaved(name) || credSaved(name) {
 		th.enter = append(th.enter[:0], e.Raw()...)
 	} else if len(th.enter) > 0 {
@@ -532,7 +548,7 @@ func (s *State) applyExit(e *event.Event, th *Thread, name string) {
 	case "recvfrom", "recvmsg":
 		s.tupleUpdate(e, th, e, true)
 	case "sendto", "sendmsg":
-		s.tupleUpdate(e, th, s.enterOf(e, th), false)
+		s.tupleUpdate(e, th, s.argsOf(e, th), false)
 	default:
 		s.applyCred(e, th, name)
 	}

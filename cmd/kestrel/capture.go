@@ -12,6 +12,7 @@ func newCaptureCmd() *cobra.Command {
 	var o app.CaptureOptions
 	var seconds float64
 	var ringMiB int
+	var rot rotateFlags
 	cmd := &cobra.Command{
 		Use:   "capture [FILTER]",
 		Short: "Print or record the system calls of this host as they happen, like sysdig",
@@ -24,7 +25,7 @@ discarded in the kernel. Kestrel's own process is left out.
 
 Capture needs root and a kernel with BTF (/sys/kernel/btf/vmlinux). It stops
 on Ctrl-C (SIGINT) or SIGTERM, after -M seconds or after -n events, and
-prints on stderr how many events were captured and how many were lost.`,
+prints on stderr how many events were captured and how many were lost.` + rotateHelp,
 		Example: `  # every event for five seconds
   kestrel capture -M 5
 
@@ -47,6 +48,10 @@ prints on stderr how many events were captured and how many were lost.`,
 			if ringMiB < 0 || ringMiB&(ringMiB-1) != 0 {
 				return app.Usagef("--ring-size %d: give a power of two of MiB", ringMiB)
 			}
+			var err error
+			if o.Rotate, err = rot.options(o.Write); err != nil {
+				return err
+			}
 			o.Duration = time.Duration(seconds * float64(time.Second))
 			o.RingSize = ringMiB << 20
 			return app.Capture(cmd.Context(), o, cmd.OutOrStdout(), cmd.ErrOrStderr())
@@ -62,5 +67,7 @@ prints on stderr how many events were captured and how many were lost.`,
 	fl.IntVar(&ringMiB, "ring-size", 8, "size of the kernel ring buffer in MiB (a power of two)")
 	fl.BoolVar(&o.Internal, "internal", false, "also print internal events (sysdig -D)")
 	fl.BoolVar(&o.Self, "self", false, "also capture Kestrel's own system calls")
+	fl.IntVar(&o.Snaplen, "snaplen", 0, "bytes of read, write, send and receive data kept in the events (at most 8192)")
+	rot.add(fl)
 	return cmd
 }

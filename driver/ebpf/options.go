@@ -18,7 +18,13 @@ type Options struct {
 	Syscalls []string
 	// IncludeSelf also reports Kestrel's own process.
 	IncludeSelf bool
+	// Snaplen is how many bytes of I/O data (read, write, send, receive,
+	// module images) the events keep, at most MaxSnaplen; 0 keeps none.
+	Snaplen int
 }
+
+// MaxSnaplen is the largest [Options.Snaplen] (MAX_SNAPLEN of the probe).
+const MaxSnaplen = 8192
 
 const (
 	defaultRingSize = 8 << 20

@@ -58,6 +58,9 @@ func Open(o Options) (*Probe, error) {
 	if o.RingSize&(o.RingSize-1) != 0 || o.RingSize < os.Getpagesize() {
 		return nil, fmt.Errorf("ring size %d: not a power of two of at least a page", o.RingSize)
 	}
+	if o.Snaplen < 0 || o.Snaplen > MaxSnaplen {
+		return nil, fmt.Errorf("snaplen %d: not between 0 and %d", o.Snaplen, MaxSnaplen)
+	}
 	sel, err := selection(o.Syscalls)
 	if err != nil {
 		return nil, fmt.Errorf("syscall selection: %w", err)
@@ -114,6 +117,9 @@ func configure(spec *ebpf.CollectionSpec, o Options) error {
 	}
 	if err := spec.Variables[probeVarBootToEpoch].Set(bootToEpoch()); err != nil {
 		return fmt.Errorf("boot_to_epoch: %w", err)
+	}
+	if err := spec.Variables[probeVarSnaplen].Set(uint32(o.Snaplen)); err != nil {
+		return fmt.Errorf("snaplen: %w", err)
 	}
 	return nil
 }

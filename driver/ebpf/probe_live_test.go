@@ -30,7 +30,13 @@ type record struct {
 func captureAll(t *testing.T, o ebpf.Options) ([]record, ebpftest.Info, driver.Stats) {
 	t.Helper()
 	ebpftest.Live(t)
-	wl := ebpftest.Prepare(t, "TestProbeWorkloadHelper")
+	return captureWith(t, o, ebpftest.Prepare(t, "TestProbeWorkloadHelper"))
+}
+
+// captureWith runs the prepared workload under the probe and returns
+// every event.
+func captureWith(t *testing.T, o ebpf.Options, wl *ebpftest.Workload) ([]record, ebpftest.Info, driver.Stats) {
+	t.Helper()
 	p, err := ebpf.Open(o)
 	if err != nil {
 		t.Fatal(err)
@@ -90,7 +96,11 @@ func TestProbeSchemas(t *testing.T) {
 	sort.Strings(names)
 	t.Logf("%d events; types: %v; stats %+v", len(recs), names, st)
 	for _, want := range []string{"openat", "close", "rename", "fchmodat", "memfd_create", "socket", "bind", "listen",
-		"connect", "accept4", "setuid", "ptrace", "kill", "clone", "execve", "procexit", "syscall"} {
+		"connect", "accept4", "setuid", "ptrace", "kill", "clone", "execve", "procexit", "syscall",
+		"mkdir", "mkdirat", "rmdir", "symlink", "symlinkat", "link", "linkat", "chown", "lchown", "fchown",
+		"fchownat", "mount", "umount2", "chroot", "mmap", "munmap", "mprotect", "read", "write", "pread",
+		"pwrite", "pipe2", "fcntl", "sendto", "recvfrom", "sendmsg", "recvmsg", "bpf", "delete_module",
+		"userfaultfd", "prctl", "unshare", "io_uring_setup"} {
 		if seen[want] == 0 {
 			t.Errorf("no %s event", want)
 		}

@@ -27,6 +27,7 @@ const (
 	probeProgOnSysExit  = "on_sys_exit"
 	probeVarBootToEpoch = "boot_to_epoch"
 	probeVarOwnTgid     = "own_tgid"
+	probeVarSnaplen     = "snaplen"
 )
 
 // loadProbe returns the embedded CollectionSpec for probe.
@@ -94,6 +95,7 @@ type probeMapSpecs struct {
 type probeVariableSpecs struct {
 	BootToEpoch *ebpf.VariableSpec `ebpf:"boot_to_epoch"`
 	OwnTgid     *ebpf.VariableSpec `ebpf:"own_tgid"`
+	Snaplen     *ebpf.VariableSpec `ebpf:"snaplen"`
 }
 
 // probeObjects contains all objects after they have been loaded into the kernel.
@@ -139,6 +141,7 @@ func (m *probeMaps) Close() error {
 type probeVariables struct {
 	BootToEpoch *ebpf.Variable `ebpf:"boot_to_epoch"`
 	OwnTgid     *ebpf.Variable `ebpf:"own_tgid"`
+	Snaplen     *ebpf.Variable `ebpf:"snaplen"`
 }
 
 // probePrograms contains all programs after they have been loaded into the kernel.

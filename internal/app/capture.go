@@ -26,7 +26,9 @@ type CaptureOptions struct {
 	Duration time.Duration // stop after this long (0: no limit)
 	Internal bool          // also print internal events
 	RingSize int           // kernel ring buffer size in bytes (0: the probe's default)
+	Snaplen  int           // bytes of I/O data kept in the events (0: none)
 	Self     bool          // also capture Kestrel's own process
+	Rotate   RotateOptions // split the capture written with -w (-C, -G, -W)
 	ProcRoot string        // procfs for the initial state; "/proc" when empty
 	EtcRoot  string        // user and group databases; "/etc" when empty
 	// Ready, when set, is called once the probe is attached and the
@@ -45,7 +47,7 @@ func Capture(ctx context.Context, o CaptureOptions, stdout, stderr io.Writer) er
 	if err := ebpf.Check(); err != nil {
 		return err
 	}
-	src, err := ebpf.Open(ebpf.Options{RingSize: o.RingSize, Syscalls: selectedSyscalls(prog, o.Write != ""), IncludeSelf: o.Self})
+	src, err := ebpf.Open(ebpf.Options{RingSize: o.RingSize, Syscalls: selectedSyscalls(prog, o.Write != ""), IncludeSelf: o.Self, Snaplen: o.Snaplen})
 	if err != nil {
 		return err
 	}
@@ -56,7 +58,7 @@ func Capture(ctx context.Context, o CaptureOptions, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	sink, st, err := captureSinkFor(o, sec, stdout, prog)
+	sink, _, err := captureSinkFor(o, sec, stdout, prog)
 	if err != nil {
 		return err
 	}
@@ -68,7 +70,7 @@ func Capture(ctx context.Context, o CaptureOptions, stdout, stderr io.Writer) er
 		ctx, cancel = context.WithTimeout(ctx, o.Duration)
 		defer cancel()
 	}
-	err = pumpLive(ctx, src, o.Limit, sink, st, o.Write != "")
+	err = pumpLive(ctx, src, o.Limit, sink, o.Write != "")
 	if cerr := sink.close(); err == nil {
 		err = cerr
 	}
@@ -79,6 +81,13 @@ func Capture(ctx context.Context, o CaptureOptions, stdout, stderr io.Writer) er
 // captureSinkFor returns the sink for o and the model it applies events
 // to (nil when it keeps none).
 func captureSinkFor(o CaptureOptions, sec *scap.Section, stdout io.Writer, prog *filter.Program) (eventSink, *state.State, error) {
+	if o.Write != "" && o.Rotate.Enabled() {
+		r, err := newRotatingSink(o.Write, sec, o.Compress, prog, o.Rotate, time.Now())
+		if err != nil {
+			return nil, nil, err
+		}
+		return r, r.st, nil
+	}
 	if o.Write != "" {
 		c, err := newCaptureSink(o.Write, sec, o.Compress, prog)
 		if err != nil {
@@ -94,12 +103,14 @@ func captureSinkFor(o CaptureOptions, sec *scap.Section, stdout io.Writer, prog 
 }
 
 // pumpLive hands the source's events to the sink until ctx ends or limit
-// events went by. Before an exit event reaches a model, the model gets
-// the enter event rebuilt from it (see enterSplitter); a capture file gets
-// it too, when its type is one sysdig 0.29.3 knows, so that readers of
-// the classic model keep their fd tables right.
-func pumpLive(ctx context.Context, src driver.Source, limit uint64, sink eventSink, st *state.State, toFile bool) error {
-	var split enterSplitter
+// events went by. The source's exit events carry every parameter of their
+// syscall, which the host model reads from them. A capture file (toFile)
+// is written as sysdig 0.29.3's driver recorded the syscalls instead (see
+// legacyWriter): readers of the classic model, 0.29.3 among them, take
+// fds and arguments from the enter events, and skip event codes newer
+// than their table.
+func pumpLive(ctx context.Context, src driver.Source, limit uint64, sink eventSink, toFile bool) error {
+	var lw legacyWriter
 	for n := uint64(0); limit == 0 || n < limit; n++ {
 		e, err := src.Next(ctx)
 		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, driver.ErrClosed) {
@@ -109,19 +120,16 @@ func pumpLive(ctx context.Context, src driver.Source, limit uint64, sink eventSi
 			return err
 		}
 		if toFile {
-			legacyGeneric(e)
-		}
-		if en := split.enterOf(e); en != nil {
-			switch {
-			case toFile && legacyKnows(en):
-				// Written too: readers of the classic model, sysdig
-				// 0.29.3 among them, take fds and arguments from it.
+			en, ex, err := lw.convert(e)
+			if err != nil {
+				return err
+			}
+			if en != nil {
 				if err := sink.event(en); err != nil {
 					return err
 				}
-			case st != nil:
-				st.Apply(en)
 			}
+			e = ex
 		}
 		if err := sink.event(e); err != nil {
 			return err

@@ -5,10 +5,10 @@ import (
 )
 
 // enterSplitter rebuilds, from an exit event of the current model (which
-// carries every parameter), the enter event of the classic model, for the
-// parts of the host model that take a syscall's fd or arguments from its
-// enter event (close, bind, connect, socket…). The enter is built in a
-// reused buffer: it is valid until the next call.
+// carries every parameter), the enter event of the classic model, for
+// capture files read by sysdig 0.29.3, whose model takes a syscall's fd
+// or arguments from its enter event (close, bind, connect, socket…). The
+// enter is built in a reused buffer: it is valid until the next call.
 type enterSplitter struct {
 	buf  []byte
 	vals [][]byte

@@ -75,7 +75,7 @@ func Run(ctx context.Context, o RunOptions, stdout, stderr io.Writer) error {
 		ctx, cancel = context.WithTimeout(ctx, o.Duration)
 		defer cancel()
 	}
-	err = pumpLive(ctx, src, 0, sink, sink.st, false)
+	err = pumpLive(ctx, src, 0, sink, false)
 	if cerr := sink.close(); err == nil {
 		err = cerr
 	}

@@ -131,3 +131,129 @@ static __always_inline u32 cloexec_flag(u64 f)
 {
 	return (f & 02000000) ? 0x1000 : 0;
 }
+
+static __always_inline u32 prot_flags(u64 p)
+{
+	u32 r = 0;
+	if (p & 0x1) r |= 0x1;        /* PROT_READ */
+	if (p & 0x2) r |= 0x2;        /* PROT_WRITE */
+	if (p & 0x4) r |= 0x4;        /* PROT_EXEC */
+	if (p & 0x8) r |= 0x8;        /* PROT_SEM */
+	if (p & 0x01000000) r |= 0x10; /* PROT_GROWSDOWN */
+	if (p & 0x02000000) r |= 0x20; /* PROT_GROWSUP */
+	return r;
+}
+
+static __always_inline u32 mmap_flags(u64 f)
+{
+	u32 r = 0;
+	if (f & 0x1) r |= 0x1;        /* MAP_SHARED */
+	if (f & 0x2) r |= 0x2;        /* MAP_PRIVATE */
+	if (f & 0x10) r |= 0x4;       /* MAP_FIXED */
+	if (f & 0x20) r |= 0x8;       /* MAP_ANONYMOUS */
+	if (f & 0x40) r |= 0x10;      /* MAP_32BIT */
+	if (f & 0x4000) r |= 0x40;    /* MAP_NORESERVE */
+	if (f & 0x8000) r |= 0x80;    /* MAP_POPULATE */
+	if (f & 0x10000) r |= 0x100;  /* MAP_NONBLOCK */
+	if (f & 0x100) r |= 0x200;    /* MAP_GROWSDOWN */
+	if (f & 0x800) r |= 0x400;    /* MAP_DENYWRITE */
+	if (f & 0x1000) r |= 0x800;   /* MAP_EXECUTABLE */
+	if (f & 0x2000) r |= 0x4000;  /* MAP_LOCKED */
+	return r;
+}
+
+static __always_inline u8 fcntl_cmd(u64 cmd)
+{
+	switch (cmd) {
+	case 0: return 0x1;     /* F_DUPFD */
+	case 1: return 0x2;     /* F_GETFD */
+	case 2: return 0x3;     /* F_SETFD */
+	case 3: return 0x4;     /* F_GETFL */
+	case 4: return 0x5;     /* F_SETFL */
+	case 5: return 0x6;     /* F_GETLK */
+	case 6: return 0x8;     /* F_SETLK */
+	case 7: return 0x9;     /* F_SETLKW */
+	case 8: return 0xa;     /* F_SETOWN */
+	case 9: return 0xc;     /* F_GETOWN */
+	case 10: return 0xd;    /* F_SETSIG */
+	case 11: return 0xf;    /* F_GETSIG */
+	case 15: return 0x15;   /* F_SETOWN_EX */
+	case 16: return 0x16;   /* F_GETOWN_EX */
+	case 36: return 0x1e;   /* F_OFD_GETLK */
+	case 37: return 0x1f;   /* F_OFD_SETLK */
+	case 38: return 0x20;   /* F_OFD_SETLKW */
+	case 1024: return 0x17; /* F_SETLEASE */
+	case 1025: return 0x18; /* F_GETLEASE */
+	case 1026: return 0x1b; /* F_NOTIFY */
+	case 1029: return 0x19; /* F_CANCELLK */
+	case 1030: return 0x1a; /* F_DUPFD_CLOEXEC */
+	case 1031: return 0x1c; /* F_SETPIPE_SZ */
+	case 1032: return 0x1d; /* F_GETPIPE_SZ */
+	}
+	return 0; /* UNKNOWN */
+}
+
+/* pipe2, userfaultfd: the file flags they accept. */
+static __always_inline u32 fd_create_flags(s64 f)
+{
+	u32 r = 0;
+	if (f < 0)
+		return 0;
+	if (f & 02000000) r |= 0x1000; /* O_CLOEXEC */
+	if (f & 040000) r |= 0x200;    /* O_DIRECT */
+	if (f & 04000) r |= 0x40;      /* O_NONBLOCK */
+	return r;
+}
+
+/* mount flags keep their values; the old magic in the top half goes. */
+static __always_inline u32 mount_flags(u64 f)
+{
+	if ((f & 0xffff0000) == 0xC0ED0000)
+		f &= ~0xffff0000ULL;
+	return f;
+}
+
+/* MNT_FORCE, MNT_DETACH, MNT_EXPIRE and UMOUNT_NOFOLLOW keep their values. */
+static __always_inline u32 umount_flags(u64 f)
+{
+	return f & 0xf;
+}
+
+/* linkat: AT_SYMLINK_FOLLOW and AT_EMPTY_PATH keep their values. */
+static __always_inline u32 linkat_flags(u64 f)
+{
+	return f & (0x400 | 0x1000);
+}
+
+/* fchownat: AT_SYMLINK_NOFOLLOW (0x100) is 0x400 in the table. */
+static __always_inline u32 fchownat_flags(u64 f)
+{
+	u32 r = 0;
+	if (f & 0x100) r |= 0x400;
+	if (f & 0x1000) r |= 0x1000; /* AT_EMPTY_PATH */
+	return r;
+}
+
+static __always_inline u32 delete_module_flags(u64 f)
+{
+	u32 r = 0;
+	if (f & 01000) r |= 0x1; /* O_TRUNC */
+	if (f & 04000) r |= 0x2; /* O_NONBLOCK */
+	return r;
+}
+
+/* IORING_SETUP_* to the table's bits. The table has an extra bit (0x4,
+ * IORING_SQ_NEED_WAKEUP) that the Falco drivers set together with IOPOLL
+ * since the two kernel constants are both 1; Kestrel does the same. */
+static __always_inline u32 io_uring_setup_flags(u32 f)
+{
+	u32 r = 0;
+	if (f & 0x1) r |= 0x1 | 0x4; /* IOPOLL (and SQ_NEED_WAKEUP) */
+	if (f & 0x2) r |= 0x2;       /* SQPOLL */
+	if (f & 0x4) r |= 0x8;       /* SQ_AFF */
+	if (f & 0x8) r |= 0x10;      /* CQSIZE */
+	if (f & 0x10) r |= 0x20;     /* CLAMP */
+	if (f & 0x20) r |= 0x40;     /* ATTACH_WQ */
+	if (f & 0x40) r |= 0x80;     /* R_DISABLED */
+	return r;
+}

@@ -20,6 +20,12 @@
 #include "net.h"
 #include "path.h"
 #include "codes.h"
+#include "args.h"
+#include "proc.h"
+#include "fs.h"
+#include "mem.h"
+#include "io.h"
+#include "sys.h"
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
@@ -53,28 +59,6 @@ static __always_inline int excluded(void)
 {
 	return own_tgid && (bpf_get_current_pid_tgid() >> 32) == own_tgid;
 }
-
-static __always_inline u64 cur_tid(void)
-{
-	return bpf_get_current_pid_tgid() & 0xffffffff;
-}
-
-/* The six syscall arguments, from the registers at exit. */
-struct args {
-	u64 a[6];
-};
-
-static __always_inline void load_args(struct args *a, struct pt_regs *regs)
-{
-	a->a[0] = BPF_CORE_READ(regs, di);
-	a->a[1] = BPF_CORE_READ(regs, si);
-	a->a[2] = BPF_CORE_READ(regs, dx);
-	a->a[3] = BPF_CORE_READ(regs, r10);
-	a->a[4] = BPF_CORE_READ(regs, r8);
-	a->a[5] = BPF_CORE_READ(regs, r9);
-}
-
-#define UPTR(x) ((const void *)(unsigned long)(x))
 
 /* ---- process attributes shared by clone and execve ---- */
 
@@ -125,9 +109,9 @@ static __always_inline void push_mem(struct rec *r, struct task_struct *t)
 	push_u64(r, BPF_CORE_READ(t, signal, rlim[RLIMIT_NOFILE].rlim_cur)); /* fdlimit */
 	push_u64(r, BPF_CORE_READ(t, maj_flt));
 	push_u64(r, BPF_CORE_READ(t, min_flt));
-	push_u32(r, vm_size_kb(BPF_CORE_READ(t, mm)));
-	push_u32(r, 0); /* vm_rss */
-	push_u32(r, 0); /* vm_swap */
+	struct mm_struct *mm = BPF_CORE_READ(t, mm);
+	push_u32(r, vm_size_kb(mm));
+	push_rss_swap(r, mm);
 }
 
 static __always_inline void push_comm(struct rec *r, struct task_struct *t)
@@ -148,13 +132,15 @@ static __always_inline void emit_clone(u16 type, struct task_struct *t, s64 res,
 	push_cwd(&r, t);
 	push_mem(&r, t);
 	push_comm(&r, t);
-	push_empty(&r); /* cgroups */
+	push_cgroups(&r, t);
+	if (res == 0 && in_child_pidns(t))
+		flags |= 0x20000000; /* CLONE_CHILD_IN_PIDNS */
 	push_u32(&r, flags);
 	push_u32(&r, BPF_CORE_READ(t, cred, euid.val));
 	push_u32(&r, BPF_CORE_READ(t, cred, egid.val));
 	push_u64(&r, vnr(BPF_CORE_READ(t, thread_pid)));
 	push_u64(&r, vnr(BPF_CORE_READ(t, group_leader, thread_pid)));
-	push_u64(&r, 0); /* pidns_init_start_ts */
+	push_u64(&r, res == 0 ? pidns_init_start(t) : 0);
 	rec_send(&r);
 }
 
@@ -188,9 +174,6 @@ static __always_inline void clone_exit(u32 nr, struct args *a, s64 ret)
 
 /* ---- execve ---- */
 
-#define EXE_WRITABLE 1
-#define EXE_FROM_MEMFD 4
-
 static __always_inline void emit_exec(u16 type, struct task_struct *t, s64 res,
 				      struct file *exe, const char *kfilename, const void *ufilename)
 {
@@ -204,15 +187,12 @@ static __always_inline void emit_exec(u16 type, struct task_struct *t, s64 res,
 	push_cwd(&r, t);
 	push_mem(&r, t);
 	push_comm(&r, t);
-	push_empty(&r); /* cgroups */
+	push_cgroups(&r, t);
 	push_env(&r, t);
 	push_u32(&r, tty_of(t));
 	push_u64(&r, pgid_of(t)); /* vpgid */
 	push_u32(&r, BPF_CORE_READ(t, loginuid.val));
-	u32 flags = 0;
-	if (exe_is_memfd(exe))
-		flags |= EXE_FROM_MEMFD;
-	push_u32(&r, flags);
+	push_u32(&r, exe_flags(t, exe));
 	const struct cred *c = BPF_CORE_READ(t, cred);
 	push_u64(&r, BPF_CORE_READ(c, cap_inheritable.val));
 	push_u64(&r, BPF_CORE_READ(c, cap_permitted.val));
@@ -718,6 +698,84 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
 		break;
 	case __NR_memfd_create:
 		memfd_exit(&a, ret);
+		break;
+	case __NR_mkdir:
+	case __NR_mkdirat:
+	case __NR_rmdir:
+		mkdir_exit(nr, &a, ret);
+		break;
+	case __NR_link:
+	case __NR_linkat:
+	case __NR_symlink:
+	case __NR_symlinkat:
+		link_exit(nr, &a, ret);
+		break;
+	case __NR_chown:
+	case __NR_lchown:
+	case __NR_fchown:
+	case __NR_fchownat:
+		chown_exit(nr, &a, ret);
+		break;
+	case __NR_mount:
+	case __NR_umount2:
+		mount_exit(nr, &a, ret);
+		break;
+	case __NR_chroot:
+		chroot_exit(&a, ret);
+		break;
+	case __NR_mmap:
+	case __NR_munmap:
+	case __NR_mprotect:
+		mmap_exit(nr, &a, ret);
+		break;
+	case __NR_read:
+	case __NR_write:
+	case __NR_pread64:
+	case __NR_pwrite64:
+		rw_exit(nr, &a, ret);
+		break;
+	case __NR_pipe:
+	case __NR_pipe2:
+		pipe_exit(nr, &a, ret);
+		break;
+	case __NR_fcntl:
+		fcntl_exit(&a, ret);
+		break;
+	case __NR_sendto:
+		sendto_exit(&a, ret);
+		break;
+	case __NR_recvfrom:
+		recvfrom_exit(&a, ret);
+		break;
+	case __NR_sendmsg:
+		sendmsg_exit(&a, ret);
+		break;
+	case __NR_recvmsg:
+		recvmsg_exit(&a, ret);
+		break;
+	case __NR_bpf:
+		bpf_exit(&a, ret);
+		break;
+	case __NR_init_module:
+	case __NR_finit_module:
+	case __NR_delete_module:
+		module_exit(nr, &a, ret);
+		break;
+	case __NR_userfaultfd:
+		userfaultfd_exit(&a, ret);
+		break;
+	case __NR_prctl:
+		prctl_exit(&a, ret);
+		break;
+	case __NR_setns:
+	case __NR_unshare:
+		ns_exit(nr, &a, ret);
+		break;
+	case __NR_capset:
+		capset_exit(ret);
+		break;
+	case __NR_io_uring_setup:
+		io_uring_setup_exit(&a, ret);
 		break;
 	default:
 		generic_exit(nr);

@@ -26,6 +26,7 @@ struct path_walk {
 	struct dentry *d;
 	struct vfsmount *vm;
 	struct mount *mnt;
+	struct kernfs_node *kn; /* cgroup paths (proc.h) */
 	u32 pos;
 };
 
@@ -63,6 +64,10 @@ struct {
 /* Set by the loader before loading. */
 volatile const u32 own_tgid = 0;      /* excluded process; 0: none */
 volatile const u64 boot_to_epoch = 0; /* CLOCK_REALTIME - CLOCK_BOOTTIME, ns */
+volatile const u32 snaplen = 0;       /* bytes of I/O data kept; 0: none */
+
+/* The largest snaplen: the loader refuses more (Go's MaxSnaplen). */
+#define MAX_SNAPLEN 8192
 
 struct rec {
 	u8 *buf;
@@ -112,6 +117,8 @@ static __always_inline void done(struct rec *r, u32 len)
 	u32 i = r->idx;
 	if (i >= MAX_PARAMS)
 		return;
+	barrier_var(i); /* keep the mask: r may have been through bpf_loop */
+	i &= MAX_PARAMS - 1;
 	u16 l = len;
 	__builtin_memcpy(&r->buf[HEADER_LEN + 2 * i], &l, 2);
 	r->idx = i + 1;

@@ -23,7 +23,7 @@ var EchoArgs = []string{EchoName, "hello", "kestrel"}
 // run performs the actions, each with a direct syscall so that the event
 // type and arguments are known exactly.
 func run(dir string) (Info, error) {
-	in := Info{Dir: dir, File: filepath.Join(dir, "created.txt"), Renamed: filepath.Join(dir, "renamed.txt"), Echo: filepath.Join(dir, EchoName)}
+	in := Info{Self: os.Getpid(), Dir: dir, File: filepath.Join(dir, "created.txt"), Renamed: filepath.Join(dir, "renamed.txt"), Echo: filepath.Join(dir, EchoName)}
 	fd, err := unix.Openat(unix.AT_FDCWD, in.File, unix.O_CREAT|unix.O_WRONLY|unix.O_CLOEXEC, FileMode)
 	if err != nil {
 		return in, fmt.Errorf("openat: %w", err)
@@ -56,8 +56,17 @@ func run(dir string) (Info, error) {
 	}
 	in.EchoPID = pid
 	var ws syscall.WaitStatus
-	_, err = syscall.Wait4(pid, &ws, 0, nil)
-	return in, err
+	if _, err = syscall.Wait4(pid, &ws, 0, nil); err != nil {
+		return in, err
+	}
+	// Last, as a thread renames itself here.
+	if err := fsActions(dir, &in.FS); err != nil {
+		return in, err
+	}
+	if err := ioActions(dir, &in.IO); err != nil {
+		return in, err
+	}
+	return in, sysActions(&in.Sys)
 }
 
 func rename(from, to string) error {

@@ -53,6 +53,10 @@ type Info struct {
 	ServerPort int
 	ClientPort int
 	Echo       string // path of the EchoName link
+	Self       int    // the workload's own pid, as it saw it
+	FS         FS
+	IO         IO
+	Sys        Sys
 }
 
 // Workload holds a started workload.
@@ -109,6 +113,15 @@ func Prepare(tb testing.TB, helperTest string) *Workload {
 	return &Workload{cmd: cmd, dir: dir}
 }
 
+// Wrap makes the workload run under a program: prefix is its command
+// line, which the workload's own is appended to (strace -f -o FILE).
+func (w *Workload) Wrap(prefix ...string) {
+	args := append(append([]string(nil), prefix...), w.cmd.Args...)
+	env := w.cmd.Env
+	w.cmd = exec.Command(args[0], args[1:]...)
+	w.cmd.Env = env
+}
+
 // Run runs the workload to its end and reads what it did.
 func (w *Workload) Run(tb testing.TB) Info {
 	tb.Helper()
@@ -124,6 +137,9 @@ func (w *Workload) Run(tb testing.TB) Info {
 		tb.Fatal(err)
 	}
 	w.Info.PID = w.cmd.Process.Pid
+	if w.Info.Self != 0 {
+		w.Info.PID = w.Info.Self
+	}
 	return w.Info
 }
 

@@ -1,0 +1,186 @@
+package app
+
+import (
+	"encoding/binary"
+	"fmt"
+
+	"github.com/kestrel-sec/kestrel/driver/ebpf"
+	"github.com/kestrel-sec/kestrel/event"
+)
+
+// legacyWriter turns the events of the current model into the events
+// sysdig 0.29.3's own driver recorded for the same system calls, for
+// capture files that 0.29.3 is to read: an enter and an exit per syscall;
+// the event codes of its table, where the current table has newer ones
+// (accept4, dup2, pipe2…, as its driver folded those syscalls into the
+// older events); and generic syscall events, named by their PPM_SC code,
+// for the syscalls its table has no event for (memfd_create, prctl…).
+// The events it returns are built in reused buffers: they are valid
+// until the next call.
+type legacyWriter struct {
+	split       enterSplitter
+	enter, exit event.Event
+	ebuf, xbuf  []byte
+	vals        [][]byte
+	nums        [event.MaxParams][8]byte // numeric values, converted
+}
+
+// legacyPair is how 0.29.3's driver recorded a syscall whose current exit
+// event it does not know: its enter and exit event codes, and for each of
+// their parameters, the parameter of the current exit that gives it.
+type legacyPair struct {
+	enter, exit         event.Type
+	enterFrom, exitFrom []string
+}
+
+// legacyPairs maps current exit codes to the events 0.29.3's driver
+// recorded for the same syscalls.
+var legacyPairs = map[event.Type]legacyPair{
+	367: {124, 125, []string{"oldfd"}, []string{"res"}},                                             // dup → dup
+	363: {124, 125, []string{"oldfd"}, []string{"res"}},                                             // dup2 → dup
+	365: {124, 125, []string{"oldfd"}, []string{"res"}},                                             // dup3 → dup
+	393: {60, 61, nil, []string{"res", "fd1", "fd2", "ino"}},                                        // pipe2 → pipe
+	395: {138, 139, []string{"flags"}, []string{"res"}},                                             // inotify_init1 → inotify_init
+	397: {62, 63, []string{"initval", "flags"}, []string{"res"}},                                    // eventfd2 → eventfd
+	399: {126, 127, []string{"fd", "mask", "flags"}, []string{"res"}},                               // signalfd4 → signalfd
+	389: {248, 249, []string{"flags"}, []string{"fd", "tuple", "queuepct", "queuelen", "queuemax"}}, // accept4
+}
+
+// genericEnter is the code of the generic syscall enter event.
+const genericEnter event.Type = 0
+
+// convert returns the events to write for e, in order: an enter event
+// (nil when there is none) and the exit, e itself or its replacement.
+// Events that are not syscall exits pass as they are.
+func (w *legacyWriter) convert(e *event.Event) (enter, exit *event.Event, err error) {
+	t := e.Type()
+	if t.IsEnter() {
+		return nil, e, nil
+	}
+	legacyGeneric(e)
+	if p, ok := legacyPairs[t]; ok {
+		return w.pair(e, p)
+	}
+	if legacyKnows(e) {
+		if en := w.split.enterOf(e); en != nil && legacyKnows(en) {
+			return en, e, nil
+		}
+		return nil, e, nil
+	}
+	if info := e.Info(); info != nil && ebpf.IsSyscall(info.Name) {
+		return w.generic(e, info.Name)
+	}
+	return nil, e, nil
+}
+
+// pair builds the enter and exit events of p from the current exit e.
+func (w *legacyWriter) pair(e *event.Event, p legacyPair) (*event.Event, *event.Event, error) {
+	var err error
+	if w.ebuf, err = w.record(w.ebuf, e, p.enter, p.enterFrom); err != nil {
+		return nil, nil, err
+	}
+	if w.xbuf, err = w.record(w.xbuf, e, p.exit, p.exitFrom); err != nil {
+		return nil, nil, err
+	}
+	return w.views(e)
+}
+
+// record appends to dst[:0] the record of legacy event type t, its
+// parameters taken from e's parameters named in from, in the legacy
+// widths; a value e lacks is written as zero, full width, since 0.29.3
+// does not accept empty values.
+func (w *legacyWriter) record(dst []byte, e *event.Event, t event.Type, from []string) ([]byte, error) {
+	info := event.Legacy().Lookup(t)
+	if info == nil || len(info.Params) != len(from) {
+		return nil, fmt.Errorf("legacy event %d: no schema for %d parameters", t, len(from))
+	}
+	w.vals = w.vals[:0]
+	for i, name := range from {
+		w.vals = append(w.vals, legacyValue(w.nums[i][:0], e, name, info.Params[i].Type))
+	}
+	return event.AppendRecord(dst[:0], e.TS(), e.TID(), t, w.vals...)
+}
+
+// legacyValue returns parameter name of e as a value of type pt: numbers
+// converted to its width (appended to num, which has room for 8 bytes),
+// other values as they are.
+func legacyValue(num []byte, e *event.Event, name string, pt event.ParamType) []byte {
+	p, ok := e.ParamByName(name)
+	n := legacyWidth(pt)
+	if n == 0 {
+		if !ok {
+			return nil
+		}
+		return p.Raw
+	}
+	var v uint64
+	if ok && !p.Empty() {
+		v = uint64(p.Int())
+	}
+	return binary.LittleEndian.AppendUint64(num, v)[:n]
+}
+
+// legacyWidth returns the size of the fixed-size numeric types of the
+// parameters legacyPairs writes, or 0.
+func legacyWidth(pt event.ParamType) int {
+	switch pt {
+	case event.PTFlags8, event.PTUint8:
+		return 1
+	case event.PTInt32, event.PTUint32, event.PTFlags32:
+		return 4
+	case event.PTInt64, event.PTUint64, event.PTFD, event.PTErrno:
+		return 8
+	}
+	return 0
+}
+
+// generic builds the generic enter and exit events of syscall name, with
+// the PPM_SC code 0.29.3 knows it by (0, unknown, for the syscalls newer
+// than its table) and the syscall's native number.
+func (w *legacyWriter) generic(e *event.Event, name string) (*event.Event, *event.Event, error) {
+	var id uint16
+	sc := event.Current().Syscalls
+	for i := range min(len(sc), len(event.Legacy().Syscalls)) {
+		if sc[i] == name {
+			id = uint16(i)
+			break
+		}
+	}
+	idb := binary.LittleEndian.AppendUint16(w.nums[0][:0], id)
+	nb := binary.LittleEndian.AppendUint16(w.nums[1][:0], nativeSyscalls[name])
+	var err error
+	if w.ebuf, err = event.AppendRecord(w.ebuf[:0], e.TS(), e.TID(), genericEnter, idb, nb); err != nil {
+		return nil, nil, err
+	}
+	if w.xbuf, err = event.AppendRecord(w.xbuf[:0], e.TS(), e.TID(), genericExit, idb, nb); err != nil {
+		return nil, nil, err
+	}
+	return w.views(e)
+}
+
+// views points the enter and exit views at the built records.
+func (w *legacyWriter) views(e *event.Event) (*event.Event, *event.Event, error) {
+	if err := w.enter.Reset(w.ebuf); err != nil {
+		return nil, nil, fmt.Errorf("legacy enter of %s: %w", e.Name(), err)
+	}
+	if err := w.exit.Reset(w.xbuf); err != nil {
+		return nil, nil, fmt.Errorf("legacy exit of %s: %w", e.Name(), err)
+	}
+	w.enter.Num, w.enter.CPU = e.Num, e.CPU
+	w.exit.Num, w.exit.CPU = e.Num, e.CPU
+	return &w.enter, &w.exit, nil
+}
+
+// nativeSyscalls are the x86-64 numbers (the kernel's unistd_64.h) of the
+// syscalls that have a current event and no 0.29.3 one, for the generic
+// events that stand for them (the probe runs on x86-64).
+var nativeSyscalls = map[string]uint16{
+	"open_by_handle_at": 304, "io_uring_setup": 425, "io_uring_enter": 426, "io_uring_register": 427,
+	"mlock": 149, "munlock": 150, "mlockall": 151, "munlockall": 152, "mlock2": 325,
+	"capset": 126, "bpf": 321, "fsconfig": 431, "epoll_create": 213, "epoll_create1": 291,
+	"chown": 92, "lchown": 94, "fchown": 93, "fchownat": 260, "umount2": 166, "prctl": 157,
+	"memfd_create": 319, "pidfd_getfd": 438, "pidfd_open": 434, "init_module": 175, "finit_module": 313,
+	"delete_module": 176, "mknod": 133, "mknodat": 259, "newfstatat": 262,
+	"process_vm_readv": 310, "process_vm_writev": 311, "setreuid": 113, "setregid": 114,
+	"close_range": 436, "keyctl": 250,
+}
