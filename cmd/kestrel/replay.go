@@ -2,6 +2,7 @@ package main
 
 import (
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/kestrel-sec/kestrel/internal/app"
 )
@@ -29,7 +30,16 @@ json_include_tags_property, time_format_iso_8601.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringArrayVarP(&o.Rules, "rules", "r", nil, "rules file or directory (repeatable)")
+	addRuleFlags(f, &o)
+	f.BoolVar(&o.StageTimes, "stage-times", false, "report the share of time per stage on stderr")
+	_ = f.MarkHidden("stage-times")
+	return cmd
+}
+
+// addRuleFlags adds the rule selection flags replay and run share, with
+// Falco's names and meanings.
+func addRuleFlags(f *pflag.FlagSet, o *app.ReplayOptions) {
+	f.StringArrayVarP(&o.Rules, "rules", "r", nil, "rules file or directory (repeatable); Kestrel's embedded default rules when none")
 	f.BoolVar(&o.JSON, "json", false, "print alerts as JSON (as -o json_output=true)")
 	f.StringArrayVarP(&o.Disable, "disable", "D", nil, "disable rules whose name matches (repeatable)")
 	f.StringArrayVarP(&o.EnableTags, "tag", "t", nil, "run only rules with this tag (repeatable)")
@@ -37,7 +47,4 @@ json_include_tags_property, time_format_iso_8601.`,
 	f.BoolVarP(&o.AllEvents, "all-events", "A", false, "also judge the high-volume I/O events")
 	f.StringArrayVarP(&o.Settings, "option", "o", nil, "set a configuration key, key=value (repeatable)")
 	f.StringVar(&o.Hostname, "hostname", "", "host name alerts carry (default: this machine's)")
-	f.BoolVar(&o.StageTimes, "stage-times", false, "report the share of time per stage on stderr")
-	_ = f.MarkHidden("stage-times")
-	return cmd
 }

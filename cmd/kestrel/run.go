@@ -12,6 +12,7 @@ func newRunCmd() *cobra.Command {
 	var o app.RunOptions
 	var seconds float64
 	var ringMiB int
+	var cpuprofile string
 	cmd := &cobra.Command{
 		Use:   "run [-r PATH]...",
 		Short: "Watch this host live and print alerts from Falco rules, like falco",
@@ -46,19 +47,21 @@ and -o key=value.`,
 			}
 			o.Duration = time.Duration(seconds * float64(time.Second))
 			o.RingSize = ringMiB << 20
+			if cpuprofile != "" {
+				stop, err := startCPUProfile(cpuprofile)
+				if err != nil {
+					return err
+				}
+				defer stop()
+			}
 			return app.Run(cmd.Context(), o, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
 	f := cmd.Flags()
-	f.StringArrayVarP(&o.Rules, "rules", "r", nil, "rules file or directory (repeatable); the embedded defaults when none")
-	f.BoolVar(&o.JSON, "json", false, "print alerts as JSON (as -o json_output=true)")
-	f.StringArrayVarP(&o.Disable, "disable", "D", nil, "disable rules whose name matches (repeatable)")
-	f.StringArrayVarP(&o.EnableTags, "tag", "t", nil, "run only rules with this tag (repeatable)")
-	f.StringArrayVarP(&o.DisableTags, "disable-tag", "T", nil, "disable rules with this tag (repeatable)")
-	f.BoolVarP(&o.AllEvents, "all-events", "A", false, "also judge the high-volume I/O events")
-	f.StringArrayVarP(&o.Settings, "option", "o", nil, "set a configuration key, key=value (repeatable)")
-	f.StringVar(&o.Hostname, "hostname", "", "host name alerts carry (default: this machine's)")
+	addRuleFlags(f, &o.ReplayOptions)
 	f.Float64VarP(&seconds, "seconds", "M", 0, "stop after this many seconds (0: until interrupted)")
 	f.IntVar(&ringMiB, "ring-size", 8, "size of the kernel ring buffer in MiB (a power of two)")
+	f.StringVar(&cpuprofile, "cpuprofile", "", "write a CPU profile of the run to this file (for 'go tool pprof')")
+	_ = f.MarkHidden("cpuprofile")
 	return cmd
 }

@@ -40,16 +40,9 @@ type ReplayOptions struct {
 // Replay runs the rules on the events of a capture and prints the alerts
 // they trigger, as falco -e does, then a summary on stderr.
 func Replay(ctx context.Context, o ReplayOptions, stdout, stderr io.Writer) error {
-	cfg, err := replaySettings(o, stderr)
+	cfg, eng, err := compileRules(o, stderr)
 	if err != nil {
 		return err
-	}
-	_, eng, ds := loadRules(o.Rules, cfg.engine)
-	if ds.HasErrors() {
-		for _, d := range ds.Errors() {
-			fmt.Fprintf(stderr, "%s\n\n", d.String())
-		}
-		return ds.Err()
 	}
 	f, err := os.Open(o.Path)
 	if err != nil {
@@ -78,6 +71,23 @@ func Replay(ctx context.Context, o ReplayOptions, stdout, stderr io.Writer) erro
 		sink.stageTimes(stderr, time.Since(start))
 	}
 	return nil
+}
+
+// compileRules turns the rule selection of o into a configuration and
+// an engine, printing every rules error on stderr.
+func compileRules(o ReplayOptions, stderr io.Writer) (*replayConfig, *engine.Engine, error) {
+	cfg, err := replaySettings(o, stderr)
+	if err != nil {
+		return nil, nil, err
+	}
+	_, eng, ds := loadRules(o.Rules, cfg.engine)
+	if ds.HasErrors() {
+		for _, d := range ds.Errors() {
+			fmt.Fprintf(stderr, "%s\n\n", d.String())
+		}
+		return nil, nil, ds.Err()
+	}
+	return cfg, eng, nil
 }
 
 // replaySettings turns the options and -o settings into a configuration.

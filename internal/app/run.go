@@ -12,21 +12,14 @@ import (
 	"github.com/kestrel-sec/kestrel/state"
 )
 
-// RunOptions configure [Run]: the rule selection of [ReplayOptions], and
-// the live source's settings.
+// RunOptions configure [Run]: the rule selection of [ReplayOptions] (its
+// Path is unused), and the live source's settings.
 type RunOptions struct {
-	Rules       []string // rules files and directories; the embedded defaults when empty
-	JSON        bool
-	Disable     []string
-	EnableTags  []string
-	DisableTags []string
-	AllEvents   bool
-	Settings    []string
-	Hostname    string
-	Duration    time.Duration // stop after this long (0: until ctx ends)
-	RingSize    int           // kernel ring buffer size in bytes (0: the probe's default)
-	ProcRoot    string        // procfs for the initial state; "/proc" when empty
-	EtcRoot     string        // user and group databases; "/etc" when empty
+	ReplayOptions
+	Duration time.Duration // stop after this long (0: until ctx ends)
+	RingSize int           // kernel ring buffer size in bytes (0: the probe's default)
+	ProcRoot string        // procfs for the initial state; "/proc" when empty
+	EtcRoot  string        // user and group databases; "/etc" when empty
 	// Ready, when set, is called once the probe is attached and the
 	// initial state is taken.
 	Ready func()
@@ -38,17 +31,9 @@ type RunOptions struct {
 // summary and what the probe lost on stderr. Only the syscalls the rules
 // and the host model need reach user space.
 func Run(ctx context.Context, o RunOptions, stdout, stderr io.Writer) error {
-	cfg, err := replaySettings(ReplayOptions{JSON: o.JSON, Disable: o.Disable, EnableTags: o.EnableTags,
-		DisableTags: o.DisableTags, AllEvents: o.AllEvents, Settings: o.Settings, Hostname: o.Hostname}, stderr)
+	cfg, eng, err := compileRules(o.ReplayOptions, stderr)
 	if err != nil {
 		return err
-	}
-	_, eng, ds := loadRules(o.Rules, cfg.engine)
-	if ds.HasErrors() {
-		for _, d := range ds.Errors() {
-			fmt.Fprintf(stderr, "%s\n\n", d.String())
-		}
-		return ds.Err()
 	}
 	if err := ebpf.Check(); err != nil {
 		return err

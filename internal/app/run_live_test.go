@@ -28,7 +28,8 @@ func TestRunLive(t *testing.T) {
 	var err error
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		err = Run(ctx, RunOptions{JSON: true, Hostname: "testhost", Ready: func() { close(ready) }}, &out, &errOut)
+		o := RunOptions{ReplayOptions: ReplayOptions{JSON: true, Hostname: "testhost"}, Ready: func() { close(ready) }}
+		err = Run(ctx, o, &out, &errOut)
 	})
 	select {
 	case <-ready:
