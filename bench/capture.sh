@@ -20,6 +20,9 @@
 #   RING=8 (--ring-size in MiB)  SETTLE=2 (seconds for Kestrel to attach)
 #   WORKLOADS="tight paced tar"  MODES="base capture run"
 #   JOBS=$(nproc) (loops run side by side in tight and paced)
+#   BPF_STATS=0 (1: turn on the kernel's BPF run-time statistics and report
+#   the mean ns per run of the syscall-exit program; they cost two clock
+#   reads per run, so the times are then a little worse)
 #
 # Needs root and a kernel with BTF; without them it says so and exits 0.
 set -euo pipefail
@@ -40,6 +43,7 @@ KESTREL=bin/kestrel
 OUT=bench/out
 LOOP=$OUT/sysloop
 JOBS=${JOBS:-$(nproc)}
+BPF_STATS=${BPF_STATS:-0}
 
 die() {
 	echo "bench/capture.sh: $*" >&2
@@ -101,26 +105,43 @@ median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
 results=$(mktemp)
 log=$(mktemp)
-trap 'rm -f "$results" "$log"' EXIT
+stats_was=$(sysctl -n kernel.bpf_stats_enabled 2>/dev/null || echo 0)
+trap 'rm -f "$results" "$log"; [[ $BPF_STATS != 1 ]] || sysctl -qw kernel.bpf_stats_enabled="$stats_was"' EXIT
+if [[ $BPF_STATS == 1 ]]; then
+	command -v bpftool >/dev/null && command -v jq >/dev/null || die "BPF_STATS=1 needs bpftool and jq"
+	sysctl -qw kernel.bpf_stats_enabled=1
+fi
+
+# prog_ns PID: prints the mean ns per run of the agent's syscall-exit
+# program since it was loaded (0 without BPF_STATS=1).
+prog_ns() {
+	[[ $BPF_STATS == 1 ]] || { echo 0; return; }
+	# the programs the agent holds, by the prog_id of its descriptors
+	local ids
+	ids=$(cat /proc/"$1"/fdinfo/* 2>/dev/null | awk '/^prog_id:/ { printf "%s%s", s, $2; s = "," }')
+	bpftool -j prog show 2>/dev/null | jq -r "[.[] | select(.name == \"on_sys_exit\" and ([.id] | inside([$ids])))][0]
+		| if . == null or (.run_cnt // 0) == 0 then 0 else (.run_time_ns / .run_cnt | floor) end"
+}
 
 for w in $WORKLOADS; do workload "$w"; done # warm the page cache and the binaries
 for ((r = 1; r <= ROUNDS; r++)); do
 	for w in $WORKLOADS; do
 		for m in $MODES; do
 			if [[ $m == base ]]; then
-				echo "$w $m $(timed "$w") 0 0" >>"$results"
+				echo "$w $m $(timed "$w") 0 0 0" >>"$results"
 				continue
 			fi
 			start_agent "$m" "$log"
 			sleep "$SETTLE"
 			kill -0 "$agent" 2>/dev/null || die "kestrel $m exited: $(cat "$log")"
 			secs=$(timed "$w")
+			ns=$(prog_ns "$agent")
 			kill -INT "$agent"
 			wait "$agent" || true
 			# "kestrel: N events captured, D dropped (...)"
 			read -r events dropped < <(awk '/events captured/ { print $2, $5 }' "$log")
 			[[ -n ${events:-} ]] || die "no statistics from kestrel $m: $(cat "$log")"
-			echo "$w $m $secs $events $dropped" >>"$results"
+			echo "$w $m $secs $events $dropped $ns" >>"$results"
 		done
 	done
 	echo "round $r of $ROUNDS done" >&2
@@ -129,16 +150,18 @@ done
 echo "kestrel $(git describe --always --dirty 2>/dev/null || echo '(no git)'); $(nproc) cpus; kernel $(uname -r); ring $RING MiB; $ROUNDS rounds"
 echo "events/s: events Kestrel received divided by the workload's time (they include the host's other"
 echo "activity and the ${SETTLE} s before the workload starts); drops: the largest of a round"
-printf '%-6s %-8s %9s %9s %12s %8s\n' workload mode median slowdown events/s drops
+[[ $BPF_STATS != 1 ]] || echo "ns/run: mean time of one run of the syscall-exit program (kernel BPF statistics, median of the rounds)"
+printf '%-6s %-8s %9s %9s %12s %8s %7s\n' workload mode median slowdown events/s drops ns/run
 for w in $WORKLOADS; do
 	base=$(awk -v w="$w" '$1 == w && $2 == "base" { print $3 }' "$results" | median)
 	for m in $MODES; do
 		med=$(awk -v w="$w" -v m="$m" '$1 == w && $2 == m { print $3 }' "$results" | median)
 		rate=$(awk -v w="$w" -v m="$m" '$1 == w && $2 == m { print $4 / $3 }' "$results" | median)
 		drops=$(awk -v w="$w" -v m="$m" '$1 == w && $2 == m && $5 > d { d = $5 } END { print d + 0 }' "$results")
-		awk -v w="$w" -v m="$m" -v t="$med" -v b="$base" -v r="$rate" -v d="$drops" 'BEGIN {
-			if (m == "base") printf "%-6s %-8s %8.3fs %9s %12s %8s\n", w, m, t, "-", "-", "-"
-			else printf "%-6s %-8s %8.3fs %8.1f%% %12.0f %8d\n", w, m, t, (t / b - 1) * 100, r, d
+		ns=$(awk -v w="$w" -v m="$m" '$1 == w && $2 == m { print $6 }' "$results" | median)
+		awk -v w="$w" -v m="$m" -v t="$med" -v b="$base" -v r="$rate" -v d="$drops" -v ns="$ns" 'BEGIN {
+			if (m == "base") printf "%-6s %-8s %8.3fs %9s %12s %8s %7s\n", w, m, t, "-", "-", "-", "-"
+			else printf "%-6s %-8s %8.3fs %8.1f%% %12.0f %8d %7s\n", w, m, t, (t / b - 1) * 100, r, d, (ns > 0 ? ns : "-")
 		}'
 	done
 done

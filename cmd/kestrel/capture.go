@@ -13,6 +13,7 @@ func newCaptureCmd() *cobra.Command {
 	var seconds float64
 	var ringMiB int
 	var rot rotateFlags
+	var cpuprofile string
 	cmd := &cobra.Command{
 		Use:   "capture [FILTER]",
 		Short: "Print or record the system calls of this host as they happen, like sysdig",
@@ -54,6 +55,13 @@ prints on stderr how many events were captured and how many were lost.` + rotate
 			}
 			o.Duration = time.Duration(seconds * float64(time.Second))
 			o.RingSize = ringMiB << 20
+			if cpuprofile != "" {
+				stop, err := startCPUProfile(cpuprofile)
+				if err != nil {
+					return err
+				}
+				defer stop()
+			}
 			return app.Capture(cmd.Context(), o, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
@@ -69,5 +77,7 @@ prints on stderr how many events were captured and how many were lost.` + rotate
 	fl.BoolVar(&o.Self, "self", false, "also capture Kestrel's own system calls")
 	fl.IntVar(&o.Snaplen, "snaplen", 0, "bytes of read, write, send and receive data kept in the events (at most 8192)")
 	rot.add(fl)
+	fl.StringVar(&cpuprofile, "cpuprofile", "", "write a CPU profile of the capture to this file (for 'go tool pprof')")
+	_ = fl.MarkHidden("cpuprofile")
 	return cmd
 }

@@ -20,6 +20,10 @@ import (
 
 const btfPath = "/sys/kernel/btf/vmlinux"
 
+// wakeFraction: the probe wakes the reader when a 1/wakeFraction of the
+// ring waits to be read; otherwise the reader polls (pollInterval).
+const wakeFraction = 8
+
 // Probe is the loaded and attached probe with its ring-buffer reader. It
 // implements [driver.Source].
 type Probe struct {
@@ -92,6 +96,7 @@ func Open(o Options) (*Probe, error) {
 		return nil, fmt.Errorf("ring buffer: %w", err)
 	}
 	p.q = newQueue(o.QueueLen)
+	p.q.ringData = p.ring.AvailableBytes
 	go p.q.fill(p.ring)
 	if err := p.attach(); err != nil {
 		p.Close()
@@ -120,6 +125,9 @@ func configure(spec *ebpf.CollectionSpec, o Options) error {
 	}
 	if err := spec.Variables[probeVarSnaplen].Set(uint32(o.Snaplen)); err != nil {
 		return fmt.Errorf("snaplen: %w", err)
+	}
+	if err := spec.Variables[probeVarWakeBytes].Set(uint64(o.RingSize / wakeFraction)); err != nil {
+		return fmt.Errorf("wake_bytes: %w", err)
 	}
 	return nil
 }

@@ -105,8 +105,15 @@ func TestProbeSchemas(t *testing.T) {
 			t.Errorf("no %s event", want)
 		}
 	}
-	if st.RingFull+st.QueueFull+st.TooLong+st.Unreadable != 0 {
-		t.Errorf("events lost: %+v", st)
+	// Records too long or undecodable are the probe's faults. A full ring
+	// or queue depends on the whole host's load (this test takes every
+	// process's events, while other test packages run): counted and
+	// reported, and checked by the tests that select their syscalls.
+	if st.TooLong+st.Unreadable != 0 {
+		t.Errorf("malformed records: %+v", st)
+	}
+	if st.RingFull+st.QueueFull != 0 {
+		t.Logf("events lost to load: %+v", st)
 	}
 }
 

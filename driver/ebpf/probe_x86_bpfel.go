@@ -28,6 +28,7 @@ const (
 	probeVarBootToEpoch = "boot_to_epoch"
 	probeVarOwnTgid     = "own_tgid"
 	probeVarSnaplen     = "snaplen"
+	probeVarWakeBytes   = "wake_bytes"
 )
 
 // loadProbe returns the embedded CollectionSpec for probe.
@@ -96,6 +97,7 @@ type probeVariableSpecs struct {
 	BootToEpoch *ebpf.VariableSpec `ebpf:"boot_to_epoch"`
 	OwnTgid     *ebpf.VariableSpec `ebpf:"own_tgid"`
 	Snaplen     *ebpf.VariableSpec `ebpf:"snaplen"`
+	WakeBytes   *ebpf.VariableSpec `ebpf:"wake_bytes"`
 }
 
 // probeObjects contains all objects after they have been loaded into the kernel.
@@ -142,6 +144,7 @@ type probeVariables struct {
 	BootToEpoch *ebpf.Variable `ebpf:"boot_to_epoch"`
 	OwnTgid     *ebpf.Variable `ebpf:"own_tgid"`
 	Snaplen     *ebpf.Variable `ebpf:"snaplen"`
+	WakeBytes   *ebpf.Variable `ebpf:"wake_bytes"`
 }
 
 // probePrograms contains all programs after they have been loaded into the kernel.

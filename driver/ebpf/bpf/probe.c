@@ -616,11 +616,13 @@ static __always_inline void generic_exit(u32 nr)
 SEC("tp_btf/sys_exit")
 int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
 {
-	u32 nr = BPF_CORE_READ(regs, orig_ax);
+	/* Direct loads: regs and the current task are BTF pointers. This
+	 * part runs for every syscall of the host, selected or not. */
+	u32 nr = regs->orig_ax;
 	if (nr >= NR_SYSCALLS || !is_selected(nr) || excluded())
 		return 0;
 	struct task_struct *t = bpf_get_current_task_btf();
-	if (BPF_CORE_READ(t, thread_info.status) & TS_COMPAT)
+	if (t->thread_info.status & TS_COMPAT)
 		return 0;
 	struct args a;
 	load_args(&a, regs);

@@ -65,6 +65,12 @@ struct {
 volatile const u32 own_tgid = 0;      /* excluded process; 0: none */
 volatile const u64 boot_to_epoch = 0; /* CLOCK_REALTIME - CLOCK_BOOTTIME, ns */
 volatile const u32 snaplen = 0;       /* bytes of I/O data kept; 0: none */
+/* Records are sent without waking the reader, which polls the ring on a
+ * timer; the record that brings the unread data to wake_bytes wakes it. A
+ * wakeup per record (the ring buffer's default when the reader keeps up)
+ * costs an interrupt on the producing CPU and a reschedule of the reader,
+ * several times the rest of the probe's work. */
+volatile const u64 wake_bytes = 0;
 
 /* The largest snaplen: the loader refuses more (Go's MaxSnaplen). */
 #define MAX_SNAPLEN 8192
@@ -208,6 +214,16 @@ static __always_inline void push_user_bytes(struct rec *r, const void *p, u64 le
 	done(r, n);
 }
 
+/* wake_flags returns the ring buffer flags for a record of size bytes:
+ * a forced wakeup when it takes the unread data past wake_bytes. */
+static __always_inline u64 wake_flags(u32 size)
+{
+	u64 avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+	if (avail < wake_bytes && avail + size + 8 >= wake_bytes)
+		return BPF_RB_FORCE_WAKEUP;
+	return BPF_RB_NO_WAKEUP;
+}
+
 /* rec_send completes the header and copies the record into the ring. */
 static __always_inline void rec_send(struct rec *r)
 {
@@ -222,7 +238,8 @@ static __always_inline void rec_send(struct rec *r)
 	/* The CPU follows the record, outside its length. */
 	u16 cpu = bpf_get_smp_processor_id();
 	__builtin_memcpy(&r->buf[len & OFF_MASK], &cpu, 2);
-	if (bpf_ringbuf_output(&events, r->buf, (len & OFF_MASK) + 2, 0) < 0) {
+	u32 size = (len & OFF_MASK) + 2;
+	if (bpf_ringbuf_output(&events, r->buf, size, wake_flags(size)) < 0) {
 		if (d)
 			__sync_fetch_and_add(&d->ring_full, 1);
 		return;
