@@ -87,8 +87,16 @@ func checkRotatedLive(t *testing.T, tool, name, out string, pid int, target stri
 		t.Errorf("%s: %s shows no events", tool, name)
 		return
 	}
+	// Events of different CPUs reach the ring a little out of time
+	// order, so a file's span may pass the period by that much; the first
+	// file also holds the events queued while the initial state was taken,
+	// before the period's clock started.
+	slack := 20 * time.Millisecond
+	if strings.HasSuffix(name, "0") {
+		slack = 250 * time.Millisecond
+	}
 	first, last := rawTime(t, ls[0]), rawTime(t, ls[len(ls)-1])
-	if d := last.Sub(first); d >= time.Second {
+	if d := last.Sub(first); d >= time.Second+slack {
 		t.Errorf("%s: %s holds %v of events, more than the period of -G 1", tool, name, d)
 	}
 	// The shell's echo writes through fd 1, a dup of fd 3 made for the
