@@ -1,8 +1,6 @@
 package main
 
 import (
-	"time"
-
 	"github.com/spf13/cobra"
 
 	"github.com/kestrel-sec/kestrel/internal/app"
@@ -10,10 +8,8 @@ import (
 
 func newCaptureCmd() *cobra.Command {
 	var o app.CaptureOptions
-	var seconds float64
-	var ringMiB int
+	var live liveFlags
 	var rot rotateFlags
-	var cpuprofile string
 	cmd := &cobra.Command{
 		Use:   "capture [FILTER]",
 		Short: "Print or record the system calls of this host as they happen, like sysdig",
@@ -43,25 +39,18 @@ prints on stderr how many events were captured and how many were lost.` + rotate
 			if o.Compress && o.Write == "" {
 				return app.Usagef("-z compresses the capture written with -w, and no -w was given")
 			}
-			if seconds < 0 {
-				return app.Usagef("-M %v: a duration cannot be negative", seconds)
-			}
-			if ringMiB < 0 || ringMiB&(ringMiB-1) != 0 {
-				return app.Usagef("--ring-size %d: give a power of two of MiB", ringMiB)
-			}
 			var err error
+			if o.Duration, o.RingSize, err = live.values(); err != nil {
+				return err
+			}
 			if o.Rotate, err = rot.options(o.Write); err != nil {
 				return err
 			}
-			o.Duration = time.Duration(seconds * float64(time.Second))
-			o.RingSize = ringMiB << 20
-			if cpuprofile != "" {
-				stop, err := startCPUProfile(cpuprofile)
-				if err != nil {
-					return err
-				}
-				defer stop()
+			stop, err := live.profile()
+			if err != nil {
+				return err
 			}
+			defer stop()
 			return app.Capture(cmd.Context(), o, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
@@ -71,13 +60,10 @@ prints on stderr how many events were captured and how many were lost.` + rotate
 	fl.StringVarP(&o.Write, "write", "w", "", "record the events in this capture file instead of printing them")
 	fl.BoolVarP(&o.Compress, "compress", "z", false, "gzip the capture written with -w")
 	fl.Uint64VarP(&o.Limit, "count", "n", 0, "stop after this many events (0: no limit)")
-	fl.Float64VarP(&seconds, "seconds", "M", 0, "stop after this many seconds (0: no limit)")
-	fl.IntVar(&ringMiB, "ring-size", 8, "size of the kernel ring buffer in MiB (a power of two)")
+	live.add(fl, "capture")
 	fl.BoolVar(&o.Internal, "internal", false, "also print internal events (sysdig -D)")
 	fl.BoolVar(&o.Self, "self", false, "also capture Kestrel's own system calls")
 	fl.IntVar(&o.Snaplen, "snaplen", 0, "bytes of read, write, send and receive data kept in the events (at most 8192)")
 	rot.add(fl)
-	fl.StringVar(&cpuprofile, "cpuprofile", "", "write a CPU profile of the capture to this file (for 'go tool pprof')")
-	_ = fl.MarkHidden("cpuprofile")
 	return cmd
 }

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"time"
-
 	"github.com/spf13/cobra"
 
 	"github.com/kestrel-sec/kestrel/internal/app"
@@ -10,9 +8,7 @@ import (
 
 func newRunCmd() *cobra.Command {
 	var o app.RunOptions
-	var seconds float64
-	var ringMiB int
-	var cpuprofile string
+	var live liveFlags
 	cmd := &cobra.Command{
 		Use:   "run [-r PATH]...",
 		Short: "Watch this host live and print alerts from Falco rules, like falco",
@@ -39,29 +35,20 @@ and -o key=value.`,
   sudo kestrel run -t container -M 60`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if seconds < 0 {
-				return app.Usagef("-M %v: a duration cannot be negative", seconds)
+			var err error
+			if o.Duration, o.RingSize, err = live.values(); err != nil {
+				return err
 			}
-			if ringMiB < 0 || ringMiB&(ringMiB-1) != 0 {
-				return app.Usagef("--ring-size %d: give a power of two of MiB", ringMiB)
+			stop, err := live.profile()
+			if err != nil {
+				return err
 			}
-			o.Duration = time.Duration(seconds * float64(time.Second))
-			o.RingSize = ringMiB << 20
-			if cpuprofile != "" {
-				stop, err := startCPUProfile(cpuprofile)
-				if err != nil {
-					return err
-				}
-				defer stop()
-			}
+			defer stop()
 			return app.Run(cmd.Context(), o, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
 	f := cmd.Flags()
 	addRuleFlags(f, &o.ReplayOptions)
-	f.Float64VarP(&seconds, "seconds", "M", 0, "stop after this many seconds (0: until interrupted)")
-	f.IntVar(&ringMiB, "ring-size", 8, "size of the kernel ring buffer in MiB (a power of two)")
-	f.StringVar(&cpuprofile, "cpuprofile", "", "write a CPU profile of the run to this file (for 'go tool pprof')")
-	_ = f.MarkHidden("cpuprofile")
+	live.add(f, "run")
 	return cmd
 }
