@@ -1,10 +1,9 @@
 package main
 
 import (
-	"bufio"
 	"fmt"
+	"io"
 	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/kestrel-sec/kestrel/internal/replay"
@@ -14,34 +13,15 @@ import (
 // runChurn writes a capture of procs short-lived processes to out.
 func runChurn(out string, procs uint64, gz, quiet bool) error {
 	start := time.Now()
-	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+	var n uint64
+	size, err := writeAtomic(out, func(w io.Writer) (err error) {
+		n, err = replay.WriteChurn(w, replay.NewChurn(), procs, scap.WriterOptions{Compress: gz})
 		return err
-	}
-	tmp := out + ".tmp"
-	o, err := os.Create(tmp)
+	})
 	if err != nil {
 		return err
-	}
-	bw := bufio.NewWriterSize(o, 1<<20)
-	n, err := replay.WriteChurn(bw, replay.NewChurn(), procs, scap.WriterOptions{Compress: gz})
-	if err == nil {
-		err = bw.Flush()
-	}
-	if cerr := o.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, out)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("%s: %w", out, err)
 	}
 	if !quiet {
-		var size int64
-		if st, _ := os.Stat(out); st != nil {
-			size = st.Size()
-		}
 		fmt.Fprintf(os.Stderr, "mkbig: %s: %d events of %d short-lived processes, %d bytes, in %.1fs\n",
 			out, n, procs, size, time.Since(start).Seconds())
 	}

@@ -18,6 +18,7 @@ import (
 	"bufio"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"time"
@@ -63,18 +64,36 @@ func run(in, out string, n, ranges uint64, gz, quiet bool) error {
 		return fmt.Errorf("%s: %w", in, err)
 	}
 	src.Ranges = ranges
-	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+	var written uint64
+	size, err := writeAtomic(out, func(w io.Writer) (err error) {
+		written, err = src.Write(w, n, scap.WriterOptions{Compress: gz})
 		return err
-	}
-	// Write to a temporary name and rename, so that an interrupted run
-	// leaves no truncated capture behind.
-	tmp := out + ".tmp"
-	o, err := os.Create(tmp)
+	})
 	if err != nil {
 		return err
 	}
+	if !quiet {
+		rounds := src.Rounds(written)
+		fmt.Fprintf(os.Stderr, "mkbig: %s: %d events (%d rounds of the %d in %s), %d threads in the process list, %d bytes, in %.1fs\n",
+			out, written, rounds, src.Len(), in, src.Threads(rounds), size, time.Since(start).Seconds())
+	}
+	return nil
+}
+
+// writeAtomic writes a capture to out through fn: to a temporary name,
+// buffered, then renamed, so that an interrupted run leaves no truncated
+// capture behind. It returns the file's size.
+func writeAtomic(out string, fn func(w io.Writer) error) (int64, error) {
+	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+		return 0, err
+	}
+	tmp := out + ".tmp"
+	o, err := os.Create(tmp)
+	if err != nil {
+		return 0, err
+	}
 	bw := bufio.NewWriterSize(o, 1<<20)
-	written, err := src.Write(bw, n, scap.WriterOptions{Compress: gz})
+	err = fn(bw)
 	if err == nil {
 		err = bw.Flush()
 	}
@@ -86,17 +105,11 @@ func run(in, out string, n, ranges uint64, gz, quiet bool) error {
 	}
 	if err != nil {
 		os.Remove(tmp)
-		return fmt.Errorf("%s: %w", out, err)
+		return 0, fmt.Errorf("%s: %w", out, err)
 	}
-	if !quiet {
-		st, _ := os.Stat(out)
-		var size int64
-		if st != nil {
-			size = st.Size()
-		}
-		rounds := src.Rounds(written)
-		fmt.Fprintf(os.Stderr, "mkbig: %s: %d events (%d rounds of the %d in %s), %d threads in the process list, %d bytes, in %.1fs\n",
-			out, written, rounds, src.Len(), in, src.Threads(rounds), size, time.Since(start).Seconds())
+	var size int64
+	if st, err := os.Stat(out); err == nil {
+		size = st.Size()
 	}
-	return nil
+	return size, nil
 }
