@@ -62,7 +62,7 @@ type call struct {
 }
 
 var (
-	straceLine = regexp.MustCompile(`^(\d+) +(\w+)\((.*)\) += (-?\w+)(?: (E[A-Z0-9]+))?`)
+	straceLine = regexp.MustCompile(`^(\d+) +(\w+)\((.*)\) += (-?\w+|\?)(?: (E[A-Z0-9_]+))?`)
 	quoted     = regexp.MustCompile(`"((?:[^"\\]|\\.)*)"`)
 	inetAddr   = regexp.MustCompile(`sin_port=htons\((\d+)\), sin_addr=inet_addr\("([0-9.]+)"\)`)
 )
@@ -95,7 +95,13 @@ func parseStrace(t *testing.T, text string, errnos map[string]int64) []call {
 		c := call{name: m[2], args: m[3], line: l}
 		c.tid, _ = strconv.ParseInt(m[1], 10, 64)
 		if m[5] != "" {
-			c.ret = -errnos[m[5]]
+			n, ok := errnos[m[5]]
+			if !ok {
+				t.Fatalf("strace error %s has no number: %s", m[5], l)
+			}
+			c.ret = -n
+		} else if m[4] == "?" {
+			continue // no result: the thread went away
 		} else if v, err := strconv.ParseInt(m[4], 0, 64); err == nil {
 			c.ret = v
 		} else if u, err := strconv.ParseUint(m[4], 0, 64); err == nil {
@@ -108,8 +114,11 @@ func parseStrace(t *testing.T, text string, errnos map[string]int64) []call {
 	return calls
 }
 
+// errnoNumbers maps errno names to numbers, with the kernel's restart
+// codes that strace prints as "= ? ERESTARTSYS" when a signal interrupts
+// a call that is then restarted (the probe records that first exit too).
 func errnoNumbers() map[string]int64 {
-	m := map[string]int64{}
+	m := map[string]int64{"ERESTARTSYS": 512, "ERESTARTNOINTR": 513, "ERESTARTNOHAND": 514, "ERESTART_RESTARTBLOCK": 516}
 	for e := syscall.Errno(1); e < 200; e++ {
 		if n := unix.ErrnoName(e); n != "" {
 			m[n] = int64(e)
@@ -234,4 +243,31 @@ func unquote(s string) string {
 		return u
 	}
 	return s
+}
+
+// TestParseStrace checks the log parser on the forms strace prints:
+// errors, restarted calls, split calls and calls with no result.
+func TestParseStrace(t *testing.T) {
+	log := `5948  connect(9, {sa_family=AF_INET, sin_port=htons(59099), sin_addr=inet_addr("127.0.0.1")}, 16) = ? ERESTARTSYS (To be restarted if SA_RESTART is set)
+5948  connect(9, {sa_family=AF_INET, sin_port=htons(59099), sin_addr=inet_addr("127.0.0.1")}, 16) = 0
+5949  openat(AT_FDCWD, "/nope", O_RDONLY) = -1 ENOENT (No such file or directory)
+5950  read(3,  <unfinished ...>
+5949  mmap(NULL, 4096, PROT_READ, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0) = 0x7f0000000000
+5950  <... read resumed>"ab", 2) = 2
+5951  execve("/bin/true", ["true"], 0x0 /* 0 vars */) = ?
+`
+	got := parseStrace(t, log, errnoNumbers())
+	want := []struct {
+		tid  int64
+		name string
+		ret  int64
+	}{{5948, "connect", -512}, {5948, "connect", 0}, {5949, "openat", -2}, {5949, "mmap", 0x7f0000000000}, {5950, "read", 2}}
+	if len(got) != len(want) {
+		t.Fatalf("got %d calls, want %d: %+v", len(got), len(want), got)
+	}
+	for i, w := range want {
+		if g := got[i]; g.tid != w.tid || g.name != w.name || g.ret != w.ret {
+			t.Errorf("call %d: got %d %s = %d, want %d %s = %d", i, g.tid, g.name, g.ret, w.tid, w.name, w.ret)
+		}
+	}
 }
