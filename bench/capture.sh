@@ -20,6 +20,9 @@
 #   RING=8 (--ring-size in MiB)  SETTLE=2 (seconds for Kestrel to attach)
 #   WORKLOADS="tight paced tar"  MODES="base capture run"
 #   JOBS=$(nproc) (loops run side by side in tight and paced)
+#   COMPARE=PATH (another kestrel binary, for instance one built from an
+#   earlier commit: adds the modes capture@ref and run@ref, run with it in
+#   the same alternation, so that a change is measured side by side)
 #   BPF_STATS=0 (1: turn on the kernel's BPF run-time statistics and report
 #   the mean ns per run of the syscall-exit program; they cost two clock
 #   reads per run, so the times are then a little worse)
@@ -37,6 +40,7 @@ TAR_DIR=${TAR_DIR:-/usr/share}
 RING=${RING:-8}
 SETTLE=${SETTLE:-2}
 WORKLOADS=${WORKLOADS:-tight paced tar}
+MODES_SET=${MODES:-}
 MODES=${MODES:-base capture run}
 GO=${GO:-go}
 KESTREL=bin/kestrel
@@ -44,11 +48,17 @@ OUT=bench/out
 LOOP=$OUT/sysloop
 JOBS=${JOBS:-$(nproc)}
 BPF_STATS=${BPF_STATS:-0}
+COMPARE=${COMPARE:-}
 
 die() {
 	echo "bench/capture.sh: $*" >&2
 	exit 1
 }
+
+if [[ -n $COMPARE ]]; then
+	[[ -x $COMPARE ]] || die "COMPARE=$COMPARE is not an executable"
+	[[ -n ${MODES_SET:-} ]] || MODES="base capture capture@ref run run@ref"
+fi
 
 if [[ $(id -u) -ne 0 ]] || [[ ! -e /sys/kernel/btf/vmlinux ]]; then
 	echo "bench/capture.sh: needs root and a kernel with BTF (/sys/kernel/btf/vmlinux); skipped" >&2
@@ -84,9 +94,11 @@ workload() {
 
 # start_agent MODE LOG: starts Kestrel for MODE; its pid goes in agent.
 start_agent() {
-	case $1 in
-	capture) "$KESTREL" capture -w /dev/null --ring-size "$RING" 2>"$2" & ;;
-	run) "$KESTREL" run --ring-size "$RING" >/dev/null 2>"$2" & ;;
+	local bin=$KESTREL
+	[[ $1 != *@ref ]] || bin=$COMPARE
+	case ${1%@ref} in
+	capture) "$bin" capture -w /dev/null --ring-size "$RING" 2>"$2" & ;;
+	run) "$bin" run --ring-size "$RING" >/dev/null 2>"$2" & ;;
 	*) die "unknown mode $1" ;;
 	esac
 	agent=$!
@@ -151,7 +163,8 @@ echo "kestrel $(git describe --always --dirty 2>/dev/null || echo '(no git)'); $
 echo "events/s: events Kestrel received divided by the workload's time (they include the host's other"
 echo "activity and the ${SETTLE} s before the workload starts); drops: the largest of a round"
 [[ $BPF_STATS != 1 ]] || echo "ns/run: mean time of one run of the syscall-exit program (kernel BPF statistics, median of the rounds)"
-printf '%-6s %-8s %9s %9s %12s %8s %7s\n' workload mode median slowdown events/s drops ns/run
+[[ -z $COMPARE ]] || echo "@ref: $COMPARE"
+printf '%-6s %-11s %9s %9s %12s %8s %7s\n' workload mode median slowdown events/s drops ns/run
 for w in $WORKLOADS; do
 	base=$(awk -v w="$w" '$1 == w && $2 == "base" { print $3 }' "$results" | median)
 	for m in $MODES; do
@@ -160,8 +173,8 @@ for w in $WORKLOADS; do
 		drops=$(awk -v w="$w" -v m="$m" '$1 == w && $2 == m && $5 > d { d = $5 } END { print d + 0 }' "$results")
 		ns=$(awk -v w="$w" -v m="$m" '$1 == w && $2 == m { print $6 }' "$results" | median)
 		awk -v w="$w" -v m="$m" -v t="$med" -v b="$base" -v r="$rate" -v d="$drops" -v ns="$ns" 'BEGIN {
-			if (m == "base") printf "%-6s %-8s %8.3fs %9s %12s %8s %7s\n", w, m, t, "-", "-", "-", "-"
-			else printf "%-6s %-8s %8.3fs %8.1f%% %12.0f %8d %7s\n", w, m, t, (t / b - 1) * 100, r, d, (ns > 0 ? ns : "-")
+			if (m == "base") printf "%-6s %-11s %8.3fs %9s %12s %8s %7s\n", w, m, t, "-", "-", "-", "-"
+			else printf "%-6s %-11s %8.3fs %8.1f%% %12.0f %8d %7s\n", w, m, t, (t / b - 1) * 100, r, d, (ns > 0 ? ns : "-")
 		}'
 	done
 done

@@ -22,7 +22,7 @@ discarded in the kernel. Kestrel's own process is left out.
 
 Capture needs root and a kernel with BTF (/sys/kernel/btf/vmlinux). It stops
 on Ctrl-C (SIGINT) or SIGTERM, after -M seconds or after -n events, and
-prints on stderr how many events were captured and how many were lost.` + rotateHelp,
+prints on stderr how many events were captured and how many were lost.` + ringHelp + rotateHelp,
 		Example: `  # every event for five seconds
   kestrel capture -M 5
 
@@ -40,7 +40,7 @@ prints on stderr how many events were captured and how many were lost.` + rotate
 				return app.Usagef("-z compresses the capture written with -w, and no -w was given")
 			}
 			var err error
-			if o.Duration, o.RingSize, err = live.values(); err != nil {
+			if o.LiveOptions, err = live.values(); err != nil {
 				return err
 			}
 			if o.Rotate, err = rot.options(o.Write); err != nil {

@@ -24,7 +24,7 @@ events judged, the alerts by priority and rule, and every event the probe
 lost. It needs root and a kernel with BTF (/sys/kernel/btf/vmlinux).
 
 Rule selection follows Falco's flags, as in 'kestrel replay': -D, -t, -T, -A
-and -o key=value.`,
+and -o key=value.` + ringHelp,
 		Example: `  # live detection with the embedded default rules
   sudo kestrel run
 
@@ -36,7 +36,7 @@ and -o key=value.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var err error
-			if o.Duration, o.RingSize, err = live.values(); err != nil {
+			if o.LiveOptions, err = live.values(); err != nil {
 				return err
 			}
 			stop, err := live.profile()

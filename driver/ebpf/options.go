@@ -4,11 +4,15 @@
 package ebpf
 
 // Options configure [Open]. The zero value reports every syscall of every
-// process but Kestrel's own, through an 8 MiB ring.
+// process but Kestrel's own, through an 8 MiB ring per CPU.
 type Options struct {
-	// RingSize is the size in bytes of the kernel ring buffer, a power of
-	// two and a multiple of the page size; 0 means 8 MiB.
+	// RingSize is the size in bytes of each kernel ring buffer, a power
+	// of two and a multiple of the page size; 0 means 8 MiB.
 	RingSize int
+	// CPUsPerRing is how many CPUs share a ring buffer; 0 means 1 (a
+	// ring per CPU, the fastest). Larger values save memory on hosts
+	// with many CPUs: the rings take RingSize × CPUs / CPUsPerRing.
+	CPUsPerRing int
 	// QueueLen bounds the events read from the ring and not yet taken by
 	// Next; past it records are dropped and counted. 0 means 65536.
 	QueueLen int

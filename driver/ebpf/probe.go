@@ -10,7 +10,6 @@ import (
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/link"
-	"github.com/cilium/ebpf/ringbuf"
 	"github.com/cilium/ebpf/rlimit"
 	"golang.org/x/sys/unix"
 
@@ -27,10 +26,12 @@ const wakeFraction = 8
 // Probe is the loaded and attached probe with its ring-buffer reader. It
 // implements [driver.Source].
 type Probe struct {
-	objs  probeObjects
-	links []link.Link
-	ring  *ringbuf.Reader
-	q     *queue
+	objs     probeObjects
+	links    []link.Link
+	ringMaps []*ebpf.Map
+	rings    *rings
+	q        *queue
+	filled   chan struct{} // closed when the ring reader has stopped
 }
 
 var _ driver.Source = (*Probe)(nil)
@@ -59,6 +60,12 @@ func Open(o Options) (*Probe, error) {
 	if o.QueueLen == 0 {
 		o.QueueLen = defaultQueueLen
 	}
+	if o.CPUsPerRing == 0 {
+		o.CPUsPerRing = 1
+	}
+	if o.CPUsPerRing < 0 {
+		return nil, fmt.Errorf("cpus per ring %d: not positive", o.CPUsPerRing)
+	}
 	if o.RingSize&(o.RingSize-1) != 0 || o.RingSize < os.Getpagesize() {
 		return nil, fmt.Errorf("ring size %d: not a power of two of at least a page", o.RingSize)
 	}
@@ -76,7 +83,8 @@ func Open(o Options) (*Probe, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := configure(spec, o); err != nil {
+	nrings, err := configure(spec, o)
+	if err != nil {
 		return nil, err
 	}
 	p := &Probe{}
@@ -91,13 +99,14 @@ func Open(o Options) (*Probe, error) {
 		p.Close()
 		return nil, err
 	}
-	if p.ring, err = ringbuf.NewReader(p.objs.Events); err != nil {
+	if err := p.makeRings(spec.Maps[probeMapRings].InnerMap, nrings, o.RingSize); err != nil {
 		p.Close()
-		return nil, fmt.Errorf("ring buffer: %w", err)
+		return nil, err
 	}
 	p.q = newQueue(o.QueueLen)
-	p.q.ringData = p.ring.AvailableBytes
-	go p.q.fill(p.ring)
+	p.q.ringData = p.rings.available
+	p.filled = make(chan struct{})
+	go p.q.fill(p.rings, p.filled)
 	if err := p.attach(); err != nil {
 		p.Close()
 		return nil, err
@@ -105,31 +114,37 @@ func Open(o Options) (*Probe, error) {
 	return p, nil
 }
 
-// configure sizes the maps and sets the probe's constants.
-func configure(spec *ebpf.CollectionSpec, o Options) error {
+// configure sizes the maps and sets the probe's constants; it returns the
+// number of rings.
+func configure(spec *ebpf.CollectionSpec, o Options) (int, error) {
 	ncpu, err := ebpf.PossibleCPU()
 	if err != nil {
-		return fmt.Errorf("counting CPUs: %w", err)
+		return 0, fmt.Errorf("counting CPUs: %w", err)
 	}
+	nrings := (ncpu + o.CPUsPerRing - 1) / o.CPUsPerRing
 	spec.Maps[probeMapScratchMap].MaxEntries = uint32(ncpu)
-	spec.Maps[probeMapEvents].MaxEntries = uint32(o.RingSize)
+	spec.Maps[probeMapRings].MaxEntries = uint32(nrings)
+	spec.Maps[probeMapRings].InnerMap.MaxEntries = uint32(o.RingSize)
+	if err := spec.Variables[probeVarCpusPerRing].Set(uint32(o.CPUsPerRing)); err != nil {
+		return 0, fmt.Errorf("cpus_per_ring: %w", err)
+	}
 	own := uint32(os.Getpid())
 	if o.IncludeSelf {
 		own = 0
 	}
 	if err := spec.Variables[probeVarOwnTgid].Set(own); err != nil {
-		return fmt.Errorf("own_tgid: %w", err)
+		return 0, fmt.Errorf("own_tgid: %w", err)
 	}
 	if err := spec.Variables[probeVarBootToEpoch].Set(bootToEpoch()); err != nil {
-		return fmt.Errorf("boot_to_epoch: %w", err)
+		return 0, fmt.Errorf("boot_to_epoch: %w", err)
 	}
 	if err := spec.Variables[probeVarSnaplen].Set(uint32(o.Snaplen)); err != nil {
-		return fmt.Errorf("snaplen: %w", err)
+		return 0, fmt.Errorf("snaplen: %w", err)
 	}
 	if err := spec.Variables[probeVarWakeBytes].Set(uint64(o.RingSize / wakeFraction)); err != nil {
-		return fmt.Errorf("wake_bytes: %w", err)
+		return 0, fmt.Errorf("wake_bytes: %w", err)
 	}
-	return nil
+	return nrings, nil
 }
 
 // bootToEpoch is the wall-clock time of the boot-time clock's zero, in ns.
@@ -154,6 +169,31 @@ func (p *Probe) fill(sel []uint8) error {
 	return nil
 }
 
+// makeRings creates the ring buffers, puts them in the probe's map of
+// rings and maps them for reading.
+func (p *Probe) makeRings(inner *ebpf.MapSpec, n, size int) error {
+	fds := make([]int, n)
+	for i := range n {
+		spec := inner.Copy()
+		spec.Name = fmt.Sprintf("kestrel_ring%d", i)
+		m, err := ebpf.NewMap(spec)
+		if err != nil {
+			return fmt.Errorf("ring buffer %d of %d bytes: %w", i, size, err)
+		}
+		p.ringMaps = append(p.ringMaps, m)
+		if err := p.objs.Rings.Put(uint32(i), m); err != nil {
+			return fmt.Errorf("ring buffer %d: %w", i, err)
+		}
+		fds[i] = m.FD()
+	}
+	rs, err := openRings(fds, size)
+	if err != nil {
+		return err
+	}
+	p.rings = rs
+	return nil
+}
+
 func (p *Probe) attach() error {
 	for _, prog := range []*ebpf.Program{p.objs.OnExit, p.objs.OnFork, p.objs.OnExec, p.objs.OnSysExit} {
 		l, err := link.AttachTracing(link.TracingOptions{Program: prog})
@@ -171,12 +211,21 @@ func (p *Probe) Close() error {
 		l.Close()
 	}
 	p.links = nil
-	if p.ring != nil {
-		p.ring.Close()
+	if p.rings != nil {
+		if p.filled != nil {
+			p.rings.stop()
+			<-p.filled
+		}
+		p.rings.close()
+		p.rings = nil
 	}
 	if p.q != nil {
 		p.q.close()
 	}
+	for _, m := range p.ringMaps {
+		m.Close()
+	}
+	p.ringMaps = nil
 	return p.objs.Close()
 }
 

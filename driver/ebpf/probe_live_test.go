@@ -186,3 +186,44 @@ func TestProbeSelection(t *testing.T) {
 		t.Error("no memfd_create event")
 	}
 }
+
+// TestProbeRings checks the ring layouts: a ring per CPU (the default)
+// and one ring that every CPU shares. Either way the workload's events
+// all come, from every CPU that sent some, in timestamp order but for
+// records committed a little after a later one on another CPU.
+func TestProbeRings(t *testing.T) {
+	for _, per := range []int{1, 1024} {
+		t.Run(fmt.Sprintf("cpus-per-ring=%d", per), func(t *testing.T) {
+			recs, _, st := captureAll(t, ebpf.Options{CPUsPerRing: per})
+			var ev event.Event
+			var last uint64
+			var worst time.Duration
+			cpus := map[uint16]bool{}
+			memfd := false
+			for _, r := range recs {
+				if err := ev.Reset(r.raw); err != nil {
+					t.Fatal(err)
+				}
+				cpus[r.cpu] = true
+				if ts := ev.TS(); ts < last {
+					worst = max(worst, time.Duration(last-ts))
+				} else {
+					last = ts
+				}
+				memfd = memfd || ev.Name() == "memfd_create"
+			}
+			if !memfd {
+				t.Error("no memfd_create event")
+			}
+			// Out of order by more than a scheduler time slice would
+			// mean the rings are not merged.
+			if worst > 50*time.Millisecond {
+				t.Errorf("an event came %v after a later one", worst)
+			}
+			if st.TooLong+st.Unreadable != 0 {
+				t.Errorf("malformed records: %+v", st)
+			}
+			t.Logf("%d events from CPUs %v; latest out of order by %v; stats %+v", len(recs), cpus, worst, st)
+		})
+	}
+}

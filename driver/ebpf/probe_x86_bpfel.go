@@ -17,8 +17,8 @@ import (
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
 	probeMapDropMap     = "drop_map"
-	probeMapEvents      = "events"
 	probeMapPpmSc       = "ppm_sc"
+	probeMapRings       = "rings"
 	probeMapScratchMap  = "scratch_map"
 	probeMapSelected    = "selected"
 	probeProgOnExec     = "on_exec"
@@ -26,6 +26,7 @@ const (
 	probeProgOnFork     = "on_fork"
 	probeProgOnSysExit  = "on_sys_exit"
 	probeVarBootToEpoch = "boot_to_epoch"
+	probeVarCpusPerRing = "cpus_per_ring"
 	probeVarOwnTgid     = "own_tgid"
 	probeVarSnaplen     = "snaplen"
 	probeVarWakeBytes   = "wake_bytes"
@@ -84,8 +85,8 @@ type probeProgramSpecs struct {
 // It can be passed ebpf.CollectionSpec.Assign.
 type probeMapSpecs struct {
 	DropMap    *ebpf.MapSpec `ebpf:"drop_map"`
-	Events     *ebpf.MapSpec `ebpf:"events"`
 	PpmSc      *ebpf.MapSpec `ebpf:"ppm_sc"`
+	Rings      *ebpf.MapSpec `ebpf:"rings"`
 	ScratchMap *ebpf.MapSpec `ebpf:"scratch_map"`
 	Selected   *ebpf.MapSpec `ebpf:"selected"`
 }
@@ -95,6 +96,7 @@ type probeMapSpecs struct {
 // It can be passed ebpf.CollectionSpec.Assign.
 type probeVariableSpecs struct {
 	BootToEpoch *ebpf.VariableSpec `ebpf:"boot_to_epoch"`
+	CpusPerRing *ebpf.VariableSpec `ebpf:"cpus_per_ring"`
 	OwnTgid     *ebpf.VariableSpec `ebpf:"own_tgid"`
 	Snaplen     *ebpf.VariableSpec `ebpf:"snaplen"`
 	WakeBytes   *ebpf.VariableSpec `ebpf:"wake_bytes"`
@@ -121,8 +123,8 @@ func (o *probeObjects) Close() error {
 // It can be passed to loadProbeObjects or ebpf.CollectionSpec.LoadAndAssign.
 type probeMaps struct {
 	DropMap    *ebpf.Map `ebpf:"drop_map"`
-	Events     *ebpf.Map `ebpf:"events"`
 	PpmSc      *ebpf.Map `ebpf:"ppm_sc"`
+	Rings      *ebpf.Map `ebpf:"rings"`
 	ScratchMap *ebpf.Map `ebpf:"scratch_map"`
 	Selected   *ebpf.Map `ebpf:"selected"`
 }
@@ -130,8 +132,8 @@ type probeMaps struct {
 func (m *probeMaps) Close() error {
 	return _ProbeClose(
 		m.DropMap,
-		m.Events,
 		m.PpmSc,
+		m.Rings,
 		m.ScratchMap,
 		m.Selected,
 	)
@@ -142,6 +144,7 @@ func (m *probeMaps) Close() error {
 // It can be passed to loadProbeObjects or ebpf.CollectionSpec.LoadAndAssign.
 type probeVariables struct {
 	BootToEpoch *ebpf.Variable `ebpf:"boot_to_epoch"`
+	CpusPerRing *ebpf.Variable `ebpf:"cpus_per_ring"`
 	OwnTgid     *ebpf.Variable `ebpf:"own_tgid"`
 	Snaplen     *ebpf.Variable `ebpf:"snaplen"`
 	WakeBytes   *ebpf.Variable `ebpf:"wake_bytes"`

@@ -5,13 +5,9 @@ package ebpf
 import (
 	"context"
 	"encoding/binary"
-	"errors"
-	"os"
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/cilium/ebpf/ringbuf"
 
 	"github.com/kestrel-sec/kestrel/driver"
 	"github.com/kestrel-sec/kestrel/event"
@@ -51,7 +47,8 @@ type queue struct {
 	free chan *batch
 	done chan struct{}
 	once sync.Once
-	max  int64 // events queued at most
+	err  atomic.Pointer[error] // why the reader stopped, if it failed
+	max  int64                 // events queued at most
 
 	cur *batch      // the batch Next reads, recycled when it is used up
 	pos int         // next record of cur
@@ -72,41 +69,48 @@ func newQueue(n int) *queue {
 	}
 }
 
-// fill reads the ring until it is closed. Each record is copied once,
-// from the ring straight into the current batch, which goes to Next when
-// it is full or when a poll interval ends with the ring drained. (Sending
-// it whenever the ring is empty would make a batch of nearly every record
-// when the reader keeps up, and a goroutine wakeup per record.)
-func (q *queue) fill(rd *ringbuf.Reader) {
-	var rec ringbuf.Record
+// full reports whether b has no room for one more record of the largest
+// size, or holds as many records as a batch may.
+func (b *batch) full() bool {
+	return cap(b.data)-len(b.data) < maxRecord || len(b.ends) == batchRecords
+}
+
+// add copies a record to the end of b.
+func (b *batch) add(rec []byte) {
+	b.data = append(b.data, rec...)
+	b.ends = append(b.ends, len(b.data))
+}
+
+// fill reads the rings until stopped, then closes finished. Each record
+// is copied once, from the ring straight into the current batch, which
+// goes to Next when it is full or when a poll interval ends with the
+// rings drained. (Sending it whenever the rings are empty would make a
+// batch of nearly every record when the reader keeps up, and a goroutine
+// wakeup per record.)
+func (q *queue) fill(rs *rings, finished chan<- struct{}) {
+	defer close(finished)
 	b := q.take()
-	rd.SetDeadline(time.Now().Add(pollInterval))
+	timeout := int(pollInterval / time.Millisecond)
 	for {
-		if cap(b.data)-len(b.data) < maxRecord || len(b.ends) == batchRecords {
-			b = q.send(b)
-		}
-		spare := b.data[len(b.data):cap(b.data)]
-		rec.RawSample = spare
-		err := rd.ReadInto(&rec)
-		switch {
-		case err == nil:
-		case errors.Is(err, os.ErrDeadlineExceeded):
-			b = q.send(b)
-			rd.SetDeadline(time.Now().Add(pollInterval))
-			continue
-		case errors.Is(err, ringbuf.ErrClosed) || errors.Is(err, os.ErrClosed):
-			return
-		default:
-			continue
-		}
-		if n := len(rec.RawSample); n <= len(spare) {
-			b.data = b.data[:len(b.data)+n] // read in place
-		} else {
-			b.data = append(b.data, rec.RawSample...)
-		}
-		b.ends = append(b.ends, len(b.data))
-		if len(b.ends) == 1 {
+		full := rs.merge(b)
+		rs.publish()
+		if len(b.ends) > 0 {
 			q.partial.Store(true)
+		}
+		if full {
+			b = q.send(b)
+			continue
+		}
+		woke, stop, err := rs.wait(timeout)
+		if err != nil {
+			q.fail(err)
+			return
+		}
+		if stop {
+			return
+		}
+		if !woke {
+			b = q.send(b)
 		}
 	}
 }
@@ -195,8 +199,11 @@ func (q *queue) nextBatch(ctx context.Context) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	case <-q.done:
-		return driver.ErrClosed
 	}
+	if err := q.err.Load(); err != nil {
+		return *err
+	}
+	return driver.ErrClosed
 }
 
 // pending reports how many records wait to be taken: those queued, or
@@ -210,6 +217,12 @@ func (q *queue) pending() int {
 }
 
 func (q *queue) close() { q.once.Do(func() { close(q.done) }) }
+
+// fail ends the queue with err, which Next returns instead of ErrClosed.
+func (q *queue) fail(err error) {
+	q.err.Store(&err)
+	q.close()
+}
 
 func (q *queue) stats() driver.Stats {
 	return driver.Stats{

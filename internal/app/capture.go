@@ -17,15 +17,14 @@ import (
 
 // CaptureOptions configure [Capture].
 type CaptureOptions struct {
+	LiveOptions
 	Filter   string        // event filter: only matching events are printed or written
 	Format   string        // -p format; DefaultFormat when empty
 	JSON     bool          // one JSON object per event
 	Write    string        // write the events to this capture instead of printing them
 	Compress bool          // gzip the written capture
 	Limit    uint64        // stop after this many events (0: no limit)
-	Duration time.Duration // stop after this long (0: no limit)
 	Internal bool          // also print internal events
-	RingSize int           // kernel ring buffer size in bytes (0: the probe's default)
 	Snaplen  int           // bytes of I/O data kept in the events (0: none)
 	Self     bool          // also capture Kestrel's own process
 	Rotate   RotateOptions // split the capture written with -w (-C, -G, -W)
@@ -47,7 +46,7 @@ func Capture(ctx context.Context, o CaptureOptions, stdout, stderr io.Writer) er
 	if err := ebpf.Check(); err != nil {
 		return err
 	}
-	src, err := ebpf.Open(ebpf.Options{RingSize: o.RingSize, Syscalls: selectedSyscalls(prog, o.Write != ""), IncludeSelf: o.Self, Snaplen: o.Snaplen})
+	src, err := ebpf.Open(o.probeOptions(selectedSyscalls(prog, o.Write != ""), o.Self, o.Snaplen))
 	if err != nil {
 		return err
 	}

@@ -37,7 +37,7 @@ func TestCaptureRotateLive(t *testing.T) {
 
 	base := filepath.Join(dir, "live.scap")
 	var errOut bytes.Buffer
-	o := CaptureOptions{Write: base, Duration: 2500 * time.Millisecond, Rotate: RotateOptions{Seconds: 1}}
+	o := CaptureOptions{Write: base, LiveOptions: LiveOptions{Duration: 2500 * time.Millisecond}, Rotate: RotateOptions{Seconds: 1}}
 	// The shell starts once the capture runs: the first file has its
 	// clone, execve and open; the later ones know it from their fd lists
 	// alone.

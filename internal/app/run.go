@@ -16,13 +16,24 @@ import (
 // Path is unused), and the live source's settings.
 type RunOptions struct {
 	ReplayOptions
-	Duration time.Duration // stop after this long (0: until ctx ends)
-	RingSize int           // kernel ring buffer size in bytes (0: the probe's default)
+	LiveOptions
 	ProcRoot string        // procfs for the initial state; "/proc" when empty
 	EtcRoot  string        // user and group databases; "/etc" when empty
 	// Ready, when set, is called once the probe is attached and the
 	// initial state is taken.
 	Ready func()
+}
+
+// LiveOptions are the settings of the live source that capture and run
+// share.
+type LiveOptions struct {
+	Duration    time.Duration // stop after this long (0: until ctx ends)
+	RingSize    int           // size of each kernel ring buffer in bytes (0: the probe's default)
+	CPUsPerRing int           // CPUs sharing a kernel ring buffer (0: one ring per CPU)
+}
+
+func (o LiveOptions) probeOptions(syscalls []string, self bool, snaplen int) ebpf.Options {
+	return ebpf.Options{RingSize: o.RingSize, CPUsPerRing: o.CPUsPerRing, Syscalls: syscalls, IncludeSelf: self, Snaplen: snaplen}
 }
 
 // Run is live detection, what falco does: it watches the host's system
@@ -38,7 +49,7 @@ func Run(ctx context.Context, o RunOptions, stdout, stderr io.Writer) error {
 	if err := ebpf.Check(); err != nil {
 		return err
 	}
-	src, err := ebpf.Open(ebpf.Options{RingSize: o.RingSize, Syscalls: ruleSyscalls(eng)})
+	src, err := ebpf.Open(o.probeOptions(ruleSyscalls(eng), false, 0))
 	if err != nil {
 		return err
 	}

@@ -42,10 +42,20 @@ struct drops {
 	u64 events;      /* records sent */
 };
 
-struct {
+/* One ring buffer per CPU, or per group of cpus_per_ring CPUs: producers
+ * on different CPUs do not share the ring's lock and positions. The
+ * reader merges the rings by timestamp. */
+struct ring_map {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 8 << 20); /* set by the loader */
-} events SEC(".maps");
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 1); /* one per ring, set and filled by the loader */
+	__type(key, u32);
+	__array(values, struct ring_map);
+} rings SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -65,6 +75,7 @@ struct {
 volatile const u32 own_tgid = 0;      /* excluded process; 0: none */
 volatile const u64 boot_to_epoch = 0; /* CLOCK_REALTIME - CLOCK_BOOTTIME, ns */
 volatile const u32 snaplen = 0;       /* bytes of I/O data kept; 0: none */
+volatile const u32 cpus_per_ring = 1; /* CPUs sharing a ring */
 /* Records are sent without waking the reader, which polls the ring on a
  * timer; the record that brings the unread data to wake_bytes wakes it. A
  * wakeup per record (the ring buffer's default when the reader keeps up)
@@ -216,9 +227,9 @@ static __always_inline void push_user_bytes(struct rec *r, const void *p, u64 le
 
 /* wake_flags returns the ring buffer flags for a record of size bytes:
  * a forced wakeup when it takes the unread data past wake_bytes. */
-static __always_inline u64 wake_flags(u32 size)
+static __always_inline u64 wake_flags(void *ring, u32 size)
 {
-	u64 avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+	u64 avail = bpf_ringbuf_query(ring, BPF_RB_AVAIL_DATA);
 	if (avail < wake_bytes && avail + size + 8 >= wake_bytes)
 		return BPF_RB_FORCE_WAKEUP;
 	return BPF_RB_NO_WAKEUP;
@@ -236,14 +247,18 @@ static __always_inline void rec_send(struct rec *r)
 	u32 len = r->off;
 	__builtin_memcpy(&r->buf[16], &len, 4);
 	/* The CPU follows the record, outside its length. */
-	u16 cpu = bpf_get_smp_processor_id();
+	u32 cpu = bpf_get_smp_processor_id();
 	__builtin_memcpy(&r->buf[len & OFF_MASK], &cpu, 2);
 	u32 size = (len & OFF_MASK) + 2;
-	if (bpf_ringbuf_output(&events, r->buf, size, wake_flags(size)) < 0) {
+	u32 idx = cpu / cpus_per_ring;
+	void *ring = bpf_map_lookup_elem(&rings, &idx);
+	if (!ring || bpf_ringbuf_output(ring, r->buf, size, wake_flags(ring, size)) < 0) {
 		if (d)
 			__sync_fetch_and_add(&d->ring_full, 1);
 		return;
 	}
+	/* A plain increment: the map is per CPU, and this counter is taken
+	 * for every record (the drop counters, rare, stay atomic). */
 	if (d)
-		__sync_fetch_and_add(&d->events, 1);
+		d->events++;
 }
