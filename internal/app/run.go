@@ -17,8 +17,8 @@ import (
 type RunOptions struct {
 	ReplayOptions
 	LiveOptions
-	ProcRoot string        // procfs for the initial state; "/proc" when empty
-	EtcRoot  string        // user and group databases; "/etc" when empty
+	ProcRoot string // procfs for the initial state; "/proc" when empty
+	EtcRoot  string // user and group databases; "/etc" when empty
 	// Ready, when set, is called once the probe is attached and the
 	// initial state is taken.
 	Ready func()
