@@ -150,9 +150,9 @@ func legacyGeneric(e *event.Event) {
 	}
 }
 
-// legacyKnows reports whether sysdig 0.29.3 knows the event's type.
-func legacyKnows(e *event.Event) bool {
-	info := event.Legacy().Lookup(e.Type())
+// legacyKnows reports whether sysdig 0.29.3 knows event type t.
+func legacyKnows(t event.Type) bool {
+	info := event.Legacy().Lookup(t)
 	return info != nil && info.Known()
 }
 

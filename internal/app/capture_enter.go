@@ -10,9 +10,48 @@ import (
 // or arguments from its enter event (close, bind, connect, socket…). The
 // enter is built in a reused buffer: it is valid until the next call.
 type enterSplitter struct {
-	buf  []byte
-	vals [][]byte
-	ev   event.Event
+	buf   []byte
+	vals  [][]byte
+	ev    event.Event
+	plans []enterPlan // by exit type, built on first use
+}
+
+// enterPlan is how to build the enter event of one exit type: for each
+// parameter of the enter event, the index of the exit's parameter of the
+// same name (-1: none, the value is empty). enter is nil when the exit
+// type has no enter event with parameters.
+type enterPlan struct {
+	built bool
+	enter *event.Info
+	from  []int
+}
+
+// plan returns the plan of exit type t.
+func (s *enterSplitter) plan(t event.Type, exit *event.Info) *enterPlan {
+	if int(t) >= len(s.plans) {
+		s.plans = append(s.plans, make([]enterPlan, int(t)+1-len(s.plans))...)
+	}
+	p := &s.plans[t]
+	if p.built {
+		return p
+	}
+	p.built = true
+	info := event.Current().Lookup(t - 1)
+	if exit == nil || info == nil || !info.Known() || len(info.Params) == 0 {
+		return p
+	}
+	p.enter = info
+	for _, pi := range info.Params {
+		j := -1
+		for k := range exit.Params {
+			if exit.Params[k].Name == pi.Name {
+				j = k
+				break
+			}
+		}
+		p.from = append(p.from, j)
+	}
+	return p
 }
 
 // enterOf returns the enter event matching exit e, or nil when e is not
@@ -22,15 +61,15 @@ func (s *enterSplitter) enterOf(e *event.Event) *event.Event {
 	if t.IsEnter() {
 		return nil
 	}
-	info := event.Current().Lookup(t - 1)
-	if info == nil || !info.Known() || len(info.Params) == 0 {
+	p := s.plan(t, e.Info())
+	if p.enter == nil {
 		return nil
 	}
 	s.vals = s.vals[:0]
-	for _, pi := range info.Params {
+	for _, j := range p.from {
 		var v []byte
-		if p, ok := e.ParamByName(pi.Name); ok {
-			v = p.Raw
+		if j >= 0 && j < e.NumParams() {
+			v = e.Param(j).Raw
 		}
 		s.vals = append(s.vals, v)
 	}

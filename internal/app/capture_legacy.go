@@ -23,6 +23,23 @@ type legacyWriter struct {
 	ebuf, xbuf  []byte
 	vals        [][]byte
 	nums        [event.MaxParams][8]byte // numeric values, converted
+	plans       []legacyPlan             // by exit type, built on first use
+}
+
+// How an exit event of the current model is written for 0.29.3.
+const (
+	legacyAsIs      = iota // as it is: not a syscall exit, or nothing to add
+	legacyMapped           // as a pair of older events (legacyPairs)
+	legacySplit            // with its enter event rebuilt
+	legacyAsGeneric        // as a generic syscall event
+)
+
+// legacyPlan is how one exit type is written, worked out once.
+type legacyPlan struct {
+	built      bool
+	how        uint8
+	pair       legacyPair
+	id, native uint16 // legacyAsGeneric: the syscall's PPM_SC and x86-64 numbers
 }
 
 // legacyPair is how 0.29.3's driver recorded a syscall whose current exit
@@ -58,22 +75,52 @@ func (w *legacyWriter) convert(e *event.Event) (enter, exit *event.Event, err er
 		return nil, e, nil
 	}
 	legacyGeneric(e)
-	if p, ok := legacyPairs[t]; ok {
-		return w.pair(e, p)
-	}
-	if legacyKnows(e) {
-		if en := w.split.enterOf(e); en != nil && legacyKnows(en) {
-			return en, e, nil
-		}
-		return nil, e, nil
-	}
-	if info := e.Info(); info != nil && ebpf.IsSyscall(info.Name) {
-		return w.generic(e, info.Name)
+	p := w.plan(e)
+	switch p.how {
+	case legacyMapped:
+		return w.pair(e, p.pair)
+	case legacySplit:
+		return w.split.enterOf(e), e, nil
+	case legacyAsGeneric:
+		return w.generic(e, p.id, p.native)
 	}
 	return nil, e, nil
 }
 
-// pair builds the enter and exit events of p from the current exit e.
+// plan returns how e's type is written.
+func (w *legacyWriter) plan(e *event.Event) *legacyPlan {
+	t := e.Type()
+	if int(t) >= len(w.plans) {
+		w.plans = append(w.plans, make([]legacyPlan, int(t)+1-len(w.plans))...)
+	}
+	p := &w.plans[t]
+	if p.built {
+		return p
+	}
+	p.built = true
+	if pair, ok := legacyPairs[t]; ok {
+		p.how, p.pair = legacyMapped, pair
+		return p
+	}
+	if legacyKnows(t) {
+		if en := event.Current().Lookup(t - 1); en != nil && en.Known() && len(en.Params) > 0 && legacyKnows(t-1) {
+			p.how = legacySplit
+		}
+		return p
+	}
+	if info := e.Info(); info != nil && ebpf.IsSyscall(info.Name) {
+		p.how, p.native = legacyAsGeneric, nativeSyscalls[info.Name]
+		sc := event.Current().Syscalls
+		for i := range min(len(sc), len(event.Legacy().Syscalls)) {
+			if sc[i] == info.Name {
+				p.id = uint16(i)
+				break
+			}
+		}
+	}
+	return p
+}
+
 func (w *legacyWriter) pair(e *event.Event, p legacyPair) (*event.Event, *event.Event, error) {
 	var err error
 	if w.ebuf, err = w.record(w.ebuf, e, p.enter, p.enterFrom); err != nil {
@@ -134,20 +181,12 @@ func legacyWidth(pt event.ParamType) int {
 	return 0
 }
 
-// generic builds the generic enter and exit events of syscall name, with
-// the PPM_SC code 0.29.3 knows it by (0, unknown, for the syscalls newer
-// than its table) and the syscall's native number.
-func (w *legacyWriter) generic(e *event.Event, name string) (*event.Event, *event.Event, error) {
-	var id uint16
-	sc := event.Current().Syscalls
-	for i := range min(len(sc), len(event.Legacy().Syscalls)) {
-		if sc[i] == name {
-			id = uint16(i)
-			break
-		}
-	}
+// generic builds the generic enter and exit events of e's syscall, with
+// the PPM_SC code 0.29.3 knows it by (id: 0, unknown, for the syscalls
+// newer than its table) and its native number.
+func (w *legacyWriter) generic(e *event.Event, id, native uint16) (*event.Event, *event.Event, error) {
 	idb := binary.LittleEndian.AppendUint16(w.nums[0][:0], id)
-	nb := binary.LittleEndian.AppendUint16(w.nums[1][:0], nativeSyscalls[name])
+	nb := binary.LittleEndian.AppendUint16(w.nums[1][:0], native)
 	var err error
 	if w.ebuf, err = event.AppendRecord(w.ebuf[:0], e.TS(), e.TID(), genericEnter, idb, nb); err != nil {
 		return nil, nil, err
@@ -158,7 +197,6 @@ func (w *legacyWriter) generic(e *event.Event, name string) (*event.Event, *even
 	return w.views(e)
 }
 
-// views points the enter and exit views at the built records.
 func (w *legacyWriter) views(e *event.Event) (*event.Event, *event.Event, error) {
 	if err := w.enter.Reset(w.ebuf); err != nil {
 		return nil, nil, fmt.Errorf("legacy enter of %s: %w", e.Name(), err)

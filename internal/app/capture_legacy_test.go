@@ -207,3 +207,28 @@ func TestLegacyWriterSysdig(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkLegacyConvert converts a mix of exit events as a live capture
+// written with -w sees them (opens, reads, closes, a generic syscall).
+func BenchmarkLegacyConvert(b *testing.B) {
+	t := &testing.T{}
+	recs := [][]byte{
+		current(t, 1, lwOpenatX, map[string]any{"fd": 3, "dirfd": -100, "name": "/usr/share/doc/x", "flags": 1, "mode": 0, "dev": 0}),
+		current(t, 2, lwReadX, map[string]any{"res": 0, "data": []byte{}, "fd": 3, "size": 4096}),
+		current(t, 3, lwCloseX, map[string]any{"res": 0, "fd": 3}),
+		current(t, 4, lwPrctlX, map[string]any{"res": 0, "option": 15, "arg2_str": "n"}),
+	}
+	var w legacyWriter
+	evs := make([]event.Event, len(recs))
+	for i, r := range recs {
+		if err := evs[i].Reset(r); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		if _, _, err := w.convert(&evs[i%len(evs)]); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
