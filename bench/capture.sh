@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Live capture overhead: times syscall-heavy workloads alone and while
 # Kestrel watches the host, in alternation, and reports for each the
-# median wall time, the slowdown, the events per second Kestrel received
+# median wall time, the slowdown (the median over the rounds of the time
+# over that round's time alone), the events per second Kestrel received
 # and the events it lost.
 #
 # Workloads:
@@ -140,7 +141,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
 	for w in $WORKLOADS; do
 		for m in $MODES; do
 			if [[ $m == base ]]; then
-				echo "$w $m $(timed "$w") 0 0 0" >>"$results"
+				echo "$w $m $(timed "$w") 0 0 0 $r" >>"$results"
 				continue
 			fi
 			start_agent "$m" "$log"
@@ -153,7 +154,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
 			# "kestrel: N events captured, D dropped (...)"
 			read -r events dropped < <(awk '/events captured/ { print $2, $5 }' "$log")
 			[[ -n ${events:-} ]] || die "no statistics from kestrel $m: $(cat "$log")"
-			echo "$w $m $secs $events $dropped $ns" >>"$results"
+			echo "$w $m $secs $events $dropped $ns $r" >>"$results"
 		done
 	done
 	echo "round $r of $ROUNDS done" >&2
@@ -166,15 +167,18 @@ echo "activity and the ${SETTLE} s before the workload starts); drops: the large
 [[ -z $COMPARE ]] || echo "@ref: $COMPARE"
 printf '%-6s %-11s %9s %9s %12s %8s %7s\n' workload mode median slowdown events/s drops ns/run
 for w in $WORKLOADS; do
-	base=$(awk -v w="$w" '$1 == w && $2 == "base" { print $3 }' "$results" | median)
 	for m in $MODES; do
 		med=$(awk -v w="$w" -v m="$m" '$1 == w && $2 == m { print $3 }' "$results" | median)
 		rate=$(awk -v w="$w" -v m="$m" '$1 == w && $2 == m { print $4 / $3 }' "$results" | median)
 		drops=$(awk -v w="$w" -v m="$m" '$1 == w && $2 == m && $5 > d { d = $5 } END { print d + 0 }' "$results")
 		ns=$(awk -v w="$w" -v m="$m" '$1 == w && $2 == m { print $6 }' "$results" | median)
-		awk -v w="$w" -v m="$m" -v t="$med" -v b="$base" -v r="$rate" -v d="$drops" -v ns="$ns" 'BEGIN {
+		# the median of each round's ratio to that round's base time:
+		# the host's load drifts less within a round than across rounds
+		ratio=$(awk -v w="$w" -v m="$m" '$1 == w && $2 == "base" { b[$7] = $3 } $1 == w && $2 == m { t[$7] = $3 }
+			END { for (r in t) if (b[r] > 0) print t[r] / b[r] }' "$results" | median)
+		awk -v w="$w" -v m="$m" -v t="$med" -v q="$ratio" -v r="$rate" -v d="$drops" -v ns="$ns" 'BEGIN {
 			if (m == "base") printf "%-6s %-11s %8.3fs %9s %12s %8s %7s\n", w, m, t, "-", "-", "-", "-"
-			else printf "%-6s %-11s %8.3fs %8.1f%% %12.0f %8d %7s\n", w, m, t, (t / b - 1) * 100, r, d, (ns > 0 ? ns : "-")
+			else printf "%-6s %-11s %8.3fs %8.1f%% %12.0f %8d %7s\n", w, m, t, (q - 1) * 100, r, d, (ns > 0 ? ns : "-")
 		}'
 	done
 done
