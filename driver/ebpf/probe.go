@@ -248,6 +248,7 @@ func (p *Probe) Stats() driver.Stats {
 // kernelDrops mirrors struct drops of the probe (bpf/record.h).
 type kernelDrops struct {
 	RingFull, ReadFail, TooLong, Events uint64
+	_                                   uint64 // unwoken: not a counter
 }
 
 // Next returns the next event, valid until the next call.

@@ -40,6 +40,8 @@ struct drops {
 	u64 read_fail;   /* a read of user or kernel memory failed */
 	u64 too_long;    /* a record outgrew the scratch buffer */
 	u64 events;      /* records sent */
+	u64 unwoken;     /* bytes this CPU sent since it last woke the reader
+			    (not a counter) */
 };
 
 /* One ring buffer per CPU, or per group of cpus_per_ring CPUs: producers
@@ -76,8 +78,8 @@ volatile const u32 own_tgid = 0;      /* excluded process; 0: none */
 volatile const u64 boot_to_epoch = 0; /* CLOCK_REALTIME - CLOCK_BOOTTIME, ns */
 volatile const u32 snaplen = 0;       /* bytes of I/O data kept; 0: none */
 volatile const u32 cpus_per_ring = 1; /* CPUs sharing a ring */
-/* Records are sent without waking the reader, which polls the ring on a
- * timer; the record that brings the unread data to wake_bytes wakes it. A
+/* Records are sent without waking the reader, which polls the rings on a
+ * timer; a CPU wakes it each time it has sent wake_bytes more. A
  * wakeup per record (the ring buffer's default when the reader keeps up)
  * costs an interrupt on the producing CPU and a reschedule of the reader,
  * several times the rest of the probe's work. */
@@ -226,13 +228,18 @@ static __always_inline void push_user_bytes(struct rec *r, const void *p, u64 le
 }
 
 /* wake_flags returns the ring buffer flags for a record of size bytes:
- * a forced wakeup when it takes the unread data past wake_bytes. */
-static __always_inline u64 wake_flags(void *ring, u32 size)
+ * a forced wakeup once this CPU has sent wake_bytes since its last one.
+ * (Asking the ring how much is unread would read the position the reader
+ * writes, a cache miss on every record.) */
+static __always_inline u64 wake_flags(struct drops *d, u32 size)
 {
-	u64 avail = bpf_ringbuf_query(ring, BPF_RB_AVAIL_DATA);
-	if (avail < wake_bytes && avail + size + 8 >= wake_bytes)
-		return BPF_RB_FORCE_WAKEUP;
-	return BPF_RB_NO_WAKEUP;
+	if (!d)
+		return BPF_RB_NO_WAKEUP;
+	d->unwoken += size + 8;
+	if (d->unwoken < wake_bytes)
+		return BPF_RB_NO_WAKEUP;
+	d->unwoken = 0;
+	return BPF_RB_FORCE_WAKEUP;
 }
 
 /* rec_send completes the header and copies the record into the ring. */
@@ -252,7 +259,7 @@ static __always_inline void rec_send(struct rec *r)
 	u32 size = (len & OFF_MASK) + 2;
 	u32 idx = cpu / cpus_per_ring;
 	void *ring = bpf_map_lookup_elem(&rings, &idx);
-	if (!ring || bpf_ringbuf_output(ring, r->buf, size, wake_flags(ring, size)) < 0) {
+	if (!ring || bpf_ringbuf_output(ring, r->buf, size, wake_flags(d, size)) < 0) {
 		if (d)
 			__sync_fetch_and_add(&d->ring_full, 1);
 		return;
