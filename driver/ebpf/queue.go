@@ -93,10 +93,10 @@ func (q *queue) fill(rs *rings, finished chan<- struct{}) {
 	timeout := int(pollInterval / time.Millisecond)
 	for {
 		full := rs.merge(b)
-		rs.publish()
 		if len(b.ends) > 0 {
-			q.partial.Store(true)
+			q.partial.Store(true) // before the rings stop counting them
 		}
+		rs.publish()
 		if full {
 			b = q.send(b)
 			continue
