@@ -10,7 +10,11 @@
 #   paced  one getppid loop per CPU, paced to RATE calls/s in all, for
 #          PACED_SECS seconds: the "no drops at one million events per
 #          second" check
-#   tar    tar of TAR_DIR into a pipe (opens, stats, reads, writes)
+#   tar    tar of TAR_DIR into a pipe (opens, stats, reads, writes): a
+#          syscall-dense mix
+#   build  a build: the probe's C source compiled with clang, one compile
+#          per CPU side by side (processes, maps, header reads; mostly
+#          computation)
 # Modes:
 #   base     nothing watching
 #   capture  kestrel capture -w /dev/null (every syscall recorded)
@@ -19,8 +23,8 @@
 # Settings (environment):
 #   ROUNDS=5 CALLS=2000000 RATE=1000000 PACED_SECS=3 TAR_DIR=/usr/share
 #   RING=8 (--ring-size in MiB)  SETTLE=2 (seconds for Kestrel to attach)
-#   WORKLOADS="tight paced tar"  MODES="base capture run"
-#   JOBS=$(nproc) (loops run side by side in tight and paced)
+#   WORKLOADS="tight paced tar build"  MODES="base capture run"
+#   JOBS=$(nproc) (loops or compiles side by side in tight, paced and build)
 #   COMPARE=PATH (another kestrel binary, for instance one built from an
 #   earlier commit: adds the modes capture@ref and run@ref, run with it in
 #   the same alternation, so that a change is measured side by side)
@@ -40,7 +44,7 @@ PACED_SECS=${PACED_SECS:-3}
 TAR_DIR=${TAR_DIR:-/usr/share}
 RING=${RING:-8}
 SETTLE=${SETTLE:-2}
-WORKLOADS=${WORKLOADS:-tight paced tar}
+WORKLOADS=${WORKLOADS:-tight paced tar build}
 MODES_SET=${MODES:-}
 MODES=${MODES:-base capture run}
 GO=${GO:-go}
@@ -67,6 +71,10 @@ if [[ $(id -u) -ne 0 ]] || [[ ! -e /sys/kernel/btf/vmlinux ]]; then
 fi
 
 mkdir -p "$OUT"
+if [[ " $WORKLOADS " == *" build "* ]] && ! command -v clang >/dev/null; then
+	echo "bench/capture.sh: the build workload needs clang; left out" >&2
+	WORKLOADS=${WORKLOADS//build/}
+fi
 if [[ ! -x $KESTREL ]] || [[ -n $(find . -path ./bench/out -prune -o \( -name '*.go' -o -name go.mod -o -name go.sum -o -name '*.o' \) -newer "$KESTREL" -print -quit) ]]; then
 	echo "building $KESTREL" >&2
 	$GO build -o "$KESTREL" ./cmd/kestrel
@@ -88,6 +96,13 @@ workload() {
 		;;
 	tar)
 		tar cf - "$TAR_DIR" 2>/dev/null | cat >/dev/null
+		;;
+	build)
+		for ((i = 0; i < JOBS; i++)); do
+			clang -O2 -g -target bpf -D__TARGET_ARCH_x86 -I/usr/include/"$(uname -m)"-linux-gnu \
+				-c driver/ebpf/bpf/probe.c -o "$OUT/probe$i.o" & pids+=($!)
+		done
+		wait "${pids[@]}"
 		;;
 	*) die "unknown workload $1" ;;
 	esac
