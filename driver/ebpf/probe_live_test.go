@@ -100,7 +100,8 @@ func TestProbeSchemas(t *testing.T) {
 		"mkdir", "mkdirat", "rmdir", "symlink", "symlinkat", "link", "linkat", "chown", "lchown", "fchown",
 		"fchownat", "mount", "umount2", "chroot", "mmap", "munmap", "mprotect", "read", "write", "pread",
 		"pwrite", "pipe2", "fcntl", "sendto", "recvfrom", "sendmsg", "recvmsg", "bpf", "delete_module",
-		"userfaultfd", "prctl", "unshare", "io_uring_setup"} {
+		"userfaultfd", "prctl", "unshare", "io_uring_setup", "pipe", "capset", "setns", "init_module",
+		"finit_module"} {
 		if seen[want] == 0 {
 			t.Errorf("no %s event", want)
 		}

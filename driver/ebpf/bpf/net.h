@@ -125,18 +125,22 @@ static __always_inline void push_tuple(struct rec *r, struct sock *sk, int inbou
 		return;
 	}
 	case AF_UNIX: {
-		struct unix_sock *us = (struct unix_sock *)sk;
-		struct sock *peer = BPF_CORE_READ(us, peer);
-		u64 src = (u64)sk, dst = (u64)peer;
+		/* As the Falco drivers do, both ends of a connection give the
+		 * same pair: outbound calls (connect, send) put the peer
+		 * first, inbound ones (accept, receive) the socket itself. The
+		 * path is the bound name of the end put first, or else of the
+		 * other end. */
+		struct sock *peer = BPF_CORE_READ((struct unix_sock *)sk, peer);
+		struct sock *lead = inbound ? sk : peer, *other = inbound ? peer : sk;
+		u64 src = (u64)lead, dst = (u64)other;
 		d[0] = AF_UNIX;
 		__builtin_memcpy(&d[1], &src, 8);
 		__builtin_memcpy(&d[9], &dst, 8);
-		/* The path is the bound name of the peer, or else our own. */
 		struct unix_address *ua = NULL;
-		if (peer)
-			ua = BPF_CORE_READ((struct unix_sock *)peer, addr);
-		if (!ua)
-			ua = BPF_CORE_READ(us, addr);
+		if (lead)
+			ua = BPF_CORE_READ((struct unix_sock *)lead, addr);
+		if (!ua && other)
+			ua = BPF_CORE_READ((struct unix_sock *)other, addr);
 		long n = 0;
 		if (ua) {
 			int alen = BPF_CORE_READ(ua, len);

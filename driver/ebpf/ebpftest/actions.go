@@ -41,6 +41,9 @@ func run(dir string) (Info, error) {
 	if err := sockets(&in); err != nil {
 		return in, err
 	}
+	if err := netActions(dir, &in.Net); err != nil {
+		return in, err
+	}
 	if _, _, errno := unix.RawSyscall(unix.SYS_SETUID, 0, 0, 0); errno != 0 {
 		return in, fmt.Errorf("setuid: %w", errno)
 	}
@@ -66,7 +69,10 @@ func run(dir string) (Info, error) {
 	if err := ioActions(dir, &in.IO); err != nil {
 		return in, err
 	}
-	return in, sysActions(&in.Sys)
+	if err := sysActions(&in.Sys); err != nil {
+		return in, err
+	}
+	return in, privActions(&in.Priv)
 }
 
 func rename(from, to string) error {

@@ -57,6 +57,8 @@ type Info struct {
 	FS         FS
 	IO         IO
 	Sys        Sys
+	Net        Net
+	Priv       Priv
 }
 
 // Workload holds a started workload.

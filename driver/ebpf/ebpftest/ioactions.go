@@ -19,19 +19,22 @@ const (
 
 // IO is what the I/O actions did.
 type IO struct {
-	DataFile   string
-	DataFD     int
-	ReadBuf    int // the size read asked for
-	Pipe       [2]int
-	UDPServer  int // the server's fd and port
-	UDPPort    int
-	UDPClient  int // the client's fd and port
-	ClientPort int
-	RecvFD     int // the fd recvfrom and recvmsg read
+	DataFile     string
+	DataFD       int
+	ReadBuf      int    // the size read asked for
+	Pipe         [2]int // made with pipe2
+	PlainPipe    [2]int // made with pipe, whose inode is PlainPipeIno
+	PlainPipeIno uint64
+	UDPServer    int // the server's fd and port
+	UDPPort      int
+	UDPClient    int // the client's fd and port
+	ClientPort   int
+	RecvFD       int // the fd recvfrom and recvmsg read
 }
 
-// ioActions writes and reads a file, makes a pipe, and sends datagrams
-// with sendto and sendmsg that recvfrom and recvmsg receive.
+// ioActions writes and reads a file, makes a pipe with pipe2 and one with
+// pipe, and sends datagrams with sendto and sendmsg that recvfrom and
+// recvmsg receive.
 func ioActions(dir string, io *IO) error {
 	io.DataFile = filepath.Join(dir, "data.txt")
 	fd, err := unix.Open(io.DataFile, unix.O_CREAT|unix.O_RDWR|unix.O_CLOEXEC, 0o600)
@@ -57,6 +60,14 @@ func ioActions(dir string, io *IO) error {
 		return fmt.Errorf("read: %w", err)
 	}
 	unix.Close(fd)
+	if err := pipes(io); err != nil {
+		return err
+	}
+	return datagrams(io)
+}
+
+// pipes makes a pipe with pipe2 and one with pipe.
+func pipes(io *IO) error {
 	var p [2]int
 	if err := unix.Pipe2(p[:], unix.O_CLOEXEC); err != nil {
 		return fmt.Errorf("pipe2: %w", err)
@@ -64,8 +75,19 @@ func ioActions(dir string, io *IO) error {
 	// The pipe, like the userfaultfd and io_uring fds, stays open to the
 	// end: its event type is one sysdig 0.29.3 skips, so a close would
 	// name an fd that sysdig never saw in the captures compared with it.
+	// The other pipe stays open as well, like the workload's sockets.
 	io.Pipe = p
-	return datagrams(io)
+	var fds [2]int32 // pipe writes two ints
+	if _, err := sys(unix.SYS_PIPE, unsafe.Pointer(&fds)); err != nil {
+		return fmt.Errorf("pipe: %w", err)
+	}
+	io.PlainPipe = [2]int{int(fds[0]), int(fds[1])}
+	var st unix.Stat_t
+	if err := unix.Fstat(io.PlainPipe[0], &st); err != nil {
+		return fmt.Errorf("fstat pipe: %w", err)
+	}
+	io.PlainPipeIno = st.Ino
+	return nil
 }
 
 func datagrams(io *IO) error {
