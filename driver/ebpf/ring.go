@@ -165,8 +165,12 @@ func openRings(fds []int, size int) (*rings, error) {
 	if s.stopfd, err = unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK); err != nil {
 		return fail(fmt.Errorf("eventfd: %w", err))
 	}
+	// Edge-triggered: a ring reports only when the probe wakes it. Level
+	// triggering would report a ring whenever it holds a record, so that
+	// while events flow the reader would never sleep and would make a
+	// wait syscall for every few records.
 	for _, fd := range append(fds, s.stopfd) {
-		ev := unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(fd)}
+		ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLET, Fd: int32(fd)}
 		if err := unix.EpollCtl(s.epfd, unix.EPOLL_CTL_ADD, fd, &ev); err != nil {
 			return fail(fmt.Errorf("epoll add: %w", err))
 		}
