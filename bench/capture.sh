@@ -120,13 +120,12 @@ start_agent() {
 	agent=$!
 }
 
-# timed NAME: prints the wall time of one run of workload NAME.
+# timed NAME: prints the wall time and the CPU time (user + system, of
+# every process) of one run of workload NAME.
 timed() {
-	local start end
-	start=$(date +%s.%N)
-	workload "$1"
-	end=$(date +%s.%N)
-	awk -v a="$start" -v b="$end" 'BEGIN { printf "%.3f\n", b - a }'
+	local TIMEFORMAT='%R %U %S' t
+	t=$( { time workload "$1" >/dev/null 2>&1; } 2>&1)
+	awk '{ printf "%.3f %.3f\n", $1, $2 + $3 }' <<<"$t"
 }
 
 median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
@@ -156,20 +155,21 @@ for ((r = 1; r <= ROUNDS; r++)); do
 	for w in $WORKLOADS; do
 		for m in $MODES; do
 			if [[ $m == base ]]; then
-				echo "$w $m $(timed "$w") 0 0 0 $r" >>"$results"
+				read -r secs cpu < <(timed "$w")
+				echo "$w $m $secs 0 0 0 $r $cpu" >>"$results"
 				continue
 			fi
 			start_agent "$m" "$log"
 			sleep "$SETTLE"
 			kill -0 "$agent" 2>/dev/null || die "kestrel $m exited: $(cat "$log")"
-			secs=$(timed "$w")
+			read -r secs cpu < <(timed "$w")
 			ns=$(prog_ns "$agent")
 			kill -INT "$agent"
 			wait "$agent" || true
 			# "kestrel: N events captured, D dropped (...)"
 			read -r events dropped < <(awk '/events captured/ { print $2, $5 }' "$log")
 			[[ -n ${events:-} ]] || die "no statistics from kestrel $m: $(cat "$log")"
-			echo "$w $m $secs $events $dropped $ns $r" >>"$results"
+			echo "$w $m $secs $events $dropped $ns $r $cpu" >>"$results"
 		done
 	done
 	echo "round $r of $ROUNDS done" >&2
@@ -180,7 +180,10 @@ echo "events/s: events Kestrel received divided by the workload's time (they inc
 echo "activity and the ${SETTLE} s before the workload starts); drops: the largest of a round"
 [[ $BPF_STATS != 1 ]] || echo "ns/run: mean time of one run of the syscall-exit program (kernel BPF statistics, median of the rounds)"
 [[ -z $COMPARE ]] || echo "@ref: $COMPARE"
-printf '%-6s %-11s %9s %9s %12s %8s %7s\n' workload mode median slowdown events/s drops ns/run
+echo "slowdown: the median of each round's wall time over that round's time alone; cpu: the same for"
+echo "the workload's CPU time (user + system), which the host's other work disturbs less: it holds the"
+echo "probe's cost, paid in the workload's own syscalls, but not Kestrel's user-space work"
+printf '%-6s %-11s %9s %9s %7s %12s %8s %7s\n' workload mode median slowdown cpu events/s drops ns/run
 for w in $WORKLOADS; do
 	for m in $MODES; do
 		med=$(awk -v w="$w" -v m="$m" '$1 == w && $2 == m { print $3 }' "$results" | median)
@@ -191,9 +194,11 @@ for w in $WORKLOADS; do
 		# the host's load drifts less within a round than across rounds
 		ratio=$(awk -v w="$w" -v m="$m" '$1 == w && $2 == "base" { b[$7] = $3 } $1 == w && $2 == m { t[$7] = $3 }
 			END { for (r in t) if (b[r] > 0) print t[r] / b[r] }' "$results" | median)
-		awk -v w="$w" -v m="$m" -v t="$med" -v q="$ratio" -v r="$rate" -v d="$drops" -v ns="$ns" 'BEGIN {
-			if (m == "base") printf "%-6s %-11s %8.3fs %9s %12s %8s %7s\n", w, m, t, "-", "-", "-", "-"
-			else printf "%-6s %-11s %8.3fs %8.1f%% %12.0f %8d %7s\n", w, m, t, (q - 1) * 100, r, d, (ns > 0 ? ns : "-")
+		cratio=$(awk -v w="$w" -v m="$m" '$1 == w && $2 == "base" { b[$7] = $8 } $1 == w && $2 == m { t[$7] = $8 }
+			END { for (r in t) if (b[r] > 0) print t[r] / b[r] }' "$results" | median)
+		awk -v w="$w" -v m="$m" -v t="$med" -v q="$ratio" -v c="$cratio" -v r="$rate" -v d="$drops" -v ns="$ns" 'BEGIN {
+			if (m == "base") printf "%-6s %-11s %8.3fs %9s %7s %12s %8s %7s\n", w, m, t, "-", "-", "-", "-", "-"
+			else printf "%-6s %-11s %8.3fs %8.1f%% %6.1f%% %12.0f %8d %7s\n", w, m, t, (q - 1) * 100, (c - 1) * 100, r, d, (ns > 0 ? ns : "-")
 		}'
 	done
 done
