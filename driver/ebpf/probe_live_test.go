@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -44,6 +45,7 @@ func captureWith(t *testing.T, o ebpf.Options, wl *ebpftest.Workload) ([]record,
 	defer p.Close()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan []record)
+	var latest atomic.Uint64 // the latest timestamp taken
 	go func() {
 		var recs []record
 		for {
@@ -52,17 +54,32 @@ func captureWith(t *testing.T, o ebpf.Options, wl *ebpftest.Workload) ([]record,
 				done <- recs
 				return
 			}
+			latest.Store(max(latest.Load(), e.TS()))
 			recs = append(recs, record{append([]byte(nil), e.Raw()...), e.CPU})
 		}
 	}()
 	info := wl.Run(t)
-	ebpftest.Settle()
-	for p.Pending() > 0 {
-		time.Sleep(10 * time.Millisecond)
-	}
+	drained(t, p, &latest, uint64(time.Now().UnixNano()))
 	cancel()
 	recs := <-done
 	return recs, info, p.Stats()
+}
+
+// drained waits until the events of the workload, which ended at end (ns
+// since the epoch), have all been taken: when the rings and the queue are
+// empty (a quiet host), or once an event some time younger than end was
+// taken (a busy host, whose rings are never empty: the rings are merged
+// in time order, so the workload's events came before).
+func drained(t *testing.T, p *ebpf.Probe, latest *atomic.Uint64, end uint64) {
+	t.Helper()
+	const margin, limit = 100 * time.Millisecond, 30 * time.Second
+	ebpftest.Settle()
+	for start := time.Now(); p.Pending() > 0 && latest.Load() < end+uint64(margin); {
+		if time.Since(start) > limit {
+			t.Fatalf("events still pending %v after the workload ended", limit)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 // TestProbeSchemas checks every record the probe sends, of every process,

@@ -179,33 +179,42 @@ func openRings(fds []int, size int) (*rings, error) {
 	return s, nil
 }
 
+// rescanRecords is how many records merge takes between two looks at the
+// rings it found empty: a ring that gets records while another keeps a
+// merge busy waits at most that long.
+const rescanRecords = 64
+
 // merge copies the records ready in the rings into b, oldest first, until
 // b is full (it then returns true) or no ring has a record ready.
 func (s *rings) merge(b *batch) bool {
-	s.ready = s.ready[:0]
-	for _, r := range s.all {
-		if r.peek() {
-			s.ready = append(s.ready, r)
-		}
-	}
-	for len(s.ready) > 0 {
-		if b.full() {
-			return true
-		}
-		k := 0
-		for i, r := range s.ready[1:] {
-			if r.hts < s.ready[k].hts {
-				k = i + 1
+	for {
+		s.ready = s.ready[:0]
+		for _, r := range s.all {
+			if r.peek() {
+				s.ready = append(s.ready, r)
 			}
 		}
-		r := s.ready[k]
-		b.add(r.head)
-		r.take()
-		if !r.peek() {
-			s.ready = append(s.ready[:k], s.ready[k+1:]...)
+		if len(s.ready) == 0 {
+			return false
+		}
+		for n := 0; n < rescanRecords && len(s.ready) > 0; n++ {
+			if b.full() {
+				return true
+			}
+			k := 0
+			for i, r := range s.ready[1:] {
+				if r.hts < s.ready[k].hts {
+					k = i + 1
+				}
+			}
+			r := s.ready[k]
+			b.add(r.head)
+			r.take()
+			if !r.peek() {
+				s.ready = append(s.ready[:k], s.ready[k+1:]...)
+			}
 		}
 	}
-	return b.full()
 }
 
 // publish hands the space of every record taken back to the kernel.

@@ -107,30 +107,76 @@ func captureSinkFor(o CaptureOptions, sec *scap.Section, stdout io.Writer, prog 
 // is written as sysdig 0.29.3's driver recorded the syscalls instead (see
 // legacyWriter): readers of the classic model, 0.29.3 among them, take
 // fds and arguments from the enter events, and skip event codes newer
-// than their table.
+// than their table. When ctx ends, the events that happened before are
+// still handed over (see drainLive).
 func pumpLive(ctx context.Context, src driver.Source, limit uint64, sink eventSink, toFile bool) error {
-	var lw legacyWriter
+	p := livePump{sink: sink, toFile: toFile}
 	for n := uint64(0); limit == 0 || n < limit; n++ {
 		e, err := src.Next(ctx)
-		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, driver.ErrClosed) {
+		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+			left := uint64(0)
+			if limit > 0 {
+				left = limit - n
+			}
+			return p.drain(src, uint64(time.Now().UnixNano()), left)
+		}
+		if errors.Is(err, driver.ErrClosed) {
 			return nil
 		}
 		if err != nil {
 			return err
 		}
-		if toFile {
-			en, ex, err := lw.convert(e)
-			if err != nil {
+		if err := p.event(e); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// livePump is the per-event work of pumpLive.
+type livePump struct {
+	sink   eventSink
+	toFile bool
+	lw     legacyWriter
+}
+
+func (p *livePump) event(e *event.Event) error {
+	if p.toFile {
+		en, ex, err := p.lw.convert(e)
+		if err != nil {
+			return err
+		}
+		if en != nil {
+			if err := p.sink.event(en); err != nil {
 				return err
 			}
-			if en != nil {
-				if err := sink.event(en); err != nil {
-					return err
-				}
-			}
-			e = ex
 		}
-		if err := sink.event(e); err != nil {
+		e = ex
+	}
+	return p.sink.event(e)
+}
+
+// drainTime bounds how long a stopping pump waits for the events that
+// happened before the stop.
+const drainTime = time.Second
+
+// drain hands over, at most left of them (0: no limit), the events that
+// the source still holds from before stop (ns since the epoch): it
+// stops at the first younger event, when the source holds none, or after
+// drainTime.
+func (p *livePump) drain(src driver.Source, stop, left uint64) error {
+	pend, ok := src.(interface{ Pending() int })
+	if !ok {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), drainTime)
+	defer cancel()
+	for n := uint64(0); (left == 0 || n < left) && pend.Pending() > 0; n++ {
+		e, err := src.Next(ctx)
+		if err != nil || e.TS() > stop {
+			return nil
+		}
+		if err := p.event(e); err != nil {
 			return err
 		}
 	}

@@ -1,0 +1,80 @@
+package app
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/kestrel-sec/kestrel/driver"
+	"github.com/kestrel-sec/kestrel/event"
+	"github.com/kestrel-sec/kestrel/scap"
+)
+
+// heldSource is a live source holding events that Next gives only after
+// it has once reported the end of its context: a probe whose rings the
+// reader had not drained yet when the capture was stopped.
+type heldSource struct {
+	held    []*event.Event
+	stopped bool
+}
+
+func (s *heldSource) Next(ctx context.Context) (*event.Event, error) {
+	if !s.stopped || len(s.held) == 0 {
+		<-ctx.Done()
+		s.stopped = true
+		return nil, ctx.Err()
+	}
+	e := s.held[0]
+	s.held = s.held[1:]
+	return e, nil
+}
+
+func (s *heldSource) Pending() int        { return len(s.held) }
+func (s *heldSource) Stats() driver.Stats { return driver.Stats{} }
+func (s *heldSource) Close() error        { return nil }
+
+// tsSink records the timestamps of the events it is given.
+type tsSink struct{ ts []uint64 }
+
+func (s *tsSink) section(*scap.Section) error { return nil }
+func (s *tsSink) event(e *event.Event) error  { s.ts = append(s.ts, e.TS()); return nil }
+func (s *tsSink) close() error                { return nil }
+
+// TestPumpLiveDrains checks that a stopped live pump still hands over
+// the events that happened before the stop, and none after it.
+func TestPumpLiveDrains(t *testing.T) {
+	now := uint64(time.Now().UnixNano())
+	var src heldSource
+	for _, ts := range []uint64{now - 3e6, now - 2e6, now - 1e6, now + 10e9, now - 5e5} {
+		var e event.Event
+		if err := e.Reset(current(t, ts, lwCloseX, map[string]any{"res": 0, "fd": 3})); err != nil {
+			t.Fatal(err)
+		}
+		src.held = append(src.held, &e)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var sink tsSink
+	if err := pumpLive(ctx, &src, 0, &sink, false); err != nil {
+		t.Fatal(err)
+	}
+	if want := []uint64{now - 3e6, now - 2e6, now - 1e6}; len(sink.ts) != len(want) || sink.ts[0] != want[0] || sink.ts[2] != want[2] {
+		t.Errorf("pump handed over %v, want %v (up to the first event after the stop)", sink.ts, want)
+	}
+	// With a limit, the drain stops there too.
+	src.held, src.stopped = src.held[:0], false
+	for _, ts := range []uint64{now - 3e6, now - 2e6} {
+		var e event.Event
+		if err := e.Reset(current(t, ts, lwCloseX, map[string]any{"res": 0, "fd": 3})); err != nil {
+			t.Fatal(err)
+		}
+		src.held = append(src.held, &e)
+	}
+	sink.ts = nil
+	if err := pumpLive(ctx, &src, 1, &sink, false); err != nil {
+		t.Fatal(err)
+	}
+	if len(sink.ts) != 1 {
+		t.Errorf("with a limit of 1, pump handed over %d events", len(sink.ts))
+	}
+}
