@@ -139,6 +139,11 @@ if [[ $BPF_STATS == 1 ]]; then
 	sysctl -qw kernel.bpf_stats_enabled=1
 fi
 
+# agent_ticks PID: prints the CPU time (user + system) of the agent so far,
+# in clock ticks.
+HZ=$(getconf CLK_TCK)
+agent_ticks() { awk '{ print $14 + $15 }' /proc/"$1"/stat; }
+
 # prog_ns PID: prints the mean ns per run of the agent's syscall-exit
 # program since it was loaded (0 without BPF_STATS=1).
 prog_ns() {
@@ -162,14 +167,16 @@ for ((r = 1; r <= ROUNDS; r++)); do
 			start_agent "$m" "$log"
 			sleep "$SETTLE"
 			kill -0 "$agent" 2>/dev/null || die "kestrel $m exited: $(cat "$log")"
+			t0=$(agent_ticks "$agent")
 			read -r secs cpu < <(timed "$w")
+			t1=$(agent_ticks "$agent")
 			ns=$(prog_ns "$agent")
 			kill -INT "$agent"
 			wait "$agent" || true
 			# "kestrel: N events captured, D dropped (...)"
 			read -r events dropped < <(awk '/events captured/ { print $2, $5 }' "$log")
 			[[ -n ${events:-} ]] || die "no statistics from kestrel $m: $(cat "$log")"
-			echo "$w $m $secs $events $dropped $ns $r $cpu" >>"$results"
+			echo "$w $m $secs $events $dropped $ns $r $cpu $(((t1 - t0) * 1000000000 / HZ))" >>"$results"
 		done
 	done
 	echo "round $r of $ROUNDS done" >&2
@@ -182,8 +189,9 @@ echo "activity and the ${SETTLE} s before the workload starts); drops: the large
 [[ -z $COMPARE ]] || echo "@ref: $COMPARE"
 echo "slowdown: the median of each round's wall time over that round's time alone; cpu: the same for"
 echo "the workload's CPU time (user + system), which the host's other work disturbs less: it holds the"
-echo "probe's cost, paid in the workload's own syscalls, but not Kestrel's user-space work"
-printf '%-6s %-11s %9s %9s %7s %12s %8s %7s\n' workload mode median slowdown cpu events/s drops ns/run
+echo "probe's cost, paid in the workload's own syscalls, but not Kestrel's user-space work; user ns/ev:"
+echo "Kestrel's own CPU time during the workload per event it received (median of the rounds)"
+printf '%-6s %-11s %9s %9s %7s %12s %8s %11s %7s\n' workload mode median slowdown cpu events/s drops "user ns/ev" ns/run
 for w in $WORKLOADS; do
 	for m in $MODES; do
 		med=$(awk -v w="$w" -v m="$m" '$1 == w && $2 == m { print $3 }' "$results" | median)
@@ -194,11 +202,12 @@ for w in $WORKLOADS; do
 		# the host's load drifts less within a round than across rounds
 		ratio=$(awk -v w="$w" -v m="$m" '$1 == w && $2 == "base" { b[$7] = $3 } $1 == w && $2 == m { t[$7] = $3 }
 			END { for (r in t) if (b[r] > 0) print t[r] / b[r] }' "$results" | median)
+		uns=$(awk -v w="$w" -v m="$m" '$1 == w && $2 == m && $4 > 0 { print $9 / $4 }' "$results" | median)
 		cratio=$(awk -v w="$w" -v m="$m" '$1 == w && $2 == "base" { b[$7] = $8 } $1 == w && $2 == m { t[$7] = $8 }
 			END { for (r in t) if (b[r] > 0) print t[r] / b[r] }' "$results" | median)
-		awk -v w="$w" -v m="$m" -v t="$med" -v q="$ratio" -v c="$cratio" -v r="$rate" -v d="$drops" -v ns="$ns" 'BEGIN {
-			if (m == "base") printf "%-6s %-11s %8.3fs %9s %7s %12s %8s %7s\n", w, m, t, "-", "-", "-", "-", "-"
-			else printf "%-6s %-11s %8.3fs %8.1f%% %6.1f%% %12.0f %8d %7s\n", w, m, t, (q - 1) * 100, (c - 1) * 100, r, d, (ns > 0 ? ns : "-")
+		awk -v w="$w" -v m="$m" -v t="$med" -v q="$ratio" -v c="$cratio" -v r="$rate" -v d="$drops" -v u="$uns" -v ns="$ns" 'BEGIN {
+			if (m == "base") printf "%-6s %-11s %8.3fs %9s %7s %12s %8s %11s %7s\n", w, m, t, "-", "-", "-", "-", "-", "-"
+			else printf "%-6s %-11s %8.3fs %8.1f%% %6.1f%% %12.0f %8d %11.0f %7s\n", w, m, t, (q - 1) * 100, (c - 1) * 100, r, d, u, (ns > 0 ? ns : "-")
 		}'
 	done
 done
