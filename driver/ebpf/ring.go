@@ -22,7 +22,6 @@ import (
 // does not offer: looking at the next record without taking it, and
 // reading records in place with one consumer-position update per batch.
 type ring struct {
-	fd   int
 	cons []byte // consumer page (read-write)
 	prod []byte // producer page + data twice (read-only)
 	data []byte
@@ -57,7 +56,6 @@ func openRing(fd, size int) (*ring, error) {
 		return nil, fmt.Errorf("mapping the data pages: %w", err)
 	}
 	r := &ring{
-		fd:      fd,
 		cons:    cons,
 		prod:    prod,
 		data:    prod[page:],
