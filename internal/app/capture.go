@@ -108,7 +108,7 @@ func captureSinkFor(o CaptureOptions, sec *scap.Section, stdout io.Writer, prog 
 // legacyWriter): readers of the classic model, 0.29.3 among them, take
 // fds and arguments from the enter events, and skip event codes newer
 // than their table. When ctx ends, the events that happened before are
-// still handed over (see drainLive).
+// still handed over (see livePump.drain).
 func pumpLive(ctx context.Context, src driver.Source, limit uint64, sink eventSink, toFile bool) error {
 	p := livePump{sink: sink, toFile: toFile}
 	for n := uint64(0); limit == 0 || n < limit; n++ {
