@@ -10,6 +10,7 @@ import (
 	"github.com/kestrel-sec/kestrel/driver"
 	"github.com/kestrel-sec/kestrel/driver/ebpf"
 	"github.com/kestrel-sec/kestrel/event"
+	"github.com/kestrel-sec/kestrel/field"
 	"github.com/kestrel-sec/kestrel/filter"
 	"github.com/kestrel-sec/kestrel/scap"
 	"github.com/kestrel-sec/kestrel/state"
@@ -57,7 +58,14 @@ func Capture(ctx context.Context, o CaptureOptions, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	sink, _, err := captureSinkFor(o, sec, stdout, prog)
+	// A written capture is filtered here, on the events as the probe
+	// sends them, before they are written as sysdig 0.29.3 reads them
+	// (see livePump); its sink takes every event it is given.
+	sinkFilter, pumpFilter := prog, (*filter.Program)(nil)
+	if o.Write != "" {
+		sinkFilter, pumpFilter = nil, prog
+	}
+	sink, _, err := captureSinkFor(o, sec, stdout, sinkFilter)
 	if err != nil {
 		return err
 	}
@@ -69,7 +77,8 @@ func Capture(ctx context.Context, o CaptureOptions, stdout, stderr io.Writer) er
 		ctx, cancel = context.WithTimeout(ctx, o.Duration)
 		defer cancel()
 	}
-	err = pumpLive(ctx, src, o.Limit, sink, o.Write != "")
+	pump := newLivePump(sink, o.Write != "", pumpFilter, sec)
+	err = pump.run(ctx, src, o.Limit)
 	if cerr := sink.close(); err == nil {
 		err = cerr
 	}
@@ -101,16 +110,41 @@ func captureSinkFor(o CaptureOptions, sec *scap.Section, stdout io.Writer, prog 
 	return p, p.st, nil
 }
 
-// pumpLive hands the source's events to the sink until ctx ends or limit
-// events went by. The source's exit events carry every parameter of their
-// syscall, which the host model reads from them. A capture file (toFile)
-// is written as sysdig 0.29.3's driver recorded the syscalls instead (see
-// legacyWriter): readers of the classic model, 0.29.3 among them, take
-// fds and arguments from the enter events, and skip event codes newer
-// than their table. When ctx ends, the events that happened before are
-// still handed over (see livePump.drain).
-func pumpLive(ctx context.Context, src driver.Source, limit uint64, sink eventSink, toFile bool) error {
-	p := livePump{sink: sink, toFile: toFile}
+// livePump hands a live source's events to a sink. The source's exit
+// events carry every parameter of their syscall, which the host model
+// reads from them. A capture file (toFile) is written as sysdig 0.29.3's
+// driver recorded the syscalls instead (see legacyWriter): readers of the
+// classic model, 0.29.3 among them, take fds and arguments from the enter
+// events, and skip event codes newer than their table. A filter of a
+// written capture is matched on the source's event, before that
+// conversion, so that it sees the syscall as it was (dup2, not the dup
+// it is written as); the events it does not match are written as
+// state-only events when they change the model, or not at all.
+type livePump struct {
+	sink   eventSink
+	toFile bool
+	lw     legacyWriter
+	filter *filter.Program // nil: every event
+	st     *state.State    // the filter's model
+	fc     *field.Context
+}
+
+// newLivePump returns the pump for sink; prog, when not nil, filters the
+// events with a model seeded from sec.
+func newLivePump(sink eventSink, toFile bool, prog *filter.Program, sec *scap.Section) *livePump {
+	p := &livePump{sink: sink, toFile: toFile, filter: prog}
+	if prog != nil {
+		p.st = state.FromSection(sec)
+		p.fc = field.NewContext(p.st)
+		p.fc.Resolver = p.st
+	}
+	return p
+}
+
+// run hands the source's events to the sink until ctx ends or limit
+// events went by. When ctx ends, the events that happened before are
+// still handed over (see drain).
+func (p *livePump) run(ctx context.Context, src driver.Source, limit uint64) error {
 	for n := uint64(0); limit == 0 || n < limit; n++ {
 		e, err := src.Next(ctx)
 		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
@@ -133,27 +167,40 @@ func pumpLive(ctx context.Context, src driver.Source, limit uint64, sink eventSi
 	return nil
 }
 
-// livePump is the per-event work of pumpLive.
-type livePump struct {
-	sink   eventSink
-	toFile bool
-	lw     legacyWriter
-}
-
 func (p *livePump) event(e *event.Event) error {
-	if p.toFile {
-		en, ex, err := p.lw.convert(e)
-		if err != nil {
+	var flags uint32
+	if p.filter != nil {
+		p.st.Apply(e)
+		p.fc.Observe(e)
+		if !p.filter.Match(p.fc) {
+			if info := e.Info(); info == nil || info.Flags&event.FlagModifiesState == 0 {
+				return nil
+			}
+			flags = event.DumpFlagStateOnly
+		}
+	}
+	if !p.toFile {
+		return p.sink.event(e)
+	}
+	en, ex, err := p.lw.convert(e)
+	if err != nil {
+		return err
+	}
+	if en != nil {
+		if err := p.write(en, flags); err != nil {
 			return err
 		}
-		if en != nil {
-			if err := p.sink.event(en); err != nil {
-				return err
-			}
-		}
-		e = ex
 	}
-	return p.sink.event(e)
+	return p.write(ex, flags)
+}
+
+// write hands e to the sink with flags added to its dump flags.
+func (p *livePump) write(e *event.Event, flags uint32) error {
+	saved := e.DumpFlags
+	e.DumpFlags |= flags
+	err := p.sink.event(e)
+	e.DumpFlags = saved
+	return err
 }
 
 // drainTime bounds how long a stopping pump waits for the events that

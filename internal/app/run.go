@@ -71,7 +71,7 @@ func Run(ctx context.Context, o RunOptions, stdout, stderr io.Writer) error {
 		ctx, cancel = context.WithTimeout(ctx, o.Duration)
 		defer cancel()
 	}
-	err = pumpLive(ctx, src, 0, sink, false)
+	err = newLivePump(sink, false, nil, nil).run(ctx, src, 0)
 	if cerr := sink.close(); err == nil {
 		err = cerr
 	}
