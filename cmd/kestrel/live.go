@@ -12,10 +12,11 @@ import (
 const ringHelp = `
 
 The probe writes into one ring buffer per CPU (--ring-size MiB each, 8 by
-default) that Kestrel drains and merges in time order. If Kestrel falls
+default; on hosts with more than 16 CPUs, CPUs share rings so that there
+are 16) that Kestrel drains and merges in time order. If Kestrel falls
 behind a burst, a full ring drops events; every drop is counted and
 reported, by cause. Larger rings absorb longer bursts; --cpus-per-ring
-lets CPUs share a ring to save memory on hosts with many CPUs.`
+sets how many CPUs share a ring.`
 
 // liveFlags are the flags capture and run share: how long to watch, the
 // kernel ring's size, and a hidden CPU profile.
@@ -29,7 +30,7 @@ type liveFlags struct {
 func (l *liveFlags) add(f *pflag.FlagSet, what string) {
 	f.Float64VarP(&l.seconds, "seconds", "M", 0, "stop after this many seconds (0: until interrupted)")
 	f.IntVar(&l.ringMiB, "ring-size", 8, "size of each kernel ring buffer in MiB (a power of two)")
-	f.IntVar(&l.cpusPerRing, "cpus-per-ring", 1, "CPUs sharing a kernel ring buffer: the rings take ring-size × CPUs / this;\nraise it to save memory on hosts with many CPUs")
+	f.IntVar(&l.cpusPerRing, "cpus-per-ring", 0, "CPUs sharing a kernel ring buffer; the rings take ring-size × CPUs / this\n(0: a ring per CPU, up to 16 rings)")
 	f.StringVar(&l.cpuprofile, "cpuprofile", "", "write a CPU profile of the "+what+" to this file (for 'go tool pprof')")
 	_ = f.MarkHidden("cpuprofile")
 }
@@ -42,8 +43,8 @@ func (l *liveFlags) values() (app.LiveOptions, error) {
 	if l.ringMiB < 0 || l.ringMiB&(l.ringMiB-1) != 0 {
 		return app.LiveOptions{}, app.Usagef("--ring-size %d: give a power of two of MiB", l.ringMiB)
 	}
-	if l.cpusPerRing < 1 {
-		return app.LiveOptions{}, app.Usagef("--cpus-per-ring %d: give at least 1", l.cpusPerRing)
+	if l.cpusPerRing < 0 {
+		return app.LiveOptions{}, app.Usagef("--cpus-per-ring %d: give a positive number, or 0 for the default", l.cpusPerRing)
 	}
 	return app.LiveOptions{
 		Duration:    time.Duration(l.seconds * float64(time.Second)),

@@ -9,9 +9,10 @@ type Options struct {
 	// RingSize is the size in bytes of each kernel ring buffer, a power
 	// of two and a multiple of the page size; 0 means 8 MiB.
 	RingSize int
-	// CPUsPerRing is how many CPUs share a ring buffer; 0 means 1 (a
-	// ring per CPU, the fastest). Larger values save memory on hosts
-	// with many CPUs: the rings take RingSize × CPUs / CPUsPerRing.
+	// CPUsPerRing is how many CPUs share a ring buffer. 0 means a ring
+	// per CPU (the fastest) up to MaxDefaultRings rings; on hosts with
+	// more CPUs, as few CPUs per ring as keep to that many. The rings
+	// take RingSize × CPUs / CPUsPerRing of locked memory.
 	CPUsPerRing int
 	// QueueLen bounds the events read from the ring and not yet taken by
 	// Next; past it records are dropped and counted. 0 means 65536.
@@ -30,6 +31,10 @@ type Options struct {
 // MaxSnaplen is the largest [Options.Snaplen] (MAX_SNAPLEN of the probe).
 const MaxSnaplen = 8192
 
+// MaxDefaultRings bounds the number of rings when [Options.CPUsPerRing]
+// is 0, and so the memory they take by default (128 MiB of 8 MiB rings).
+const MaxDefaultRings = 16
+
 const (
 	defaultRingSize = 8 << 20
 	defaultQueueLen = 65536
@@ -44,4 +49,13 @@ func StateSyscalls() []string {
 		"accept", "accept4", "dup", "dup2", "dup3",
 		"setuid", "setgid", "setreuid", "setregid", "setresuid", "setresgid",
 	}
+}
+
+// ringLayout returns how many CPUs share a ring and how many rings there
+// are, for ncpu CPUs and the CPUs per ring asked for (0: the default).
+func ringLayout(ncpu, perRing int) (int, int) {
+	if perRing == 0 {
+		perRing = (ncpu + MaxDefaultRings - 1) / MaxDefaultRings
+	}
+	return perRing, (ncpu + perRing - 1) / perRing
 }

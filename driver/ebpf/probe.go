@@ -60,9 +60,6 @@ func Open(o Options) (*Probe, error) {
 	if o.QueueLen == 0 {
 		o.QueueLen = defaultQueueLen
 	}
-	if o.CPUsPerRing == 0 {
-		o.CPUsPerRing = 1
-	}
 	if o.CPUsPerRing < 0 {
 		return nil, fmt.Errorf("cpus per ring %d: not positive", o.CPUsPerRing)
 	}
@@ -121,11 +118,11 @@ func configure(spec *ebpf.CollectionSpec, o Options) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("counting CPUs: %w", err)
 	}
-	nrings := (ncpu + o.CPUsPerRing - 1) / o.CPUsPerRing
+	perRing, nrings := ringLayout(ncpu, o.CPUsPerRing)
 	spec.Maps[probeMapScratchMap].MaxEntries = uint32(ncpu)
 	spec.Maps[probeMapRings].MaxEntries = uint32(nrings)
 	spec.Maps[probeMapRings].InnerMap.MaxEntries = uint32(o.RingSize)
-	if err := spec.Variables[probeVarCpusPerRing].Set(uint32(o.CPUsPerRing)); err != nil {
+	if err := spec.Variables[probeVarCpusPerRing].Set(uint32(perRing)); err != nil {
 		return 0, fmt.Errorf("cpus_per_ring: %w", err)
 	}
 	own := uint32(os.Getpid())

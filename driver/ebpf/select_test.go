@@ -50,3 +50,21 @@ func TestSelection(t *testing.T) {
 		t.Error("read selected")
 	}
 }
+
+func TestRingLayout(t *testing.T) {
+	for _, c := range []struct{ ncpu, asked, perRing, rings int }{
+		{2, 0, 1, 2},       // a ring per CPU
+		{16, 0, 1, 16},     // up to 16 rings
+		{17, 0, 2, 9},      // then CPUs share them
+		{96, 0, 6, 16},     // a large node: 16 rings
+		{97, 0, 7, 14},     // never more than 16
+		{96, 1, 1, 96},     // asked for: a ring per CPU
+		{3, 2, 2, 2},       // the last ring serves fewer CPUs
+		{2, 1024, 1024, 1}, // one shared ring
+	} {
+		per, n := ringLayout(c.ncpu, c.asked)
+		if per != c.perRing || n != c.rings {
+			t.Errorf("ringLayout(%d, %d) = %d per ring, %d rings; want %d, %d", c.ncpu, c.asked, per, n, c.perRing, c.rings)
+		}
+	}
+}

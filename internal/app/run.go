@@ -29,7 +29,7 @@ type RunOptions struct {
 type LiveOptions struct {
 	Duration    time.Duration // stop after this long (0: until ctx ends)
 	RingSize    int           // size of each kernel ring buffer in bytes (0: the probe's default)
-	CPUsPerRing int           // CPUs sharing a kernel ring buffer (0: one ring per CPU)
+	CPUsPerRing int           // CPUs sharing a kernel ring buffer (0: the probe's default, see ebpf.Options)
 }
 
 func (o LiveOptions) probeOptions(syscalls []string, self bool, snaplen int) ebpf.Options {
