@@ -4,6 +4,7 @@ package ebpf
 
 import (
 	"encoding/binary"
+	"slices"
 	"testing"
 )
 
@@ -72,7 +73,7 @@ func TestRingsMerge(t *testing.T) {
 	if s.merge(bt) {
 		t.Fatal("merge reports a full batch")
 	}
-	if got, want := timestamps(bt), []uint64{10, 20, 30, 40}; !equal(got, want) {
+	if got, want := timestamps(bt), []uint64{10, 20, 30, 40}; !slices.Equal(got, want) {
 		t.Fatalf("merged %v, want %v", got, want)
 	}
 	if n := len(bt.data); n != 40+16+40+16 {
@@ -88,7 +89,7 @@ func TestRingsMerge(t *testing.T) {
 	a.write(60, 40, 0)
 	bt = newBatch()
 	s.merge(bt)
-	if got, want := timestamps(bt), []uint64{35, 50, 60}; !equal(got, want) {
+	if got, want := timestamps(bt), []uint64{35, 50, 60}; !slices.Equal(got, want) {
 		t.Fatalf("after the commit: merged %v, want %v", got, want)
 	}
 	s.publish()
@@ -122,16 +123,4 @@ func TestRingsMergeFull(t *testing.T) {
 			t.Fatalf("record %d has timestamp %d", i, ts)
 		}
 	}
-}
-
-func equal(a, b []uint64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
