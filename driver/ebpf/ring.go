@@ -31,7 +31,8 @@ type ring struct {
 	prodPos *uint64
 
 	pos  uint64 // consumer position not yet published
-	end  uint64 // producer position last seen
+	end  uint64 // producer position last seen: peek looks up to there
+	safe uint64 // producer position seen before the last look at every ring
 	head []byte // the next record's sample, nil when none is ready
 	hts  uint64 // the head record's timestamp
 }
@@ -79,20 +80,19 @@ func (r *ring) close() error {
 	return err2
 }
 
-// peek makes head the next committed record's sample and reports whether
-// there is one. Discarded records are skipped; a record still being
-// written ends what is ready for now.
+// produced returns how far the kernel has written.
+func (r *ring) produced() uint64 {
+	return atomic.LoadUint64(r.prodPos)
+}
+
+// peek makes head the next committed record's sample, among those the
+// last look found, and reports whether there is one. Discarded records
+// are skipped; a record still being written ends what is ready for now.
 func (r *ring) peek() bool {
 	if r.head != nil {
 		return true
 	}
-	for {
-		if r.pos == r.end {
-			r.end = atomic.LoadUint64(r.prodPos)
-			if r.pos == r.end {
-				return false
-			}
-		}
+	for r.pos != r.end {
 		off := r.pos & r.mask
 		word := atomic.LoadUint32((*uint32)(unsafe.Pointer(&r.data[off])))
 		if word&ringBusy != 0 {
@@ -111,6 +111,7 @@ func (r *ring) peek() bool {
 		}
 		return true
 	}
+	return false
 }
 
 // take moves past the head record. The kernel sees the room freed only
@@ -177,25 +178,23 @@ func openRings(fds []int, size int) (*rings, error) {
 	return s, nil
 }
 
-// rescanRecords is how many records merge takes between two looks at the
-// rings it found empty: a ring that gets records while another keeps a
-// merge busy waits at most that long.
-const rescanRecords = 64
-
 // merge copies the records ready in the rings into b, oldest first, until
 // b is full (it then returns true) or no ring has a record ready.
+//
+// A thread that moves to another CPU writes its next event to another
+// ring, and that event must not overtake the one it wrote before. So
+// merge looks at every ring twice: a record that the first look found
+// was written before the second look at every ring began, and so was
+// every event it follows, which the second look finds. Records the
+// second look alone found are merged (compared by timestamp) but taken
+// only after another pair of looks.
 func (s *rings) merge(b *batch) bool {
 	for {
-		s.ready = s.ready[:0]
-		for _, r := range s.all {
-			if r.peek() {
-				s.ready = append(s.ready, r)
-			}
-		}
+		s.look()
 		if len(s.ready) == 0 {
 			return false
 		}
-		for n := 0; n < rescanRecords && len(s.ready) > 0; n++ {
+		for {
 			if b.full() {
 				return true
 			}
@@ -206,11 +205,29 @@ func (s *rings) merge(b *batch) bool {
 				}
 			}
 			r := s.ready[k]
+			if r.pos >= r.safe {
+				break
+			}
 			b.add(r.head)
 			r.take()
 			if !r.peek() {
-				s.ready = append(s.ready[:k], s.ready[k+1:]...)
+				break
 			}
+		}
+	}
+}
+
+// look reads how far the kernel has written every ring, twice (see
+// merge), and gathers the rings with a record ready.
+func (s *rings) look() {
+	for _, r := range s.all {
+		r.safe = r.produced()
+	}
+	s.ready = s.ready[:0]
+	for _, r := range s.all {
+		r.end = r.produced()
+		if r.peek() {
+			s.ready = append(s.ready, r)
 		}
 	}
 }
