@@ -169,6 +169,35 @@ func TestInvertedClone(t *testing.T) {
 	st.want(300, "app", 300)
 }
 
+// TestCloneOfUnknownParent follows sysdig 0.29.3 when the child's side of
+// a clone names a parent the model has never seen: the parent is added
+// and named after the child, and the child takes nothing from it (no
+// working directory, session or fds), not even the event's cwd.
+func TestCloneOfUnknownParent(t *testing.T) {
+	st := seeded(t)
+	vals := cloneVals(0, 300, 300, 999, 0)
+	vals["args"] = []string{"-v"}
+	st.apply(300, cloneX, vals)
+	child, parent := st.s.Thread(300), st.s.Thread(999)
+	if child == nil || parent == nil {
+		t.Fatalf("child %v, parent %v: want both in the model", child, parent)
+	}
+	if child.Cwd() != "" || child.SID != -1 || child.FDs().Len() != 0 {
+		t.Errorf("child: cwd %q, sid %d, %d fds; want none of them", child.Cwd(), child.SID, child.FDs().Len())
+	}
+	if parent.Comm != "app" || parent.Exe != "/bin/app" || string(parent.Args) != "-v\x00" || parent.Cwd() != "" {
+		t.Errorf("parent: comm %q exe %q args %q cwd %q; want the child's names and no cwd", parent.Comm, parent.Exe, parent.Args, parent.Cwd())
+	}
+	if p := st.s.Parent(child); p != parent {
+		t.Errorf("the child's parent is %v, want thread 999", p)
+	}
+	// A known parent gives its working directory, session and fds.
+	st.apply(400, cloneX, cloneVals(0, 400, 400, 100, 0))
+	if c := st.s.Thread(400); c.Cwd() != "/home/alice/" || c.FDs().Len() != 2 {
+		t.Errorf("child of a known parent: cwd %q, %d fds", c.Cwd(), c.FDs().Len())
+	}
+}
+
 func TestJoin(t *testing.T) {
 	for _, c := range []struct{ base, rel, want string }{
 		{"/home/a/", "x", "/home/a/x"},

@@ -432,12 +432,18 @@ func (s *State) touch(e *event.Event, name string) *Thread {
 	if name == "procinfo" {
 		return nil
 	}
+	return s.addPartial(tid)
+}
+
+// addPartial adds a thread the model knows nothing of but its tid, or
+// returns nil when the table is full. It has what sysdig assumes of a
+// thread it has not seen created: its own process, no parent, unknown
+// name, executable and ids, no fd limit.
+func (s *State) addPartial(tid int64) *Thread {
 	th := s.add(tid)
 	if th == nil {
 		return nil
 	}
-	// What sysdig assumes of a thread it has not seen created: its own
-	// process, no parent, unknown name, executable and ids, no fd limit.
 	th.PID, th.PTID, th.Comm, th.Exe, th.Partial = tid, -1, unknownName, unknownName, true
 	th.UID, th.GID, th.FDLimit = noUID, noUID, noFDLimit
 	s.setFDs(th, s.newFDTable())
@@ -593,7 +599,13 @@ func (s *State) applyClone(e *event.Event, th *Thread, res int64) {
 		if flags&cloneThread != 0 {
 			ptid, _ = paramInt(e, "pid")
 		}
-		parent = s.threads[ptid]
+		if parent = s.threads[ptid]; parent == nil {
+			// sysdig 0.29.3 adds the parent it does not know, and gives
+			// it the child's names below.
+			if parent = s.addPartial(ptid); parent == nil {
+				return
+			}
+		}
 	} else {
 		child = res
 		parent = th
@@ -606,6 +618,10 @@ func (s *State) applyClone(e *event.Event, th *Thread, res int64) {
 			return
 		}
 	}
+	// A parent the model knows nothing of, not even its name: sysdig
+	// 0.29.3 copies nothing from it (the child has no working directory,
+	// session or group) and names it after the child.
+	unnamed := parent == nil || parent.unnamed()
 	c := s.threads[child]
 	if c == nil {
 		if c = s.add(child); c == nil {
@@ -633,11 +649,11 @@ func (s *State) applyClone(e *event.Event, th *Thread, res int64) {
 		// The parent's side reports the caller's namespace ids: the
 		// child's are known only when the caller is in the host's.
 		c.VTID, c.VPID = -1, -1
-		if parent != nil {
+		if !unnamed {
 			c.SID, c.VPGID, c.PGID, c.LoginUID, c.TTY = parent.SID, parent.VPGID, parent.PGID, parent.LoginUID, parent.TTY
 			c.ExePath, c.Root, c.ContainerID = parent.ExePath, parent.Root, parent.ContainerID
 		}
-	} else if parent != nil {
+	} else if !unnamed {
 		c.SID, c.VPGID, c.PGID, c.LoginUID, c.TTY = parent.SID, parent.VPGID, parent.PGID, parent.LoginUID, parent.TTY
 		c.ExePath, c.Root, c.ContainerID = parent.ExePath, parent.Root, parent.ContainerID
 	}
@@ -672,6 +688,8 @@ func (s *State) applyClone(e *event.Event, th *Thread, res int64) {
 		s.join(c, parent.proc)
 	} else if flags&cloneThread != 0 && s.threads[c.PID] != nil && s.threads[c.PID].proc != nil {
 		s.join(c, s.threads[c.PID].proc)
+	} else if unnamed {
+		s.join(c, s.newProcess(c.PID, ""))
 	} else {
 		s.join(c, s.newProcess(c.PID, s.cwdParam(e, parent)))
 	}
@@ -685,7 +703,15 @@ func (s *State) applyClone(e *event.Event, th *Thread, res int64) {
 	} else {
 		s.setFDs(c, s.copyTable(pt))
 	}
+	if unnamed && parent != nil {
+		parent.Comm, parent.Exe, parent.ExePath = c.Comm, c.Exe, c.ExePath
+		parent.Args = append(parent.Args[:0], c.Args...)
+	}
 }
+
+// unnamed reports whether the model knows nothing of t but its tid, as
+// sysdig tells its placeholder threads: no name and no user.
+func (t *Thread) unnamed() bool { return t.Comm == unknownName && t.UID == noUID }
 
 // applyExec gives the thread its new image after a successful execve.
 func (s *State) applyExec(e *event.Event, th *Thread) {
