@@ -32,6 +32,7 @@ func captureWorkload(t *testing.T, o CaptureOptions) (string, string, ebpftest.I
 	t.Helper()
 	ebpftest.Live(t)
 	wl := ebpftest.Prepare(t, "TestCaptureWorkloadHelper")
+	wl.Hold(t) // its parent is in the capture's initial state
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	ready := make(chan struct{})

@@ -5,8 +5,10 @@
 package ebpftest
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -63,9 +65,11 @@ type Info struct {
 
 // Workload holds a started workload.
 type Workload struct {
-	cmd  *exec.Cmd
-	dir  string
-	Info Info
+	cmd     *exec.Cmd
+	dir     string
+	release io.WriteCloser // stdin of a held workload (see Hold)
+	out     bytes.Buffer   // a held workload's output
+	Info    Info
 }
 
 // MaybeRun runs the workload and exits when the process was started by
@@ -124,10 +128,54 @@ func (w *Workload) Wrap(prefix ...string) {
 	w.cmd.Env = env
 }
 
+// Hold starts the workload's process now, as a shell waiting for Run to
+// let it exec the workload. A capture started after Hold then knows the
+// workload's parent from its initial state: a workload started by Run
+// is forked by whichever thread of the test process runs it, which a
+// capture may never have seen (Kestrel does not watch its own process,
+// the test's).
+func (w *Workload) Hold(tb testing.TB) {
+	tb.Helper()
+	sh, err := exec.LookPath("sh")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	args := append([]string{sh, "-c", `read go && exec "$@"`, "sh"}, w.cmd.Args...)
+	cmd := exec.Command(args[0], args[1:]...)
+	cmd.Env = w.cmd.Env
+	w.out.Reset()
+	cmd.Stdout, cmd.Stderr = &w.out, &w.out
+	if w.release, err = cmd.StdinPipe(); err != nil {
+		tb.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		tb.Fatalf("holding the workload: %v", err)
+	}
+	w.cmd = cmd
+	tb.Cleanup(func() {
+		if w.release != nil {
+			w.release.Close() // the shell reads end of file and exits
+			_ = cmd.Wait()
+		}
+	})
+}
+
 // Run runs the workload to its end and reads what it did.
 func (w *Workload) Run(tb testing.TB) Info {
 	tb.Helper()
-	out, err := w.cmd.CombinedOutput()
+	var out []byte
+	var err error
+	if w.release != nil {
+		_, err = io.WriteString(w.release, "go\n")
+		w.release.Close()
+		w.release = nil
+		if err == nil {
+			err = w.cmd.Wait()
+		}
+		out = w.out.Bytes()
+	} else {
+		out, err = w.cmd.CombinedOutput()
+	}
 	if err != nil {
 		tb.Fatalf("workload: %v\n%s", err, out)
 	}
