@@ -23,16 +23,21 @@ func TestCaptureWorkloadHelper(t *testing.T) {
 	t.Skip("runs only as the workload of the live capture tests")
 }
 
-// liveFilter selects the workload's processes.
-var liveFilter = fmt.Sprintf("proc.name in (%s, %s)", ebpftest.WorkloadName, ebpftest.EchoName)
+// liveFilter selects the processes of the workload that runs from dir
+// (the workload and the echo it runs, whose argv[0] has no directory),
+// and not those of another package's tests running at the same time.
+func liveFilter(dir string) string {
+	return fmt.Sprintf("proc.name in (%s, %s) and (proc.exe startswith %q or proc.pexe startswith %[3]q)", ebpftest.WorkloadName, ebpftest.EchoName, dir+"/")
+}
 
-// captureWorkload runs Capture with o while the workload runs, and
-// returns what it printed and the workload's report.
+// captureWorkload runs Capture with o, filtered by liveFilter, while the
+// workload runs, and returns what it printed and the workload's report.
 func captureWorkload(t *testing.T, o CaptureOptions) (string, string, ebpftest.Info) {
 	t.Helper()
 	ebpftest.Live(t)
 	wl := ebpftest.Prepare(t, "TestCaptureWorkloadHelper")
 	wl.Hold(t) // its parent is in the capture's initial state
+	o.Filter = liveFilter(wl.Dir())
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	ready := make(chan struct{})
@@ -65,7 +70,7 @@ func waitDone(wg *sync.WaitGroup) <-chan struct{} {
 const liveFormat = "*%evt.num|%evt.type|%proc.name|%proc.pname|%thread.tid|%fd.name|%fd.cip|%fd.cport|%fd.sip|%fd.sport|%evt.args"
 
 func TestCaptureLive(t *testing.T) {
-	out, stderr, in := captureWorkload(t, CaptureOptions{Filter: liveFilter, Format: liveFormat})
+	out, stderr, in := captureWorkload(t, CaptureOptions{Format: liveFormat})
 	t.Logf("stderr: %s", stderr)
 	if !strings.Contains(stderr, " 0 dropped") {
 		t.Errorf("drops reported: %s", stderr)
@@ -120,7 +125,7 @@ var comparedTypes = []string{"openat", "close", "rename", "fchmodat", "socket", 
 // events, with the same process, fd and socket names.
 func TestCaptureWriteSysdig(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "live.scap")
-	_, stderr, in := captureWorkload(t, CaptureOptions{Filter: liveFilter, Write: path})
+	_, stderr, in := captureWorkload(t, CaptureOptions{Write: path})
 	t.Logf("stderr: %s", stderr)
 	var out bytes.Buffer
 	if err := Read(context.Background(), ReadOptions{Path: path, Format: compareFormat}, &out, io.Discard); err != nil {

@@ -119,6 +119,9 @@ func Prepare(tb testing.TB, helperTest string) *Workload {
 	return &Workload{cmd: cmd, dir: dir}
 }
 
+// Dir returns the directory the workload's programs run from.
+func (w *Workload) Dir() string { return w.dir }
+
 // Wrap makes the workload run under a program: prefix is its command
 // line, which the workload's own is appended to (strace -f -o FILE).
 func (w *Workload) Wrap(prefix ...string) {
