@@ -649,11 +649,8 @@ func (s *State) applyClone(e *event.Event, th *Thread, res int64) {
 		// The parent's side reports the caller's namespace ids: the
 		// child's are known only when the caller is in the host's.
 		c.VTID, c.VPID = -1, -1
-		if !unnamed {
-			c.SID, c.VPGID, c.PGID, c.LoginUID, c.TTY = parent.SID, parent.VPGID, parent.PGID, parent.LoginUID, parent.TTY
-			c.ExePath, c.Root, c.ContainerID = parent.ExePath, parent.Root, parent.ContainerID
-		}
-	} else if !unnamed {
+	}
+	if !unnamed {
 		c.SID, c.VPGID, c.PGID, c.LoginUID, c.TTY = parent.SID, parent.VPGID, parent.PGID, parent.LoginUID, parent.TTY
 		c.ExePath, c.Root, c.ContainerID = parent.ExePath, parent.Root, parent.ContainerID
 	}
