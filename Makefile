@@ -30,7 +30,7 @@ check-generate:
 # Rebuild the eBPF probe (clang, llvm and the libbpf headers) and its
 # tables, and fail if the committed copies differ: the build is
 # reproducible byte for byte.
-EBPF_GEN := driver/ebpf/probe_x86_bpfel.o driver/ebpf/probe_x86_bpfel.go driver/ebpf/bpf/codes.h driver/ebpf/syscalls_amd64.go
+EBPF_GEN := driver/ebpf/probe_x86_bpfel.o driver/ebpf/probe_x86_bpfel.go driver/ebpf/bpf/codes.h event/syscalls_x86_64.go
 check-ebpf:
 	$(GO) generate ./driver/ebpf/...
 	git diff --exit-code -- $(EBPF_GEN)

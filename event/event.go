@@ -147,3 +147,14 @@ func (e *Event) ParamByName(name string) (Param, bool) {
 	}
 	return Param{}, false
 }
+
+// Clone makes e view rec, which must hold a copy of src's record, with
+// src's Num, CPU and DumpFlags. The record is not checked again: it is
+// for a reader that copies records it has already decoded.
+func (e *Event) Clone(src *Event, rec []byte) {
+	if len(rec) != len(src.raw) {
+		panic(fmt.Sprintf("event: clone of a %d-byte record into %d bytes", len(src.raw), len(rec)))
+	}
+	*e = *src
+	e.raw = rec
+}

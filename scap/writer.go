@@ -13,10 +13,30 @@ import (
 )
 
 // WriterOptions configure a [Writer]; the zero value writes an
-// uncompressed capture.
+// uncompressed capture with the events as they are given.
 type WriterOptions struct {
 	Compress bool // gzip the stream
+	// Profile is how events are written; [ProfileAsIs] by default.
+	Profile Profile
 }
+
+// Profile says how a [Writer] writes the events it is given.
+type Profile uint8
+
+const (
+	// ProfileAsIs writes each event's record as it is.
+	ProfileAsIs Profile = iota
+	// ProfileSysdig029 writes the events of the current, exit-only
+	// model as sysdig 0.29.3's own driver recorded the same system
+	// calls, so that 0.29.3 and every later reader resolve them: an
+	// enter event rebuilt before each syscall exit whose enter carries
+	// parameters; the older event codes where the current table has
+	// newer ones (accept4, dup2, pipe2…); a generic syscall event for
+	// the syscalls 0.29.3 has no event for (memfd_create, prctl…).
+	// Enter events and events that are not syscalls are written as
+	// they are. Live captures are written this way.
+	ProfileSysdig029
+)
 
 // Writer writes a capture that Debian's sysdig 0.29.3 and current Falco
 // readers both read (the writer profile of the format specification):
@@ -36,6 +56,7 @@ type Writer struct {
 	nev    uint64       // events written, all sections
 	secEvs uint64       // events written in the current section
 	nsect  int
+	legacy *legacyWriter // ProfileSysdig029
 	closed bool
 	err    error // sticky: the first error, returned by every later call
 }
@@ -59,6 +80,9 @@ const (
 // interface of unknown type).
 func NewWriter(w io.Writer, sec *Section, opts WriterOptions) (*Writer, error) {
 	wr := &Writer{}
+	if opts.Profile == ProfileSysdig029 {
+		wr.legacy = &legacyWriter{}
+	}
 	dst := w
 	if opts.Compress {
 		wr.zw = gzip.NewWriter(w)
@@ -118,6 +142,29 @@ func (w *Writer) writeSection(sec *Section) error {
 // is returned by every later call. Errors number events from 1, across
 // sections.
 func (w *Writer) WriteEvent(ev *event.Event) error {
+	if w.legacy != nil {
+		return w.writeLegacy(ev)
+	}
+	return w.writeOne(ev)
+}
+
+// writeLegacy writes ev as [ProfileSysdig029] says, leaving ev as it was.
+func (w *Writer) writeLegacy(ev *event.Event) error {
+	restore := legacyGeneric(ev)
+	defer restore.undo(ev)
+	en, ex, err := w.legacy.convert(ev)
+	if err != nil {
+		return fmt.Errorf("write event %d: %w", w.nev+1, err)
+	}
+	if en != nil {
+		if err := w.writeOne(en); err != nil {
+			return err
+		}
+	}
+	return w.writeOne(ex)
+}
+
+func (w *Writer) writeOne(ev *event.Event) error {
 	if w.err != nil {
 		return w.err
 	}

@@ -12,19 +12,13 @@ const maxSyscalls = 512
 // syscallNumbers returns the native numbers of the named syscalls, and an
 // error naming the first unknown one.
 func syscallNumbers(names []string) ([]uint32, error) {
-	byName := make(map[string]uint32, len(syscallNames))
-	for nr, name := range syscallNames {
-		if name != "" {
-			byName[name] = uint32(nr)
-		}
-	}
 	nrs := make([]uint32, 0, len(names))
 	for _, name := range names {
-		nr, ok := byName[name]
+		nr, ok := event.X64SyscallNum(name)
 		if !ok {
 			return nil, fmt.Errorf("unknown syscall %q", name)
 		}
-		nrs = append(nrs, nr)
+		nrs = append(nrs, uint32(nr))
 	}
 	return nrs, nil
 }
@@ -40,10 +34,8 @@ func ppmCodes() []uint16 {
 		}
 	}
 	codes := make([]uint16, maxSyscalls)
-	for nr, name := range syscallNames {
-		if nr >= maxSyscalls {
-			break
-		}
+	for nr := range min(event.X64SyscallCount, maxSyscalls) {
+		name := event.X64SyscallName(nr)
 		if c, ok := byName[name]; ok {
 			codes[nr] = c
 		} else if name == "rt_sigreturn" {
@@ -76,11 +68,4 @@ func selection(names []string) ([]uint8, error) {
 }
 
 // IsSyscall reports whether name is a syscall the probe can select.
-func IsSyscall(name string) bool {
-	for _, n := range syscallNames {
-		if n == name {
-			return true
-		}
-	}
-	return false
-}
+func IsSyscall(name string) bool { return event.IsX64Syscall(name) }

@@ -2,14 +2,17 @@ package app
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"path/filepath"
 	"sync"
 	"testing"
 
+	"github.com/kestrel-sec/kestrel/driver"
 	"github.com/kestrel-sec/kestrel/event"
 	"github.com/kestrel-sec/kestrel/internal/replay"
 	"github.com/kestrel-sec/kestrel/internal/testenv"
+	"github.com/kestrel-sec/kestrel/pipeline"
 	"github.com/kestrel-sec/kestrel/scap"
 )
 
@@ -48,33 +51,20 @@ func benchPrint(b *testing.B, o ReadOptions) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	open := func() *scap.Reader {
-		rd, err := scap.NewReader(bytes.NewReader(data), scap.ReaderOptions{})
-		if err != nil {
-			b.Fatal(err)
-		}
-		return rd
-	}
-	rd := open()
-	sink, err := newPrintSink(o, rd.Section(), io.Discard, nil)
+	src := &loopSource{b: b, data: data}
+	src.open()
+	p := pipeline.New(src, src.rd.Section(), pipeline.Options{})
+	pr, err := newPrinter(o, p.Context(), io.Discard, nil)
 	if err != nil {
 		b.Fatal(err)
 	}
-	var ev event.Event
+	p.Add(pr)
+	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
-		err := rd.Next(&ev)
-		if err == io.EOF {
-			b.StopTimer()
-			rd = open()
-			err = sink.section(rd.Section())
-			b.StartTimer()
-			if err == nil {
-				err = rd.Next(&ev)
-			}
-		}
+		e, err := src.Next(ctx)
 		if err == nil {
-			err = sink.event(&ev)
+			err = p.Apply(e)
 		}
 		if err != nil {
 			b.Fatal(err)
@@ -82,3 +72,38 @@ func benchPrint(b *testing.B, o ReadOptions) {
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
 }
+
+// loopSource reads an in-memory capture over and over, each time as a
+// new section, with the benchmark's timer stopped while it reopens it.
+type loopSource struct {
+	b     *testing.B
+	data  []byte
+	rd    *scap.Reader
+	ev    event.Event
+	nsect int
+}
+
+func (s *loopSource) open() {
+	rd, err := scap.NewReader(bytes.NewReader(s.data), scap.ReaderOptions{})
+	if err != nil {
+		s.b.Fatal(err)
+	}
+	s.rd = rd
+	s.nsect++
+}
+
+func (s *loopSource) Next(context.Context) (*event.Event, error) {
+	err := s.rd.Next(&s.ev)
+	if err == io.EOF {
+		s.b.StopTimer()
+		s.open()
+		s.b.StartTimer()
+		err = s.rd.Next(&s.ev)
+	}
+	return &s.ev, err
+}
+
+func (s *loopSource) Section() *scap.Section { return s.rd.Section() }
+func (s *loopSource) SectionNum() int        { return s.nsect }
+func (s *loopSource) Stats() driver.Stats    { return driver.Stats{} }
+func (s *loopSource) Close() error           { return nil }

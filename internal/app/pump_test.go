@@ -1,6 +1,7 @@
 package app
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"slices"
@@ -9,7 +10,10 @@ import (
 
 	"github.com/kestrel-sec/kestrel/driver"
 	"github.com/kestrel-sec/kestrel/event"
+	"github.com/kestrel-sec/kestrel/internal/evtest"
+	"github.com/kestrel-sec/kestrel/pipeline"
 	"github.com/kestrel-sec/kestrel/scap"
+	"github.com/kestrel-sec/kestrel/state"
 )
 
 // heldSource is a live source holding events that Next gives only after
@@ -42,22 +46,49 @@ type tsSink struct {
 	typed []string
 }
 
-func (s *tsSink) section(*scap.Section) error { return nil }
-func (s *tsSink) close() error                { return nil }
-func (s *tsSink) event(e *event.Event) error {
+func (s *tsSink) Close() error { return nil }
+func (s *tsSink) Event(e *event.Event, _ pipeline.Kind) error {
 	s.ts = append(s.ts, e.TS())
 	s.typed = append(s.typed, fmt.Sprintf("%d/%d", e.Type(), e.DumpFlags))
 	return nil
 }
 
-// TestLivePumpDrains checks that a stopped live pump still hands over
-// the events that happened before the stop, and none after it.
-func TestLivePumpDrains(t *testing.T) {
+// Current exit codes of the tests.
+const (
+	closeX  = 5
+	openatX = 307
+	readX   = 7
+	dup2X   = 363
+)
+
+// current builds an event of the current table.
+func current(t *testing.T, ts uint64, typ event.Type, vals map[string]any) []byte {
+	t.Helper()
+	rec, err := evtest.Record(event.Current(), ts, 100, typ, vals)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rec
+}
+
+// run runs src through a pipeline into sink.
+func runInto(t *testing.T, ctx context.Context, src driver.Source, sink pipeline.Sink, limit uint64) {
+	t.Helper()
+	p := pipeline.New(src, &scap.Section{}, pipeline.Options{})
+	p.Add(sink)
+	if err := p.Run(ctx, limit); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestLivePipelineDrains checks that a stopped live pipeline still hands
+// over the events that happened before the stop, and none after it.
+func TestLivePipelineDrains(t *testing.T) {
 	now := uint64(time.Now().UnixNano())
 	var src heldSource
 	for _, ts := range []uint64{now - 3e6, now - 2e6, now - 1e6, now + 10e9, now - 5e5} {
 		var e event.Event
-		if err := e.Reset(current(t, ts, lwCloseX, map[string]any{"res": 0, "fd": 3})); err != nil {
+		if err := e.Reset(current(t, ts, closeX, map[string]any{"res": 0, "fd": 3})); err != nil {
 			t.Fatal(err)
 		}
 		src.held = append(src.held, &e)
@@ -65,61 +96,64 @@ func TestLivePumpDrains(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	var sink tsSink
-	if err := newLivePump(&sink, false, nil, nil).run(ctx, &src, 0); err != nil {
-		t.Fatal(err)
-	}
-	if want := []uint64{now - 3e6, now - 2e6, now - 1e6}; len(sink.ts) != len(want) || sink.ts[0] != want[0] || sink.ts[2] != want[2] {
-		t.Errorf("pump handed over %v, want %v (up to the first event after the stop)", sink.ts, want)
+	runInto(t, ctx, &src, &sink, 0)
+	if want := []uint64{now - 3e6, now - 2e6, now - 1e6}; !slices.Equal(sink.ts, want) {
+		t.Errorf("pipeline handed over %v, want %v (up to the first event after the stop)", sink.ts, want)
 	}
 	// With a limit, the drain stops there too.
 	src.held, src.stopped = src.held[:0], false
 	for _, ts := range []uint64{now - 3e6, now - 2e6} {
 		var e event.Event
-		if err := e.Reset(current(t, ts, lwCloseX, map[string]any{"res": 0, "fd": 3})); err != nil {
+		if err := e.Reset(current(t, ts, closeX, map[string]any{"res": 0, "fd": 3})); err != nil {
 			t.Fatal(err)
 		}
 		src.held = append(src.held, &e)
 	}
 	sink.ts = nil
-	if err := newLivePump(&sink, false, nil, nil).run(ctx, &src, 1); err != nil {
-		t.Fatal(err)
-	}
+	runInto(t, ctx, &src, &sink, 1)
 	if len(sink.ts) != 1 {
-		t.Errorf("with a limit of 1, pump handed over %d events", len(sink.ts))
+		t.Errorf("with a limit of 1, pipeline handed over %d events", len(sink.ts))
 	}
 }
 
-// TestLivePumpFiltersBeforeConversion checks that the filter of a written
+// TestCaptureFiltersBeforeConversion checks that the filter of a written
 // live capture sees the events as the probe sends them: dup2 matches
 // evt.type = dup2 although it is written as sysdig 0.29.3's dup pair; an
 // open it does not match is written as state-only events, with its
 // rebuilt enter event; a read it does not match is left out.
-func TestLivePumpFiltersBeforeConversion(t *testing.T) {
+func TestCaptureFiltersBeforeConversion(t *testing.T) {
 	prog, err := compileFilter("evt.type = dup2")
 	if err != nil {
 		t.Fatal(err)
 	}
-	var src heldSource
+	var evs []*event.Event
 	for _, rec := range [][]byte{
-		current(t, 1, lwOpenatX, map[string]any{"fd": 3, "dirfd": -100, "name": "/etc/passwd", "flags": 1, "mode": 0, "dev": 0}),
-		current(t, 2, lwDup2X, map[string]any{"res": 10, "oldfd": 3, "newfd": 10}),
-		current(t, 3, lwReadX, map[string]any{"res": 0, "data": []byte{}, "fd": 10, "size": 1}),
+		current(t, 1, openatX, map[string]any{"fd": 3, "dirfd": -100, "name": "/etc/passwd", "flags": 1, "mode": 0, "dev": 0}),
+		current(t, 2, dup2X, map[string]any{"res": 10, "oldfd": 3, "newfd": 10}),
+		current(t, 3, readX, map[string]any{"res": 0, "data": []byte{}, "fd": 10, "size": 1}),
 	} {
 		var e event.Event
 		if err := e.Reset(rec); err != nil {
 			t.Fatal(err)
 		}
-		src.held = append(src.held, &e)
+		evs = append(evs, &e)
 	}
-	var sink tsSink
-	p := newLivePump(&sink, true, prog, &scap.Section{})
-	for _, e := range src.held {
-		if err := p.event(e); err != nil {
-			t.Fatal(err)
-		}
+	var buf bytes.Buffer
+	sec := &scap.Section{}
+	writeThrough(t, sec, evs, prog, func(*state.State) (pipeline.EventWriter, error) {
+		return scap.NewWriter(&buf, sec, scap.WriterOptions{Profile: scap.ProfileSysdig029})
+	})
+	rd, err := scap.NewReader(&buf, scap.ReaderOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	var e event.Event
+	for rd.Next(&e) == nil {
+		got = append(got, fmt.Sprintf("%d/%d", e.Type(), e.DumpFlags))
 	}
 	// openat 306/307 state-only, dup 124/125 (dup2 as 0.29.3 knew it)
-	if want := []string{"306/1", "307/1", "124/0", "125/0"}; !slices.Equal(sink.typed, want) {
-		t.Errorf("written %v, want %v (type/dump flags)", sink.typed, want)
+	if want := []string{"306/1", "307/1", "124/0", "125/0"}; !slices.Equal(got, want) {
+		t.Errorf("written %v, want %v (type/dump flags)", got, want)
 	}
 }

@@ -4,20 +4,18 @@
 package app
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"sync/atomic"
 	"time"
 
-	"github.com/kestrel-sec/kestrel/event"
+	"github.com/kestrel-sec/kestrel/driver/scapfile"
 	"github.com/kestrel-sec/kestrel/field"
 	"github.com/kestrel-sec/kestrel/filter"
+	"github.com/kestrel-sec/kestrel/pipeline"
 	"github.com/kestrel-sec/kestrel/scap"
-	"github.com/kestrel-sec/kestrel/state"
 )
 
 // DefaultFormat is the line sysdig prints for each event.
@@ -48,6 +46,7 @@ type ReadOptions struct {
 	Limit    uint64 // stop after this many events (0: no limit)
 	Internal bool   // also print internal events (procinfo and the like)
 	Progress bool   // report progress on Stderr
+	Flush    bool   // write each line as it is printed (live output)
 }
 
 // Read prints or copies the events of a capture file, like sysdig -r.
@@ -56,224 +55,65 @@ func Read(ctx context.Context, o ReadOptions, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	f, err := os.Open(o.Path)
+	if o.Write != "" {
+		if err := scapfile.CheckDistinct(o.Path, o.Write); err != nil {
+			return Usagef("-w %v", err)
+		}
+	}
+	src, err := scapfile.Open(o.Path, scapfile.Options{})
 	if err != nil {
 		return err
 	}
-	defer f.Close()
-	cr := &countingReader{r: f}
-	rd, err := scap.NewReader(cr, scap.ReaderOptions{})
-	if err != nil {
-		return fmt.Errorf("read %s: %w", o.Path, err)
-	}
-	defer rd.Close()
+	p := pipeline.New(src, src.Initial(), pipeline.Options{})
+	defer p.Close()
 	if o.Progress {
-		if st, err := f.Stat(); err == nil {
-			stop := startProgress(stderr, &cr.n, st.Size())
+		if st, err := os.Stat(o.Path); err == nil && st.Mode().IsRegular() {
+			stop := startProgress(stderr, src.BytesRead, st.Size())
 			defer stop()
 		}
 	}
-	var sink eventSink
-	if o.Write != "" {
-		sink, err = newCaptureSink(o.Write, rd.Section(), o.Compress, prog)
-	} else {
-		sink, err = newPrintSink(o, rd.Section(), stdout, prog)
-	}
-	if err != nil {
+	if err := addReadSink(p, src.Initial(), o, stdout, prog); err != nil {
 		return err
 	}
-	if err := pump(ctx, rd, o.Limit, sink); err != nil {
-		sink.close()
+	if err := p.Run(ctx, o.Limit); err != nil {
 		return fmt.Errorf("read %s: %w", o.Path, err)
 	}
-	return sink.close()
+	return p.Close()
 }
 
-// eventSink is where [pump] sends events.
-type eventSink interface {
-	section(sec *scap.Section) error // a new section of a concatenated capture starts
-	event(e *event.Event) error
-	close() error
-}
-
-func pump(ctx context.Context, rd *scap.Reader, limit uint64, sink eventSink) error {
-	var ev event.Event
-	sect := rd.SectionNum()
-	for n := uint64(0); limit == 0 || n < limit; n++ {
-		if n%4096 == 0 && ctx.Err() != nil {
-			return ctx.Err()
-		}
-		err := rd.Next(&ev)
-		if err == io.EOF {
-			return nil
-		}
+// addReadSink adds to p the printer or the capture writer o asks for.
+// A written capture starts with sec.
+func addReadSink(p *pipeline.Pipeline, sec *scap.Section, o ReadOptions, stdout io.Writer, prog *filter.Program) error {
+	if o.Write != "" {
+		f, err := scapfile.Create(o.Write, sec, scap.WriterOptions{Compress: o.Compress})
 		if err != nil {
 			return err
 		}
-		if rd.SectionNum() != sect {
-			sect = rd.SectionNum()
-			if err := sink.section(rd.Section()); err != nil {
-				return err
-			}
-		}
-		if err := sink.event(&ev); err != nil {
-			return err
-		}
+		p.Add(pipeline.NewWriter(f, p.Context(), prog))
+		return nil
 	}
+	pr, err := newPrinter(o, p.Context(), stdout, prog)
+	if err != nil {
+		return err
+	}
+	p.Add(pr)
 	return nil
 }
 
-// printSink prints events in a -p format or as JSON.
-type printSink struct {
-	w        *bufio.Writer
-	format   *field.Format
-	json     bool
-	internal bool
-	st       *state.State
-	fc       *field.Context
-	filter   *filter.Program // nil: every event
-	line     []byte
-	// begun is set at the first event that is not one of the container
-	// records a capture starts with, which sysdig applies but never shows.
-	begun bool
-}
-
-func newPrintSink(o ReadOptions, sec *scap.Section, out io.Writer, prog *filter.Program) (*printSink, error) {
-	reg := field.Default()
+// newPrinter returns the printer of a -p format (DefaultFormat when
+// empty) or of JSON lines.
+func newPrinter(o ReadOptions, fc *field.Context, out io.Writer, prog *filter.Program) (*pipeline.Printer, error) {
 	spec := o.Format
 	if spec == "" {
 		spec = DefaultFormat
 	}
-	fm, err := reg.CompileFormat(spec)
+	fm, err := field.Default().CompileFormat(spec)
 	if err != nil {
 		return nil, Usagef("-p: %v", err)
 	}
-	st := state.FromSection(sec)
-	fc := field.NewContext(st)
-	fc.Resolver = st
-	fc.Hostname = hostname(sec)
-	return &printSink{
-		w: bufio.NewWriterSize(out, 1<<16), format: fm, json: o.JSON, internal: o.Internal,
-		st: st, fc: fc, filter: prog,
-	}, nil
-}
-
-func (p *printSink) section(sec *scap.Section) error {
-	p.st.Reset(sec)
-	p.fc.Hostname = hostname(sec)
-	return nil
-}
-
-func (p *printSink) event(e *event.Event) error {
-	if !p.begun {
-		if info := e.Info(); info != nil && info.Name == "container" {
-			p.st.Apply(e)
-			return nil
-		}
-		p.begun = true
-	}
-	p.st.Apply(e)
-	p.fc.Observe(e)
-	if e.DumpFlags&event.DumpFlagStateOnly != 0 {
-		return nil
-	}
-	if !p.internal {
-		if info := e.Info(); info != nil && info.Category.Class() == event.CatInternal {
-			return nil
-		}
-	}
-	if p.filter != nil && !p.filter.Match(p.fc) {
-		return nil
-	}
-	var ok bool
-	if p.json {
-		p.line, ok = p.format.AppendJSON(p.line[:0], p.fc)
-	} else {
-		p.line, ok = p.format.AppendText(p.line[:0], p.fc)
-	}
-	if !ok {
-		return nil
-	}
-	p.fc.Shown()
-	p.line = append(p.line, '\n')
-	_, err := p.w.Write(p.line)
-	return err
-}
-
-func (p *printSink) close() error { return p.w.Flush() }
-
-// hostname returns the machine's name recorded in a capture section.
-func hostname(sec *scap.Section) string {
-	if sec == nil || sec.Machine == nil {
-		return ""
-	}
-	return sec.Machine.Hostname
-}
-
-// captureSink copies events into a new capture file. With a filter, it
-// copies the matching events, and marks "state only" the others that
-// change the model (clone, execve, open, close…), so that a reader of the
-// new file still knows the processes and files the matching events refer
-// to, as sysdig's own filtered captures do.
-type captureSink struct {
-	f      *os.File
-	w      *scap.Writer
-	filter *filter.Program
-	st     *state.State
-	fc     *field.Context
-}
-
-func newCaptureSink(path string, sec *scap.Section, compress bool, prog *filter.Program) (*captureSink, error) {
-	f, err := os.Create(path)
-	if err != nil {
-		return nil, err
-	}
-	w, err := scap.NewWriter(f, sec, scap.WriterOptions{Compress: compress})
-	if err != nil {
-		f.Close()
-		return nil, fmt.Errorf("write %s: %w", path, err)
-	}
-	c := &captureSink{f: f, w: w, filter: prog}
-	if prog != nil {
-		c.st = state.FromSection(sec)
-		c.fc = field.NewContext(c.st)
-		c.fc.Resolver = c.st
-	}
-	return c, nil
-}
-
-func (c *captureSink) section(sec *scap.Section) error {
-	if c.st != nil {
-		c.st.Reset(sec)
-	}
-	return c.w.StartSection(sec)
-}
-
-func (c *captureSink) event(e *event.Event) error {
-	if c.filter == nil {
-		return c.w.WriteEvent(e)
-	}
-	c.st.Apply(e)
-	c.fc.Observe(e)
-	if e.DumpFlags&event.DumpFlagStateOnly == 0 && c.filter.Match(c.fc) {
-		return c.w.WriteEvent(e)
-	}
-	if info := e.Info(); info == nil || info.Flags&event.FlagModifiesState == 0 {
-		return nil
-	}
-	saved := e.DumpFlags
-	e.DumpFlags |= event.DumpFlagStateOnly
-	err := c.w.WriteEvent(e)
-	e.DumpFlags = saved
-	return err
-}
-
-func (c *captureSink) close() error {
-	err := c.w.Close()
-	if cerr := c.f.Close(); err == nil {
-		err = cerr
-	}
-	return err
+	return pipeline.NewPrinter(out, fc, pipeline.PrinterOptions{
+		Format: fm, JSON: o.JSON, Internal: o.Internal, Filter: prog, Flush: o.Flush,
+	}), nil
 }
 
 // compileFilter compiles a command-line filter; "" is no filter.
@@ -289,20 +129,9 @@ func compileFilter(src string) (*filter.Program, error) {
 	return prog, err
 }
 
-type countingReader struct {
-	r io.Reader
-	n atomic.Int64
-}
-
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n.Add(int64(n))
-	return n, err
-}
-
 // startProgress prints how much of the file has been read, every quarter
 // second, until the returned function is called.
-func startProgress(w io.Writer, done *atomic.Int64, total int64) (stop func()) {
+func startProgress(w io.Writer, done func() int64, total int64) (stop func()) {
 	quit := make(chan struct{})
 	finished := make(chan struct{})
 	go func() {
@@ -320,7 +149,7 @@ func startProgress(w io.Writer, done *atomic.Int64, total int64) (stop func()) {
 			case <-t.C:
 				pct := 100.0
 				if total > 0 {
-					pct = float64(done.Load()) * 100 / float64(total)
+					pct = float64(done()) * 100 / float64(total)
 				}
 				fmt.Fprintf(w, "\rreading: %5.1f%% of %d bytes", pct, total)
 				shown = true

@@ -5,16 +5,14 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"sort"
 	"time"
 
 	"github.com/kestrel-sec/kestrel/alert"
+	"github.com/kestrel-sec/kestrel/driver/scapfile"
 	"github.com/kestrel-sec/kestrel/engine"
 	"github.com/kestrel-sec/kestrel/event"
-	"github.com/kestrel-sec/kestrel/field"
-	"github.com/kestrel-sec/kestrel/scap"
-	"github.com/kestrel-sec/kestrel/state"
+	"github.com/kestrel-sec/kestrel/pipeline"
 )
 
 // ReplayOptions configure [Replay].
@@ -44,31 +42,31 @@ func Replay(ctx context.Context, o ReplayOptions, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	f, err := os.Open(o.Path)
+	src, err := scapfile.Open(o.Path, scapfile.Options{})
 	if err != nil {
 		return err
 	}
-	defer f.Close()
-	rd, err := scap.NewReader(f, scap.ReaderOptions{})
-	if err != nil {
-		return fmt.Errorf("read %s: %w", o.Path, err)
-	}
-	defer rd.Close()
-	sink := newReplaySink(eng, cfg, rd.Section(), stdout, o.StageTimes)
+	p := pipeline.New(src, src.Initial(), pipeline.Options{TimeState: o.StageTimes})
+	defer p.Close()
 	if o.Location != nil {
-		sink.fc.Location = o.Location
+		p.Context().Location = o.Location
 	}
+	out := newAlertPrinter(cfg, stdout, false)
+	rs := pipeline.NewRules(eng, p.Context(), out.emit)
+	if o.StageTimes {
+		rs.Time()
+	}
+	p.Add(rs, out)
 	start := time.Now()
-	if err := pump(ctx, rd, 0, sink); err != nil {
-		sink.close()
+	if err := p.Run(ctx, 0); err != nil {
 		return fmt.Errorf("replay %s: %w", o.Path, err)
 	}
-	if err := sink.close(); err != nil {
+	if err := p.Close(); err != nil {
 		return err
 	}
-	sink.summary(stderr)
+	out.summary(stderr, p.Events())
 	if o.StageTimes {
-		sink.stageTimes(stderr, time.Since(start))
+		stageTimes(stderr, p.Events(), time.Since(start), p.StateTime(), rs.RulesTime())
 	}
 	return nil
 }
@@ -114,115 +112,51 @@ func replaySettings(o ReplayOptions, stderr io.Writer) (*replayConfig, error) {
 	return cfg, nil
 }
 
-// replaySink applies events to the host model and runs the rules.
-type replaySink struct {
-	eng    *engine.Engine
-	cfg    *replayConfig
-	st     *state.State
-	fc     *field.Context
-	w      *bufio.Writer
-	alerts []alert.Alert
-	line   []byte
-	begun  bool
+// alertPrinter prints alerts as Falco prints them, text or JSON, and
+// counts them for the summary. It is a sink only to be flushed when the
+// pipeline closes.
+type alertPrinter struct {
+	cfg   *replayConfig
+	w     *bufio.Writer
+	flush bool // write each alert out as it comes
+	line  []byte
 
-	events   uint64
+	detected uint64
 	byRule   map[string]uint64
 	byPrio   map[string]uint64
-	detected uint64
-
-	timed            bool
-	stateNS, rulesNS int64 // sampled, scaled
 }
 
-// sampleEvery is how often --stage-times measures an event's stages:
-// every event, since captures replay periodic patterns a sample would alias.
-const sampleEvery = 1
-
-func newReplaySink(eng *engine.Engine, cfg *replayConfig, sec *scap.Section, out io.Writer, timed bool) *replaySink {
-	st := state.FromSection(sec)
-	fc := field.NewContext(st)
-	fc.Resolver = st
-	fc.Hostname = hostname(sec)
-	return &replaySink{eng: eng, cfg: cfg, st: st, fc: fc, w: bufio.NewWriterSize(out, 1<<16),
-		byRule: map[string]uint64{}, byPrio: map[string]uint64{}, timed: timed}
+func newAlertPrinter(cfg *replayConfig, out io.Writer, flush bool) *alertPrinter {
+	return &alertPrinter{cfg: cfg, w: bufio.NewWriterSize(out, 1<<16), flush: flush,
+		byRule: map[string]uint64{}, byPrio: map[string]uint64{}}
 }
 
-func (s *replaySink) section(sec *scap.Section) error {
-	s.st.Reset(sec)
-	s.fc.Hostname = hostname(sec)
-	return nil
-}
-
-func (s *replaySink) event(e *event.Event) error {
-	s.events++
-	if s.timed && s.events%sampleEvery == 0 {
-		return s.timedEvent(e)
+func (s *alertPrinter) emit(a *alert.Alert) error {
+	s.detected++
+	s.byRule[a.Rule]++
+	s.byPrio[a.Priority.String()]++
+	if s.cfg.json {
+		s.line = a.AppendJSON(s.line[:0], s.cfg.jopts)
+	} else {
+		s.line = a.AppendText(s.line[:0])
 	}
-	s.st.Apply(e)
-	if !s.judged(e) {
-		return nil
+	s.line = append(s.line, '\n')
+	if _, err := s.w.Write(s.line); err != nil {
+		return err
 	}
-	s.fc.Observe(e)
-	s.alerts = s.eng.Process(s.fc, s.alerts[:0])
-	return s.emit()
-}
-
-// timedEvent is event, with its stages measured.
-func (s *replaySink) timedEvent(e *event.Event) error {
-	t0 := time.Now()
-	s.st.Apply(e)
-	t1 := time.Now()
-	s.stateNS += int64(t1.Sub(t0)) * sampleEvery
-	if !s.judged(e) {
-		return nil
-	}
-	s.fc.Observe(e)
-	s.alerts = s.eng.Process(s.fc, s.alerts[:0])
-	s.rulesNS += int64(time.Since(t1)) * sampleEvery
-	return s.emit()
-}
-
-// judged reports whether rules see an event: not the container records a
-// capture starts with, not events kept only for state, not internal
-// events (as when reading a capture).
-func (s *replaySink) judged(e *event.Event) bool {
-	info := e.Info()
-	if !s.begun {
-		if info != nil && info.Name == "container" {
-			return false
-		}
-		s.begun = true
-	}
-	if e.DumpFlags&event.DumpFlagStateOnly != 0 {
-		return false
-	}
-	return info == nil || info.Category.Class() != event.CatInternal
-}
-
-func (s *replaySink) emit() error {
-	for i := range s.alerts {
-		a := &s.alerts[i]
-		s.detected++
-		s.byRule[a.Rule]++
-		s.byPrio[a.Priority.String()]++
-		if s.cfg.json {
-			s.line = a.AppendJSON(s.line[:0], s.cfg.jopts)
-		} else {
-			s.line = a.AppendText(s.line[:0])
-		}
-		s.line = append(s.line, '\n')
-		if _, err := s.w.Write(s.line); err != nil {
-			return err
-		}
+	if s.flush {
+		return s.w.Flush()
 	}
 	return nil
 }
 
-func (s *replaySink) close() error { return s.w.Flush() }
+func (s *alertPrinter) Event(*event.Event, pipeline.Kind) error { return nil }
+
+func (s *alertPrinter) Close() error { return s.w.Flush() }
 
 // summary prints the events read and the alerts by priority and by rule.
-func (s *replaySink) summary(w io.Writer) {
-	fmt.Fprintf(w, "Events read: %d\n", s.events)
+func (s *alertPrinter) summary(w io.Writer, events uint64) {
+	fmt.Fprintf(w, "Events read: %d\n", events)
 	fmt.Fprintf(w, "Events detected: %d\n", s.detected)
 	if s.detected == 0 {
 		return
@@ -239,12 +173,12 @@ func (s *replaySink) summary(w io.Writer) {
 
 // stageTimes prints events per second and the share of each stage;
 // reading is what is left of the wall time.
-func (s *replaySink) stageTimes(w io.Writer, wall time.Duration) {
+func stageTimes(w io.Writer, events uint64, wall, state, rules time.Duration) {
 	total := float64(wall.Nanoseconds())
-	read := total - float64(s.stateNS) - float64(s.rulesNS)
+	read := total - float64(state) - float64(rules)
 	pct := func(v float64) float64 { return 100 * v / total }
 	fmt.Fprintf(w, "Stage times: %d events in %.3fs, %.0f events/s; read %.1f%%, state %.1f%%, rules %.1f%%\n",
-		s.events, wall.Seconds(), float64(s.events)/wall.Seconds(), pct(read), pct(float64(s.stateNS)), pct(float64(s.rulesNS)))
+		events, wall.Seconds(), float64(events)/wall.Seconds(), pct(read), pct(float64(state)), pct(float64(rules)))
 }
 
 func sortedKeys(m map[string]uint64) []string {

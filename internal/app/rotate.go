@@ -10,8 +10,6 @@ import (
 	"time"
 
 	"github.com/kestrel-sec/kestrel/event"
-	"github.com/kestrel-sec/kestrel/field"
-	"github.com/kestrel-sec/kestrel/filter"
 	"github.com/kestrel-sec/kestrel/scap"
 	"github.com/kestrel-sec/kestrel/state"
 )
@@ -50,20 +48,18 @@ func (o RotateOptions) Check(write string) error {
 
 // rotatingSink writes events to a capture split into several files. Each
 // file is readable on its own: it starts with a section that holds the
-// host model as it is when the file starts (state.State.Section), which is
-// why the sink keeps a model whether it filters or not. A new file is
-// started before an event is written, when the current file has grown
-// past o.Size or its period of o.Seconds has ended (by the event's time),
-// so that every file holds at least one event; the exit that follows its
-// own enter event stays in the enter's file.
+// host model as it is when the file starts (state.State.Section). A new
+// file is started before an event is written, when the current file has
+// grown past o.Size or its period of o.Seconds has ended (by the event's
+// time), so that every file holds at least one event; the exit that
+// follows its own enter event stays in the enter's file. It is the
+// [pipeline.EventWriter] of a [pipeline.Writer], which filters.
 type rotatingSink struct {
-	opts     RotateOptions
-	names    *rotationNames
-	compress bool
-	base     *scap.Section // machine, interfaces, users and groups of every section
-	st       *state.State
-	fc       *field.Context
-	filter   *filter.Program // nil: every event
+	opts  RotateOptions
+	names *rotationNames
+	wopts scap.WriterOptions
+	base  *scap.Section // machine, interfaces, users and groups of every section
+	st    *state.State  // the pipeline's model
 
 	file   *os.File
 	out    *countWriter
@@ -84,19 +80,13 @@ type rotatingSink struct {
 
 // newRotatingSink starts the first file of a split capture, with sec as
 // its section, at start (the beginning of its period and the time its
-// name is formatted with).
-func newRotatingSink(path string, sec *scap.Section, compress bool, prog *filter.Program, o RotateOptions, start time.Time) (*rotatingSink, error) {
+// name is formatted with). st is the model whose state each later file
+// starts with.
+func newRotatingSink(path string, sec *scap.Section, wo scap.WriterOptions, st *state.State, o RotateOptions, start time.Time) (*rotatingSink, error) {
 	if err := o.Check(path); err != nil {
 		return nil, err
 	}
-	r := &rotatingSink{
-		opts: o, names: newRotationNames(path, o), compress: compress, base: sec,
-		st: state.FromSection(sec), filter: prog,
-	}
-	if prog != nil {
-		r.fc = field.NewContext(r.st)
-		r.fc.Resolver = r.st
-	}
+	r := &rotatingSink{opts: o, names: newRotationNames(path, o), wopts: wo, base: sec, st: st}
 	r.period = uint64(start.UnixNano())
 	if err := r.open(sec, start); err != nil {
 		return nil, err
@@ -104,43 +94,30 @@ func newRotatingSink(path string, sec *scap.Section, compress bool, prog *filter
 	return r, nil
 }
 
-func (r *rotatingSink) section(sec *scap.Section) error {
+// StartSection starts a new section in the current file.
+func (r *rotatingSink) StartSection(sec *scap.Section) error {
 	r.base = sec
-	r.st.Reset(sec)
 	return r.w.StartSection(sec)
 }
 
-func (r *rotatingSink) event(e *event.Event) error {
+// Before notes, before the model applies e, whether a new file is due,
+// and takes its section then.
+func (r *rotatingSink) Before(e *event.Event) error {
 	if paired := r.paired(e); r.next == nil && !paired && r.due(e) {
 		r.next, r.nextTS = r.st.Section(r.base), e.TS()
 	}
-	r.st.Apply(e)
-	write, stateOnly := true, false
-	if r.filter != nil {
-		r.fc.Observe(e)
-		if e.DumpFlags&event.DumpFlagStateOnly != 0 || !r.filter.Match(r.fc) {
-			info := e.Info()
-			write = info != nil && info.Flags&event.FlagModifiesState != 0
-			stateOnly = write
-		}
-	}
-	if !write {
-		return nil
-	}
+	return nil
+}
+
+// WriteEvent writes e, to a new file when one is due.
+func (r *rotatingSink) WriteEvent(e *event.Event) error {
 	if r.next != nil {
 		if err := r.rotate(); err != nil {
 			return err
 		}
 	}
 	r.events++
-	if !stateOnly {
-		return r.w.WriteEvent(e)
-	}
-	saved := e.DumpFlags
-	e.DumpFlags |= event.DumpFlagStateOnly
-	err := r.w.WriteEvent(e)
-	e.DumpFlags = saved
-	return err
+	return r.w.WriteEvent(e)
 }
 
 // paired reports whether e must stay in the file of the latest syscall
@@ -179,7 +156,7 @@ func (r *rotatingSink) due(e *event.Event) bool {
 // what the compressor holds.
 func (r *rotatingSink) size() int64 {
 	n := r.out.n
-	if !r.compress {
+	if !r.wopts.Compress {
 		n += int64(r.w.Buffered())
 	}
 	return n
@@ -210,12 +187,12 @@ func (r *rotatingSink) open(sec *scap.Section, at time.Time) error {
 			return fmt.Errorf("capture rotation: %w", err)
 		}
 	}
-	f, err := os.Create(name)
+	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
 		return fmt.Errorf("capture rotation: %w", err)
 	}
 	r.out = &countWriter{w: f}
-	w, err := scap.NewWriter(r.out, sec, scap.WriterOptions{Compress: r.compress})
+	w, err := scap.NewWriter(r.out, sec, r.wopts)
 	if err != nil {
 		f.Close()
 		return fmt.Errorf("write %s: %w", name, err)
@@ -235,7 +212,8 @@ func (r *rotatingSink) closeFile() error {
 	return nil
 }
 
-func (r *rotatingSink) close() error { return r.closeFile() }
+// Close ends the current file.
+func (r *rotatingSink) Close() error { return r.closeFile() }
 
 // countWriter counts the bytes written through it.
 type countWriter struct {

@@ -15,8 +15,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kestrel-sec/kestrel/driver"
+	"github.com/kestrel-sec/kestrel/driver/scapfile"
 	"github.com/kestrel-sec/kestrel/event"
+	"github.com/kestrel-sec/kestrel/filter"
 	"github.com/kestrel-sec/kestrel/internal/testenv"
+	"github.com/kestrel-sec/kestrel/pipeline"
 	"github.com/kestrel-sec/kestrel/scap"
 	"github.com/kestrel-sec/kestrel/state"
 )
@@ -109,34 +113,53 @@ func holds(open, ev *event.Event) bool {
 // rotation does.
 func writeWhole(t *testing.T, path string, sec *scap.Section, evs []*event.Event) {
 	t.Helper()
-	c, err := newCaptureSink(path, sec, false, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	feed(t, c, evs)
+	writeThrough(t, sec, evs, nil, func(*state.State) (pipeline.EventWriter, error) {
+		return scapfile.Create(path, sec, scap.WriterOptions{})
+	})
 }
 
 // writeRotated writes the stream through a rotating sink.
 func writeRotated(t *testing.T, path string, sec *scap.Section, evs []*event.Event, o RotateOptions) {
 	t.Helper()
-	r, err := newRotatingSink(path, sec, false, nil, o, time.Unix(0, int64(rotateT0)))
+	writeThrough(t, sec, evs, nil, func(st *state.State) (pipeline.EventWriter, error) {
+		return newRotatingSink(path, sec, scap.WriterOptions{}, st, o, time.Unix(0, int64(rotateT0)))
+	})
+}
+
+// writeThrough runs the stream through a pipeline whose writer open
+// returns, filtered by prog (nil: every event).
+func writeThrough(t *testing.T, sec *scap.Section, evs []*event.Event, prog *filter.Program, open func(*state.State) (pipeline.EventWriter, error)) {
+	t.Helper()
+	p := pipeline.New(&sliceSource{evs: evs}, sec, pipeline.Options{})
+	w, err := open(p.State())
 	if err != nil {
 		t.Fatal(err)
 	}
-	feed(t, r, evs)
-}
-
-func feed(t *testing.T, s eventSink, evs []*event.Event) {
-	t.Helper()
-	for i, e := range evs {
-		if err := s.event(e); err != nil {
-			t.Fatalf("event %d: %v", i+1, err)
-		}
+	p.Add(pipeline.NewWriter(w, p.Context(), prog))
+	if err := p.Run(context.Background(), 0); err != nil {
+		t.Fatal(err)
 	}
-	if err := s.close(); err != nil {
+	if err := p.Close(); err != nil {
 		t.Fatal(err)
 	}
 }
+
+// sliceSource gives the events of a slice, then io.EOF.
+type sliceSource struct {
+	evs []*event.Event
+	n   int
+}
+
+func (s *sliceSource) Next(context.Context) (*event.Event, error) {
+	if s.n == len(s.evs) {
+		return nil, io.EOF
+	}
+	s.n++
+	return s.evs[s.n-1], nil
+}
+
+func (s *sliceSource) Stats() driver.Stats { return driver.Stats{Events: uint64(s.n)} }
+func (s *sliceSource) Close() error        { return nil }
 
 // readRotated reads a capture with Kestrel alone, internal events
 // included: the replayed stream starts with two seconds of them.
@@ -429,18 +452,14 @@ func TestRotateFiltered(t *testing.T) {
 		t.Fatal(err)
 	}
 	whole := filepath.Join(dir, "whole.scap")
-	c, err := newCaptureSink(whole, sec, false, prog)
-	if err != nil {
-		t.Fatal(err)
-	}
-	feed(t, c, evs)
+	writeThrough(t, sec, evs, prog, func(*state.State) (pipeline.EventWriter, error) {
+		return scapfile.Create(whole, sec, scap.WriterOptions{})
+	})
 	out := filepath.Join(dir, "split")
 	os.Mkdir(out, 0o755)
-	r, err := newRotatingSink(filepath.Join(out, "t.scap"), sec, false, prog, RotateOptions{Seconds: 2}, time.Unix(0, int64(rotateT0)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	feed(t, r, evs)
+	writeThrough(t, sec, evs, prog, func(st *state.State) (pipeline.EventWriter, error) {
+		return newRotatingSink(filepath.Join(out, "t.scap"), sec, scap.WriterOptions{}, st, RotateOptions{Seconds: 2}, time.Unix(0, int64(rotateT0)))
+	})
 	names := dirNames(t, out)
 	slices.SortFunc(names, func(a, b string) int { return len(a) - len(b) })
 	if len(names) < 3 {
@@ -488,11 +507,9 @@ func TestRotateCompressed(t *testing.T) {
 	out := filepath.Join(dir, "split")
 	os.Mkdir(out, 0o755)
 	const limit = 40000
-	r, err := newRotatingSink(filepath.Join(out, "t.scap.gz"), sec, true, nil, RotateOptions{Size: limit}, time.Unix(0, int64(rotateT0)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	feed(t, r, evs)
+	writeThrough(t, sec, evs, nil, func(st *state.State) (pipeline.EventWriter, error) {
+		return newRotatingSink(filepath.Join(out, "t.scap.gz"), sec, scap.WriterOptions{Compress: true}, st, RotateOptions{Size: limit}, time.Unix(0, int64(rotateT0)))
+	})
 	names := dirNames(t, out)
 	slices.SortFunc(names, func(a, b string) int { return len(a) - len(b) })
 	if n := len(names); n < 2 || !slices.Equal(names, numbered("t.scap.gz", 0, n, 0)) {

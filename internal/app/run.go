@@ -9,6 +9,7 @@ import (
 	"github.com/kestrel-sec/kestrel/driver/ebpf"
 	"github.com/kestrel-sec/kestrel/engine"
 	"github.com/kestrel-sec/kestrel/filter"
+	"github.com/kestrel-sec/kestrel/pipeline"
 	"github.com/kestrel-sec/kestrel/state"
 )
 
@@ -60,8 +61,10 @@ func Run(ctx context.Context, o RunOptions, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	sink := newReplaySink(eng, cfg, sec, stdout, false)
-	sink.fc.Hostname = cfg.engine.Hostname
+	p := pipeline.New(src, sec, pipeline.Options{Hostname: cfg.engine.Hostname})
+	defer p.Close()
+	out := newAlertPrinter(cfg, stdout, true)
+	p.Add(pipeline.NewRules(eng, p.Context(), out.emit), out)
 	fmt.Fprintf(stderr, "kestrel: watching this host with %d rules\n", len(eng.Selected()))
 	if o.Ready != nil {
 		o.Ready()
@@ -71,11 +74,11 @@ func Run(ctx context.Context, o RunOptions, stdout, stderr io.Writer) error {
 		ctx, cancel = context.WithTimeout(ctx, o.Duration)
 		defer cancel()
 	}
-	err = newLivePump(sink, false, nil, nil).run(ctx, src, 0)
-	if cerr := sink.close(); err == nil {
+	err = p.Run(ctx, 0)
+	if cerr := p.Close(); err == nil {
 		err = cerr
 	}
-	sink.summary(stderr)
+	out.summary(stderr, p.Events())
 	reportDrops(stderr, src.Stats())
 	return err
 }

@@ -1,4 +1,4 @@
-package app
+package scap
 
 import (
 	"bytes"
@@ -14,7 +14,6 @@ import (
 	"github.com/kestrel-sec/kestrel/event"
 	"github.com/kestrel-sec/kestrel/internal/evtest"
 	"github.com/kestrel-sec/kestrel/internal/testenv"
-	"github.com/kestrel-sec/kestrel/scap"
 )
 
 // Current exit codes the legacy writer maps.
@@ -144,15 +143,15 @@ func TestLegacyWriterSysdig(t *testing.T) {
 		current(t, 8, lwMemfdX, map[string]any{"fd": 9, "name": "x", "flags": 0}),
 		current(t, 9, lwPrctlX, map[string]any{"res": 0, "option": 15, "arg2_str": "n"}),
 	}
-	sec := &scap.Section{
+	sec := &Section{
 		Major: 1, Minor: 2,
-		Machine: &scap.Machine{NumCPUs: 1, MemoryBytes: 1 << 30, Hostname: "legacy"},
-		Users:   []scap.User{{UID: 0, Name: "root", Home: "/root", Shell: "/bin/sh"}},
-		Groups:  []scap.Group{{GID: 0, Name: "root"}},
-		Threads: []scap.Thread{{TID: 100, PID: 100, PTID: 1, Comm: "app", Exe: "/bin/app", ExePath: "/bin/app", Cwd: "/", FDLimit: 1024, Root: "/"}},
+		Machine: &Machine{NumCPUs: 1, MemoryBytes: 1 << 30, Hostname: "legacy"},
+		Users:   []User{{UID: 0, Name: "root", Home: "/root", Shell: "/bin/sh"}},
+		Groups:  []Group{{GID: 0, Name: "root"}},
+		Threads: []Thread{{TID: 100, PID: 100, PTID: 1, Comm: "app", Exe: "/bin/app", ExePath: "/bin/app", Cwd: "/", FDLimit: 1024, Root: "/"}},
 	}
 	var buf bytes.Buffer
-	sw, err := scap.NewWriter(&buf, sec, scap.WriterOptions{})
+	sw, err := NewWriter(&buf, sec, WriterOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package app
+package scap
 
 import (
 	"github.com/kestrel-sec/kestrel/event"
@@ -78,6 +78,6 @@ func (s *enterSplitter) enterOf(e *event.Event) *event.Event {
 	if err != nil || s.ev.Reset(s.buf) != nil {
 		return nil
 	}
-	s.ev.Num, s.ev.CPU = e.Num, e.CPU
+	s.ev.Num, s.ev.CPU, s.ev.DumpFlags = e.Num, e.CPU, e.DumpFlags
 	return &s.ev
 }

@@ -1,16 +1,15 @@
-package app
+package scap
 
 import (
 	"encoding/binary"
 	"fmt"
 
-	"github.com/kestrel-sec/kestrel/driver/ebpf"
 	"github.com/kestrel-sec/kestrel/event"
 )
 
 // legacyWriter turns the events of the current model into the events
 // sysdig 0.29.3's own driver recorded for the same system calls, for
-// capture files that 0.29.3 is to read: an enter and an exit per syscall;
+// capture files that 0.29.3 is to read ([ProfileSysdig029]): an enter and an exit per syscall;
 // the event codes of its table, where the current table has newer ones
 // (accept4, dup2, pipe2…, as its driver folded those syscalls into the
 // older events); and generic syscall events, named by their PPM_SC code,
@@ -74,7 +73,6 @@ func (w *legacyWriter) convert(e *event.Event) (enter, exit *event.Event, err er
 	if t.IsEnter() {
 		return nil, e, nil
 	}
-	legacyGeneric(e)
 	p := w.plan(e)
 	switch p.how {
 	case legacyMapped:
@@ -108,8 +106,9 @@ func (w *legacyWriter) plan(e *event.Event) *legacyPlan {
 		}
 		return p
 	}
-	if info := e.Info(); info != nil && ebpf.IsSyscall(info.Name) {
-		p.how, p.native = legacyAsGeneric, nativeSyscalls[info.Name]
+	if info := e.Info(); info != nil && event.IsX64Syscall(info.Name) {
+		nr, _ := event.X64SyscallNum(info.Name)
+		p.how, p.native = legacyAsGeneric, uint16(nr)
 		sc := event.Current().Syscalls
 		for i := range min(len(sc), len(event.Legacy().Syscalls)) {
 			if sc[i] == info.Name {
@@ -204,21 +203,49 @@ func (w *legacyWriter) views(e *event.Event) (*event.Event, *event.Event, error)
 	if err := w.exit.Reset(w.xbuf); err != nil {
 		return nil, nil, fmt.Errorf("legacy exit of %s: %w", e.Name(), err)
 	}
-	w.enter.Num, w.enter.CPU = e.Num, e.CPU
-	w.exit.Num, w.exit.CPU = e.Num, e.CPU
+	w.enter.Num, w.enter.CPU, w.enter.DumpFlags = e.Num, e.CPU, e.DumpFlags
+	w.exit.Num, w.exit.CPU, w.exit.DumpFlags = e.Num, e.CPU, e.DumpFlags
 	return &w.enter, &w.exit, nil
 }
 
-// nativeSyscalls are the x86-64 numbers (the kernel's unistd_64.h) of the
-// syscalls that have a current event and no 0.29.3 one, for the generic
-// events that stand for them (the probe runs on x86-64).
-var nativeSyscalls = map[string]uint16{
-	"open_by_handle_at": 304, "io_uring_setup": 425, "io_uring_enter": 426, "io_uring_register": 427,
-	"mlock": 149, "munlock": 150, "mlockall": 151, "munlockall": 152, "mlock2": 325,
-	"capset": 126, "bpf": 321, "fsconfig": 431, "epoll_create": 213, "epoll_create1": 291,
-	"chown": 92, "lchown": 94, "fchown": 93, "fchownat": 260, "umount2": 166, "prctl": 157,
-	"memfd_create": 319, "pidfd_getfd": 438, "pidfd_open": 434, "init_module": 175, "finit_module": 313,
-	"delete_module": 176, "mknod": 133, "mknodat": 259, "newfstatat": 262,
-	"process_vm_readv": 310, "process_vm_writev": 311, "setreuid": 113, "setregid": 114,
-	"close_range": 436, "keyctl": 250,
+// legacyGeneric gives a generic event whose syscall code sysdig 0.29.3
+// does not know the code 0 (unknown), as the drivers of its time did:
+// 0.29.3 indexes its syscall table with the code unchecked and crashes
+// on larger ones. The native number stays in the event. The event's
+// bytes are changed in place; the returned value puts them back.
+func legacyGeneric(e *event.Event) genericCode {
+	if e.Type() != genericExit || e.NumParams() < 1 {
+		return genericCode{}
+	}
+	p := e.Param(0)
+	if len(p.Raw) != 2 || int(p.Uint()) < len(event.Legacy().Syscalls) {
+		return genericCode{}
+	}
+	saved := genericCode{set: true, b: [2]byte{p.Raw[0], p.Raw[1]}}
+	p.Raw[0], p.Raw[1] = 0, 0
+	return saved
 }
+
+// genericCode is the syscall code of a generic event before
+// legacyGeneric changed it.
+type genericCode struct {
+	set bool
+	b   [2]byte
+}
+
+// undo puts the code back into e.
+func (g genericCode) undo(e *event.Event) {
+	if g.set {
+		p := e.Param(0)
+		p.Raw[0], p.Raw[1] = g.b[0], g.b[1]
+	}
+}
+
+// legacyKnows reports whether sysdig 0.29.3 knows event type t.
+func legacyKnows(t event.Type) bool {
+	info := event.Legacy().Lookup(t)
+	return info != nil && info.Known()
+}
+
+// genericExit is the code of the generic syscall exit event.
+const genericExit event.Type = 1
