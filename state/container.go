@@ -1,6 +1,8 @@
 package state
 
 import (
+	"bytes"
+
 	"github.com/kestrel-sec/kestrel/event"
 )
 
@@ -157,6 +159,15 @@ type containerTable struct {
 	// meta is the thread of a container event: no process, named after
 	// the container ("container:ID"), in the container.
 	meta Thread
+	// The latest cgroups resolved and what they gave: threads of one
+	// process, and the processes of one container or slice, share them.
+	memo struct {
+		cgroups []byte
+		id      string
+		typ     ContainerType
+		record  bool
+		set     bool
+	}
 }
 
 // Container returns the container id, or nil when the model has no record of it.
@@ -186,12 +197,20 @@ func (s *State) putContainer(c *Container) {
 // runtime whose ids the cgroups tell (docker, podman) that has no record
 // yet gets one with its id and runtime alone, as sysdig keeps.
 func (s *State) resolveContainer(t *Thread) {
-	id, typ, record := ContainerFromCgroups(t.Cgroups)
-	if id == nil {
-		t.ContainerID = ""
+	m := &s.ctrs.memo
+	if !m.set || !bytes.Equal(m.cgroups, t.Cgroups) {
+		id, typ, record := ContainerFromCgroups(t.Cgroups)
+		m.cgroups = append(m.cgroups[:0], t.Cgroups...)
+		m.id, m.typ, m.record, m.set = "", typ, record, true
+		if id != nil {
+			m.id = s.intern(id)
+		}
+	}
+	t.ContainerID = m.id
+	if m.id == "" {
 		return
 	}
-	t.ContainerID = s.intern(id)
+	typ, record := m.typ, m.record
 	if record && s.Container(t.ContainerID) == nil {
 		s.putContainer(&Container{ID: t.ContainerID, Type: typ})
 	}
