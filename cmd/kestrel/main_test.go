@@ -131,3 +131,31 @@ func TestFieldsList(t *testing.T) {
 		t.Fatalf("%v\n%s", err, js)
 	}
 }
+
+// TestReadRefusesOwnOutput checks that a capture is never written over
+// the capture being read, by its name or through a link, and that the
+// input is left whole.
+func TestReadRefusesOwnOutput(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in.scap")
+	data, err := os.ReadFile(example())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(in, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "link.scap")
+	if err := os.Symlink(in, link); err != nil {
+		t.Fatal(err)
+	}
+	for _, out := range []string{in, link} {
+		_, err := run(t, "read", in, "-w", out)
+		if !errors.Is(err, app.ErrUsage) || !strings.Contains(err.Error(), "the capture to write is the capture being read") {
+			t.Errorf("-w %s: %v", out, err)
+		}
+	}
+	if got, _ := os.ReadFile(in); !bytes.Equal(got, data) {
+		t.Error("the input capture changed")
+	}
+}

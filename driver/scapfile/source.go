@@ -76,8 +76,33 @@ type batch struct {
 }
 
 // Open opens the capture at path ([Stdin] for standard input), reads its
-// first section's header and state, and starts reading ahead.
-func Open(path string, o Options) (*Source, error) {
+// first section's header and state, and starts reading ahead. It returns
+// ctx.Err() when ctx ends first, whatever the opening is blocked on (a
+// FIFO that no writer opened, a pipe that sends nothing).
+func Open(ctx context.Context, path string, o Options) (*Source, error) {
+	type opened struct {
+		s   *Source
+		err error
+	}
+	done := make(chan opened, 1)
+	go func() {
+		s, err := open(path, o)
+		done <- opened{s, err}
+	}()
+	select {
+	case r := <-done:
+		return r.s, r.err
+	case <-ctx.Done():
+		go func() { // close what the opening gives, when it gives it
+			if r := <-done; r.s != nil {
+				r.s.Close()
+			}
+		}()
+		return nil, ctx.Err()
+	}
+}
+
+func open(path string, o Options) (*Source, error) {
 	f, err := openFile(path)
 	if err != nil {
 		return nil, err

@@ -179,7 +179,7 @@ func TestSourceStdin(t *testing.T) {
 	saved := os.Stdin
 	os.Stdin = f
 	defer func() { os.Stdin = saved }()
-	s, err := Open(Stdin, Options{})
+	s, err := Open(context.Background(), Stdin, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

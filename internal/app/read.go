@@ -60,7 +60,7 @@ func Read(ctx context.Context, o ReadOptions, stdout, stderr io.Writer) error {
 			return Usagef("-w %v", err)
 		}
 	}
-	src, err := scapfile.Open(o.Path, scapfile.Options{})
+	src, err := scapfile.Open(ctx, o.Path, scapfile.Options{})
 	if err != nil {
 		return err
 	}

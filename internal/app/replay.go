@@ -42,7 +42,7 @@ func Replay(ctx context.Context, o ReplayOptions, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	src, err := scapfile.Open(o.Path, scapfile.Options{})
+	src, err := scapfile.Open(ctx, o.Path, scapfile.Options{})
 	if err != nil {
 		return err
 	}
