@@ -132,3 +132,91 @@ func TestTextForm(t *testing.T) {
 		t.Errorf("text form %q", got)
 	}
 }
+
+// TestJSONExact checks the whole JSON form byte for byte with each of
+// Falco's json_include_* keys, and that keys stay in Falco's sorted order.
+func TestJSONExact(t *testing.T) {
+	a := Alert{
+		Time:         time.Date(2026, 1, 2, 3, 4, 5, 6, time.UTC),
+		Rule:         "r",
+		Priority:     rules.PriorityCritical,
+		Source:       "syscall",
+		Hostname:     "h",
+		Output:       "03:04:05.000000006: Critical shell (user=root)",
+		Tags:         []string{"b", "a"},
+		OutputFields: json.RawMessage(`{"evt.time":6,"user.name":"root"}`),
+	}
+	const tail = `"priority":"Critical","rule":"r","source":"syscall"`
+	cases := []struct {
+		name string
+		o    JSONOptions
+		want string
+	}{
+		{"default", JSONOptions{},
+			`{"hostname":"h","output":"03:04:05.000000006: Critical shell (user=root)","output_fields":{"evt.time":6,"user.name":"root"},` + tail + `,"tags":["a","b"],"time":"2026-01-02T03:04:05.000000006Z"}`},
+		{"message", JSONOptions{Message: true},
+			`{"hostname":"h","message":"shell (user=root)","output":"03:04:05.000000006: Critical shell (user=root)","output_fields":{"evt.time":6,"user.name":"root"},` + tail + `,"tags":["a","b"],"time":"2026-01-02T03:04:05.000000006Z"}`},
+		{"minimal", JSONOptions{OmitOutput: true, OmitTags: true, OmitOutputFields: true},
+			`{"hostname":"h",` + tail + `,"time":"2026-01-02T03:04:05.000000006Z"}`},
+		{"static", JSONOptions{OmitOutput: true, OmitTags: true, StaticFields: map[string]string{"env": "prod \"eu\"", "a": "1"}},
+			`{"hostname":"h","output_fields":{"evt.time":6,"static.a":"1","static.env":"prod \"eu\"","user.name":"root"},` + tail + `,"time":"2026-01-02T03:04:05.000000006Z"}`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got := string(a.AppendJSON(nil, c.o))
+			if got != c.want {
+				t.Errorf("got\n%s\nwant\n%s", got, c.want)
+			}
+			if !json.Valid([]byte(got)) {
+				t.Error("not JSON")
+			}
+		})
+	}
+}
+
+// TestStaticFieldsKeepAlertValues checks that a static field the rule's
+// output already names keeps the alert's value, and that static fields
+// make an object of absent output fields.
+func TestStaticFieldsKeepAlertValues(t *testing.T) {
+	a := sample()
+	a.OutputFields = json.RawMessage(`{"static.env":"from-rule","proc.pid":42}`)
+	o := JSONOptions{StaticFields: map[string]string{"env": "from-config"}}
+	var m struct {
+		OutputFields map[string]any `json:"output_fields"`
+	}
+	if err := json.Unmarshal(a.AppendJSON(nil, o), &m); err != nil {
+		t.Fatal(err)
+	}
+	if m.OutputFields["static.env"] != "from-rule" || m.OutputFields["proc.pid"] != float64(42) {
+		t.Errorf("output_fields %v", m.OutputFields)
+	}
+	a.OutputFields = nil
+	got := string(a.AppendJSON(nil, JSONOptions{OmitOutput: true, OmitTags: true, StaticFields: o.StaticFields}))
+	if !strings.Contains(got, `"output_fields":{"static.env":"from-config"}`) {
+		t.Errorf("static fields without output fields: %s", got)
+	}
+}
+
+// TestMessage checks Falco's "message": the output after "<time>: <Priority> ",
+// with either time format, and the output whole when it lacks the prefix.
+func TestMessage(t *testing.T) {
+	cases := []struct {
+		prio   rules.Priority
+		output string
+		want   string
+	}{
+		{rules.PriorityWarning, "15:04:05.000000007: Warning Shell spawned (a=b: c)", "Shell spawned (a=b: c)"},
+		{rules.PriorityInformational, "2026-11-30T14:04:05.000000007+0000: Informational x: Informational y", "x: Informational y"},
+		{rules.PriorityDebug, "15:04:05.000000007: Debug ", ""},
+		{rules.PriorityDebug, "15:04:05.000000007: Debug", ""},
+		{rules.PriorityDebug, "15:04:05.000000007: Debugger attached", "15:04:05.000000007: Debugger attached"},
+		{rules.PriorityError, "no prefix here", "no prefix here"},
+		{rules.PriorityError, "12:00:00: Warning wrong priority", "12:00:00: Warning wrong priority"},
+	}
+	for _, c := range cases {
+		a := Alert{Priority: c.prio, Output: c.output}
+		if got := a.Message(); got != c.want {
+			t.Errorf("%q: message %q, want %q", c.output, got, c.want)
+		}
+	}
+}

@@ -82,23 +82,27 @@ type Options struct {
 	// TimeState measures the time the model takes to apply events
 	// ([Pipeline.StateTime]).
 	TimeState bool
+	// Count keeps [Counters] for metrics.
+	Count bool
 }
 
 // Pipeline owns a source, the model of the host and the field context,
 // and hands each event to its sinks.
 type Pipeline struct {
-	src     driver.Source
-	sect    sectioned // src, when it has sections
-	sectNum int
-	st      *state.State
-	fc      *field.Context
-	opts    Options
-	sinks   []Sink
-	before  []BeforeSink
-	begun   bool // an event that is not a container record was seen
-	events  uint64
-	stateNS int64 // with Options.TimeState
-	closed  bool
+	src      driver.Source
+	sect     sectioned // src, when it has sections
+	pend     pending   // src, when it is live
+	sectNum  int
+	st       *state.State
+	fc       *field.Context
+	opts     Options
+	sinks    []Sink
+	before   []BeforeSink
+	begun    bool // an event that is not a container record was seen
+	events   uint64
+	stateNS  int64     // with Options.TimeState
+	counters *Counters // with Options.Count
+	closed   bool
 }
 
 // New returns a pipeline over src whose model starts from sec (a capture's
@@ -112,6 +116,11 @@ func New(src driver.Source, sec *scap.Section, o Options) *Pipeline {
 	p.setHostname(sec)
 	if s, ok := src.(sectioned); ok {
 		p.sect, p.sectNum = s, s.SectionNum()
+	}
+	p.pend, _ = src.(pending)
+	if o.Count {
+		p.counters = newCounters()
+		p.publish(0)
 	}
 	return p
 }
@@ -128,6 +137,9 @@ func (p *Pipeline) Source() driver.Source { return p.src }
 
 // Events returns how many events the source gave.
 func (p *Pipeline) Events() uint64 { return p.events }
+
+// Counters returns the pipeline's counters, nil unless Options.Count.
+func (p *Pipeline) Counters() *Counters { return p.counters }
 
 // StateTime returns the time the model took to apply events, when
 // measured (Options.TimeState).
@@ -167,7 +179,7 @@ func (p *Pipeline) end(err error, limit, n uint64) error {
 	case errors.Is(err, io.EOF), errors.Is(err, driver.ErrClosed):
 		return nil
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		if _, ok := p.src.(pending); !ok {
+		if p.pend == nil {
 			return err
 		}
 		left := uint64(0)
@@ -203,6 +215,9 @@ func (p *Pipeline) Apply(e *event.Event) error {
 	}
 	if k&Preamble == 0 {
 		p.fc.Observe(e)
+	}
+	if p.counters != nil {
+		p.count(e)
 	}
 	for _, s := range p.sinks {
 		if err := s.Event(e, k); err != nil {
@@ -264,7 +279,7 @@ const drainTime = time.Second
 // at the first younger event, when the source holds none, or after
 // drainTime.
 func (p *Pipeline) drain(stop, left uint64) error {
-	pend := p.src.(pending)
+	pend := p.pend
 	ctx, cancel := context.WithTimeout(context.Background(), drainTime)
 	defer cancel()
 	for n := uint64(0); (left == 0 || n < left) && pend.Pending() > 0; n++ {

@@ -45,7 +45,7 @@ func (r *recorder) Close() error { r.closed++; return nil }
 
 func run(t *testing.T, path string, o pipeline.Options) *recorder {
 	t.Helper()
-	src, err := scapfile.Open(path, scapfile.Options{})
+	src, err := scapfile.Open(context.Background(), path, scapfile.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -781,3 +781,17 @@ func cstr(b []byte) []byte {
 	}
 	return b
 }
+
+// Sizes returns the threads, open fds and containers the model holds.
+// Fds are counted once per fd table (threads of a process share one).
+// It walks the thread table: for metrics, not for every event.
+func (s *State) Sizes() (threads, fds, containers int) {
+	var prev *FDTable
+	for _, t := range s.threads {
+		if t.fdt != nil && t.fdt != prev && (t.TID == t.PID || t.proc == nil) {
+			fds += t.fdt.Len()
+			prev = t.fdt
+		}
+	}
+	return len(s.threads), fds, len(s.ctrs.byID)
+}

@@ -1,0 +1,211 @@
+package metrics
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+)
+
+// Options select what [New] exposes beyond Kestrel's own metrics. The zero
+// value exposes Kestrel's names only.
+type Options struct {
+	// FalcoNames also exposes the quantities Falco has under the names of
+	// Falco's Prometheus endpoint (see the package documentation).
+	FalcoNames bool
+}
+
+// Collector is a prometheus.Collector that takes a [Snapshot] at each
+// scrape and reports it. It is safe for concurrent use.
+type Collector struct {
+	snapshot func() Snapshot
+	info     Info
+	reg      *prometheus.Registry
+	d        *descs
+	falco    *falcoDescs // nil without [Options.FalcoNames]
+
+	mu sync.Mutex // serializes calls to snapshot
+}
+
+// New returns a collector that calls snapshot at each scrape, registered on
+// a registry of its own ([Collector.Registry]) together with the process
+// and Go runtime collectors. A zero info.Start is set to now.
+func New(snapshot func() Snapshot, info Info, o Options) (*Collector, error) {
+	if snapshot == nil {
+		return nil, errors.New("new metrics collector: nil snapshot function")
+	}
+	if info.Start.IsZero() {
+		info.Start = time.Now()
+	}
+	c := &Collector{snapshot: snapshot, info: info, reg: prometheus.NewRegistry(), d: newDescs()}
+	if o.FalcoNames {
+		c.falco = newFalcoDescs(&c.info)
+	}
+	for _, col := range []prometheus.Collector{
+		c,
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		collectors.NewGoCollector(),
+	} {
+		if err := c.reg.Register(col); err != nil {
+			return nil, fmt.Errorf("register metrics collector: %w", err)
+		}
+	}
+	return c, nil
+}
+
+// Registry returns the registry that holds the collector, to serve with
+// promhttp.HandlerFor.
+func (c *Collector) Registry() *prometheus.Registry { return c.reg }
+
+// Info returns the static information, with Start filled in.
+func (c *Collector) Info() Info { return c.info }
+
+// Snapshot calls the snapshot function, one call at a time, and sets the
+// snapshot's Time to now when the function left it zero. The periodic JSON
+// form should take its snapshots here, so that scrapes and ticks never
+// call the function concurrently.
+func (c *Collector) Snapshot() Snapshot {
+	c.mu.Lock()
+	s := c.snapshot()
+	c.mu.Unlock()
+	if s.Time.IsZero() {
+		s.Time = time.Now()
+	}
+	return s
+}
+
+// Describe sends the descriptors of every metric the collector reports.
+func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
+	c.d.describe(ch)
+	if c.falco != nil {
+		c.falco.describe(ch)
+	}
+}
+
+// Collect takes a snapshot and sends its metrics.
+func (c *Collector) Collect(ch chan<- prometheus.Metric) {
+	s := c.Snapshot()
+	e := emitter{ch}
+	c.d.collect(e, &s, &c.info)
+	if c.falco != nil {
+		c.falco.collect(e, &s, &c.info)
+	}
+}
+
+// emitter sends constant metrics, reporting a bad one (say, a label value
+// that is not UTF-8) as an invalid metric instead of panicking.
+type emitter struct{ ch chan<- prometheus.Metric }
+
+func (e emitter) send(d *prometheus.Desc, t prometheus.ValueType, v float64, labels ...string) {
+	m, err := prometheus.NewConstMetric(d, t, v, labels...)
+	if err != nil {
+		m = prometheus.NewInvalidMetric(d, err)
+	}
+	e.ch <- m
+}
+
+func (e emitter) counter(d *prometheus.Desc, v uint64, labels ...string) {
+	e.send(d, prometheus.CounterValue, float64(v), labels...)
+}
+
+func (e emitter) gauge(d *prometheus.Desc, v float64, labels ...string) {
+	e.send(d, prometheus.GaugeValue, v, labels...)
+}
+
+// descs are the descriptors of Kestrel's own metrics.
+type descs struct {
+	build, uptime                      *prometheus.Desc
+	events, sourceEvents, kernelEvents *prometheus.Desc
+	dropped, readFail                  *prometheus.Desc
+	alerts                             *prometheus.Desc
+	outSent, outFailed, outDropped     *prometheus.Desc
+	evalSeconds, evals                 *prometheus.Desc
+	threads, fds, containers           *prometheus.Desc
+	reloads, loaded                    *prometheus.Desc
+}
+
+func desc(name, help string, labels ...string) *prometheus.Desc {
+	return prometheus.NewDesc(name, help, labels, nil)
+}
+
+func newDescs() *descs {
+	return &descs{
+		build:        desc("kestrel_build_info", "Kestrel's version and rules engine version, as labels; always 1.", "version", "engine_version"),
+		uptime:       desc("kestrel_uptime_seconds", "Time since Kestrel started."),
+		events:       desc("kestrel_events_total", "Events the pipeline handled, by event type.", "event_type"),
+		sourceEvents: desc("kestrel_source_events_total", "Events the source delivered to the pipeline."),
+		kernelEvents: desc("kestrel_kernel_events_total", "Records the kernel side sent."),
+		dropped:      desc("kestrel_events_dropped_total", "Events lost before the engine saw them, by cause.", "cause"),
+		readFail:     desc("kestrel_kernel_read_failures_total", "Event values left empty because the probe could not read them from memory."),
+		alerts:       desc("kestrel_alerts_total", "Alerts raised, by rule.", "rule", "priority", "source"),
+		outSent:      desc("kestrel_output_sent_total", "Alerts an output delivered.", "output"),
+		outFailed:    desc("kestrel_output_failed_total", "Alerts an output failed to deliver.", "output"),
+		outDropped:   desc("kestrel_output_dropped_total", "Alerts an output dropped without trying, by reason.", "output", "reason"),
+		evalSeconds:  desc("kestrel_rule_evaluation_seconds_total", "Time the engine spent judging events against the rules."),
+		evals:        desc("kestrel_rule_evaluations_total", "Events the engine judged against the rules."),
+		threads:      desc("kestrel_state_threads", "Threads in the model of the host."),
+		fds:          desc("kestrel_state_fds", "Open file descriptors in the model of the host."),
+		containers:   desc("kestrel_state_containers", "Containers in the model of the host."),
+		reloads:      desc("kestrel_reloads_total", "Reloads of the configuration and rules, by result.", "result"),
+		loaded:       desc("kestrel_config_last_load_timestamp_seconds", "When the configuration and rules were last loaded, in seconds since the epoch."),
+	}
+}
+
+func (d *descs) describe(ch chan<- *prometheus.Desc) {
+	for _, x := range []*prometheus.Desc{
+		d.build, d.uptime, d.events, d.sourceEvents, d.kernelEvents, d.dropped, d.readFail,
+		d.alerts, d.outSent, d.outFailed, d.outDropped, d.evalSeconds, d.evals,
+		d.threads, d.fds, d.containers, d.reloads, d.loaded,
+	} {
+		ch <- x
+	}
+}
+
+func (d *descs) collect(e emitter, s *Snapshot, info *Info) {
+	e.gauge(d.build, 1, info.Version, info.EngineVersion)
+	e.gauge(d.uptime, s.Time.Sub(info.Start).Seconds())
+	d.collectSource(e, s)
+	for _, r := range s.Alerts {
+		e.counter(d.alerts, r.N, r.Rule, r.Priority, r.Source)
+	}
+	d.collectOutputs(e, s.Outputs)
+	e.send(d.evalSeconds, prometheus.CounterValue, s.Eval.Seconds)
+	e.counter(d.evals, s.Eval.Events)
+	e.gauge(d.threads, float64(s.State.Threads))
+	e.gauge(d.fds, float64(s.State.FDs))
+	e.gauge(d.containers, float64(s.State.Containers))
+	e.counter(d.reloads, s.Reloads.OK, "ok")
+	e.counter(d.reloads, s.Reloads.Failed, "failed")
+	if !s.Loaded.IsZero() {
+		e.gauge(d.loaded, unixSeconds(s.Loaded))
+	}
+}
+
+func (d *descs) collectSource(e emitter, s *Snapshot) {
+	for _, c := range s.Events {
+		e.counter(d.events, c.N, c.Name)
+	}
+	src := &s.Source
+	e.counter(d.sourceEvents, src.Events)
+	e.counter(d.kernelEvents, src.Kernel)
+	e.counter(d.dropped, src.RingFull, "ring_full")
+	e.counter(d.dropped, src.TooLong, "too_long")
+	e.counter(d.dropped, src.QueueFull, "queue_full")
+	e.counter(d.dropped, src.Unreadable, "unreadable")
+	e.counter(d.readFail, src.ReadFail)
+}
+
+func (d *descs) collectOutputs(e emitter, outs []OutputStats) {
+	for _, o := range outs {
+		e.counter(d.outSent, o.Sent, o.Name)
+		e.counter(d.outFailed, o.Failed, o.Name)
+		for _, c := range o.Dropped {
+			e.counter(d.outDropped, c.N, o.Name, c.Name)
+		}
+	}
+}
+
+func unixSeconds(t time.Time) float64 { return float64(t.UnixNano()) / 1e9 }
