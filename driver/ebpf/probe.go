@@ -166,6 +166,23 @@ func (p *Probe) fill(sel []uint8) error {
 	return nil
 }
 
+// Select changes, while the probe runs, which syscalls it sends: names
+// (nil: all), with those the host model needs always on. Each syscall's
+// switch is set in place, so that no syscall selected before and after
+// is missed meanwhile.
+func (p *Probe) Select(names []string) error {
+	sel, err := selection(names)
+	if err != nil {
+		return fmt.Errorf("syscall selection: %w", err)
+	}
+	for nr := range uint32(maxSyscalls) {
+		if err := p.objs.Selected.Put(nr, sel[nr]); err != nil {
+			return fmt.Errorf("syscall selection: %w", err)
+		}
+	}
+	return nil
+}
+
 // makeRings creates the ring buffers, puts them in the probe's map of
 // rings and maps them for reading.
 func (p *Probe) makeRings(inner *ebpf.MapSpec, n, size int) error {

@@ -5,10 +5,14 @@ package ebpf_test
 import (
 	"context"
 	"fmt"
+	"runtime"
+	"slices"
 	"sort"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/kestrel-sec/kestrel/driver"
 	"github.com/kestrel-sec/kestrel/driver/ebpf"
@@ -243,5 +247,71 @@ func TestProbeRings(t *testing.T) {
 			}
 			t.Logf("%d events from CPUs %v; latest out of order by %v; stats %+v", len(recs), cpus, worst, st)
 		})
+	}
+}
+
+// TestProbeSelect checks that the syscall selection changes in place
+// while the probe runs: a syscall selected from then on is sent, one no
+// longer selected is not.
+func TestProbeSelect(t *testing.T) {
+	ebpftest.Live(t)
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	tid := int64(unix.Gettid())
+	p, err := ebpf.Open(ebpf.Options{Syscalls: []string{"memfd_create"}, IncludeSelf: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	memfd := func(name string) {
+		fd, err := unix.MemfdCreate(name, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		unix.Close(fd)
+	}
+	eventfd := func() {
+		fd, err := unix.Eventfd(0, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		unix.Close(fd)
+	}
+	memfd("kestrel-select-1")
+	eventfd()
+	if err := p.Select([]string{"eventfd2"}); err != nil {
+		t.Fatal(err)
+	}
+	memfd("kestrel-select-2")
+	eventfd()
+	end := uint64(time.Now().UnixNano())
+	ebpftest.Settle()
+	var seen []string
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+		e, err := p.Next(ctx)
+		cancel()
+		if err != nil || e.TS() > end+uint64(100*time.Millisecond) {
+			break // all were taken: none came for a while, or a later one came (rings merge in time order)
+		}
+		if e.TID() != tid {
+			continue
+		}
+		switch e.Name() {
+		case "memfd_create":
+			if p, ok := e.ParamByName("name"); ok {
+				seen = append(seen, "memfd_create "+string(p.Raw[:len(p.Raw)-1]))
+			}
+		case "eventfd2":
+			seen = append(seen, "eventfd2")
+		case "syscall": // the probe sends eventfd2 as a generic event
+			if id := e.Param(0).Uint(); int(id) < len(event.Current().Syscalls) {
+				seen = append(seen, event.Current().Syscalls[id])
+			}
+		}
+	}
+	want := []string{"memfd_create kestrel-select-1", "eventfd2"}
+	if !slices.Equal(seen, want) {
+		t.Errorf("events %q, want %q", seen, want)
 	}
 }

@@ -26,3 +26,4 @@ func (*Probe) Next(context.Context) (*event.Event, error) { return nil, driver.E
 func (*Probe) Stats() driver.Stats                        { return driver.Stats{} }
 func (*Probe) Close() error                               { return nil }
 func (*Probe) Pending() int                               { return 0 }
+func (*Probe) Select([]string) error                      { return Check() }
