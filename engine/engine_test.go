@@ -167,6 +167,13 @@ func TestSelection(t *testing.T) {
 		{"-t enables disabled rules too", Options{MinPriority: rules.PriorityDebug, EnableTags: []string{"shell"}}, [3]bool{false, false, true}},
 		{"priority", Options{MinPriority: rules.PriorityWarning}, [3]bool{true, true, false}},
 		{"priority error", Options{MinPriority: rules.PriorityError}, [3]bool{true, false, false}},
+		{"rules list: disable all, enable by tag", Options{MinPriority: rules.PriorityDebug, Select: []Selection{
+			{Rule: "*"}, {Enable: true, Tag: "credentials"}}}, [3]bool{false, true, false}},
+		{"rules list: later entries win", Options{MinPriority: rules.PriorityDebug, Select: []Selection{
+			{Enable: true, Rule: "Launch*"}, {Tag: "shell"}, {Enable: true, Rule: "Launch shell"}}}, [3]bool{true, true, true}},
+		{"rules list: whole names", Options{MinPriority: rules.PriorityDebug, Select: []Selection{{Rule: "Write"}}}, [3]bool{true, true, false}},
+		{"rules list, then -D", Options{MinPriority: rules.PriorityDebug, Select: []Selection{{Enable: true, Rule: "Launch shell"}},
+			Disable: []string{"shell"}}, [3]bool{true, true, false}},
 	}
 	for _, tc := range cases {
 		got := [3]bool{tc.o.selected(a), tc.o.selected(b), tc.o.selected(c)}

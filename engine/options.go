@@ -60,6 +60,10 @@ type Options struct {
 	AllEvents bool
 	// EnableAll runs every rule, including those the files disable.
 	EnableAll bool
+	// Select enables and disables rules by name and by tag, in order,
+	// after the files and before -D, -T and -t (the rules list of
+	// Falco's configuration).
+	Select []Selection
 	// TimeISO8601 starts outputs with the ISO 8601 time instead of
 	// HH:MM:SS.nnnnnnnnn (Falco's time_format_iso_8601).
 	TimeISO8601 bool
@@ -85,6 +89,11 @@ func (o *Options) Check() error {
 // disables every rule), then the minimum priority.
 func (o *Options) selected(r *rules.Rule) bool {
 	on := r.Enabled || o.EnableAll
+	for _, s := range o.Select {
+		if s.matches(r) {
+			on = s.Enable
+		}
+	}
 	for _, p := range o.Disable {
 		if nameMatches(p, r.Name) {
 			on = false
@@ -97,6 +106,22 @@ func (o *Options) selected(r *rules.Rule) bool {
 		on = hasAnyTag(r.Tags, o.EnableTags)
 	}
 	return on && r.Priority <= o.MinPriority
+}
+
+// Selection is one entry of Falco's rules configuration list: it enables
+// or disables the rules whose whole name matches Rule, where * stands for
+// any run of characters, and the rules tagged Tag.
+type Selection struct {
+	Enable bool
+	Rule   string
+	Tag    string
+}
+
+func (s Selection) matches(r *rules.Rule) bool {
+	if s.Rule != "" && wildcard(s.Rule, r.Name) {
+		return true
+	}
+	return s.Tag != "" && hasAnyTag(r.Tags, []string{s.Tag})
 }
 
 // nameMatches applies one -D pattern to a rule name.

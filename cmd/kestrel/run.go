@@ -10,26 +10,47 @@ func newRunCmd() *cobra.Command {
 	var o app.RunOptions
 	var live liveFlags
 	cmd := &cobra.Command{
-		Use:   "run [-r PATH]...",
-		Short: "Watch this host live and print alerts from Falco rules, like falco",
+		Use:   "run [-c FILE] [-r PATH]... [-o KEY=VALUE]...",
+		Short: "Watch this host live and send alerts from Falco rules, like falco",
 		Long: `Watch every system call of this host through an eBPF probe, keep the model of
 its processes, files and connections, and judge each event against Falco
 rules: Kestrel's embedded default rules, or the files and directories given
-with -r (falcosecurity/rules files load unmodified). Each match prints an
-alert as Falco prints it (text, or JSON with --json or -o json_output=true).
+with -r or in the configuration (falcosecurity/rules files load unmodified).
 
-Only the syscalls the rules and the host model need leave the kernel. On
-Ctrl-C (SIGINT) or SIGTERM, or after -M seconds, it prints the number of
-events judged, the alerts by priority and rule, and every event the probe
-lost. It needs root and a kernel with BTF (/sys/kernel/btf/vmlinux).
+Each alert goes, as it happens, to the outputs the configuration enables:
+stdout (text, or Falco's JSON with --json), a file, syslog, an HTTP endpoint
+(falcosidekick takes Kestrel's alerts as they are) or a program. Every output
+has its own queue, so a slow one never holds detection back; what an output
+cannot deliver is counted and reported.
 
-Rule selection follows Falco's flags, as in 'kestrel replay': -D, -t, -T, -A
-and -o key=value.` + ringHelp,
-		Example: `  # live detection with the embedded default rules
+The configuration is read from -c FILE, else from ` + app.DefaultConfigFile + `
+when it exists; without one, the built-in defaults apply: the embedded rules,
+alerts on stdout, the web server on 127.0.0.1:8765. Its keys are those of
+falco.yaml (see 'kestrel config schema' and examples/kestrel.yaml); -o sets
+any key (-o http_output.enabled=true -o http_output.url=http://...).
+
+The web server answers /healthz (ready once the probe is attached and the
+host's state taken), /metrics (Prometheus) and /versions.
+
+Signals: SIGHUP reloads the configuration and the rules without stopping the
+probe (invalid files are reported and the running ones stay; a change of a
+watched file does the same); SIGUSR1 reopens the file outputs (logrotate);
+SIGINT and SIGTERM, or -M seconds, drain the events, flush the outputs and
+print the events judged, the alerts by priority and rule, what each output
+sent and dropped, and every event the probe lost.
+
+It needs CAP_BPF, CAP_PERFMON and CAP_SYS_RESOURCE (root has them) and a
+kernel with BTF (/sys/kernel/btf/vmlinux). Rule selection follows Falco's
+flags, as in 'kestrel replay': -D, -t, -T, -A.` + ringHelp,
+		Example: `  # live detection with the embedded default rules, alerts on stdout
   sudo kestrel run
 
-  # the falcosecurity/rules files, JSON alerts for a log pipeline
-  sudo kestrel run -r /etc/falco/falco_rules.yaml --json
+  # a configuration file, as a service reads it
+  sudo kestrel run -c /etc/kestrel/kestrel.yaml
+
+  # the falcosecurity/rules files, JSON alerts to falcosidekick
+  sudo kestrel run -r /etc/falco/falco_rules.yaml --json \
+      -o http_output.enabled=true -o http_output.url=http://localhost:2801/
 
   # only rules tagged container, for one minute
   sudo kestrel run -t container -M 60`,
@@ -49,6 +70,7 @@ and -o key=value.` + ringHelp,
 	}
 	f := cmd.Flags()
 	addRuleFlags(f, &o.ReplayOptions)
+	f.StringVarP(&o.ConfigFile, "config", "c", "", "configuration file (default "+app.DefaultConfigFile+" when it exists)")
 	live.add(f, "run")
 	return cmd
 }

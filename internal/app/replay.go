@@ -54,7 +54,7 @@ func Replay(ctx context.Context, o ReplayOptions, stdout, stderr io.Writer) erro
 	out := newAlertPrinter(cfg, stdout, false)
 	rs := pipeline.NewRules(eng, p.Context(), out.emit)
 	if o.StageTimes {
-		rs.Time()
+		rs.Time(1)
 	}
 	p.Add(rs, out)
 	start := time.Now()
@@ -66,7 +66,8 @@ func Replay(ctx context.Context, o ReplayOptions, stdout, stderr io.Writer) erro
 	}
 	out.summary(stderr, p.Events())
 	if o.StageTimes {
-		stageTimes(stderr, p.Events(), time.Since(start), p.StateTime(), rs.RulesTime())
+		_, rulesTime := rs.Stats()
+		stageTimes(stderr, p.Events(), time.Since(start), p.StateTime(), rulesTime)
 	}
 	return nil
 }

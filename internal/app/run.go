@@ -2,27 +2,46 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"sync"
+	"syscall"
 	"time"
 
 	"github.com/kestrel-sec/kestrel/driver/ebpf"
 	"github.com/kestrel-sec/kestrel/engine"
 	"github.com/kestrel-sec/kestrel/filter"
+	"github.com/kestrel-sec/kestrel/internal/config"
 	"github.com/kestrel-sec/kestrel/pipeline"
 	"github.com/kestrel-sec/kestrel/state"
 )
 
-// RunOptions configure [Run]: the rule selection of [ReplayOptions] (its
-// Path is unused), and the live source's settings.
+// DefaultConfigFile is the configuration file run reads when it exists
+// and no other is given.
+const DefaultConfigFile = "/etc/kestrel/kestrel.yaml"
+
+// RunOptions configure [Run]: the configuration file, the rule selection
+// of [ReplayOptions] (its Path is unused; its flags win over the file),
+// and the live source's settings.
 type RunOptions struct {
 	ReplayOptions
 	LiveOptions
-	ProcRoot string // procfs for the initial state; "/proc" when empty
-	EtcRoot  string // user and group databases; "/etc" when empty
+	// ConfigFile is the configuration file (-c); DefaultConfigFile when
+	// empty and it exists; otherwise the built-in defaults.
+	ConfigFile string
+	ProcRoot   string // procfs for the initial state; "/proc" when empty
+	EtcRoot    string // user and group databases; "/etc" when empty
 	// Ready, when set, is called once the probe is attached and the
-	// initial state is taken.
-	Ready func()
+	// initial state is taken, with the web server's address ("" when it
+	// is off).
+	Ready func(webAddr string)
+	// Signals, when set, replaces the process's SIGHUP (reload) and
+	// SIGUSR1 (reopen the file outputs) for tests.
+	Signals <-chan os.Signal
 }
 
 // LiveOptions are the settings of the live source that capture and run
@@ -37,50 +56,297 @@ func (o LiveOptions) probeOptions(syscalls []string, self bool, snaplen int) ebp
 	return ebpf.Options{RingSize: o.RingSize, CPUsPerRing: o.CPUsPerRing, Syscalls: syscalls, IncludeSelf: self, Snaplen: snaplen}
 }
 
-// Run is live detection, what falco does: it watches the host's system
-// calls through the eBPF probe, judges them against the rules and prints
-// the alerts, until ctx ends or o.Duration has passed; then it prints the
-// summary and what the probe lost on stderr. Only the syscalls the rules
-// and the host model need reach user space.
+// Run is live detection, what falco does, as a service: it watches the
+// host's system calls through the eBPF probe, judges them against the
+// rules and hands the alerts to the configured outputs as they happen,
+// each through its own queue. SIGHUP, or a change of a watched
+// configuration or rules file, reloads the configuration and the rules
+// without stopping the probe; SIGUSR1 reopens the file outputs. When ctx
+// ends or o.Duration has passed, it drains the events that happened
+// before, flushes the outputs and prints the summary on stderr.
 func Run(ctx context.Context, o RunOptions, stdout, stderr io.Writer) error {
-	cfg, eng, err := compileRules(o.ReplayOptions, stderr)
+	cfg, err := loadRunConfig(o, stderr)
 	if err != nil {
+		return err
+	}
+	log := newLogger(cfg, stderr)
+	a := &agent{o: o, stdout: stdout, stderr: stderr, log: log}
+	if err := a.start(cfg); err != nil {
+		a.stop()
+		return err
+	}
+	return a.run(ctx)
+}
+
+// loadRunConfig reads the configuration file and -o settings, with the
+// command-line flags over them, and prints its diagnostics.
+func loadRunConfig(o RunOptions, stderr io.Writer) (*config.Config, error) {
+	cfg, ds := readRunConfig(o)
+	for _, d := range ds {
+		fmt.Fprintf(stderr, "%s\n\n", d.String())
+	}
+	if ds.HasErrors() {
+		return nil, ds.Err()
+	}
+	return cfg, nil
+}
+
+// readRunConfig is loadRunConfig without printing.
+func readRunConfig(o RunOptions) (*config.Config, config.Diagnostics) {
+	path := o.ConfigFile
+	if path == "" {
+		if _, err := os.Stat(DefaultConfigFile); err == nil {
+			path = DefaultConfigFile
+		}
+	}
+	cfg, ds := config.LoadWithOverrides(path, o.Settings)
+	if ds.HasErrors() {
+		return nil, ds
+	}
+	if len(o.Rules) > 0 {
+		cfg.RulesFiles = o.Rules
+	}
+	if o.JSON {
+		cfg.JSONOutput = true
+	}
+	if o.AllEvents {
+		cfg.BaseSyscalls.All = true
+	}
+	return cfg, ds
+}
+
+// agent is a running `kestrel run`: the probe and the pipeline, the
+// rules, the outputs, and what watches them.
+type agent struct {
+	o      RunOptions
+	stdout io.Writer
+	stderr io.Writer
+	log    *slog.Logger
+
+	mu    sync.Mutex // held by reloads
+	cfg   *config.Config
+	eng   *engine.Engine
+	outs  *outputs
+	probe *ebpf.Probe
+	pipe  *pipeline.Pipeline
+	rules *pipeline.Rules
+	mon   *monitor
+}
+
+// start compiles the rules, starts the outputs, opens the probe and takes
+// the initial state.
+func (a *agent) start(cfg *config.Config) error {
+	eng, err := a.compile(cfg)
+	if err != nil {
+		return err
+	}
+	a.cfg, a.eng = cfg, eng
+	if a.outs, err = newOutputs(cfg, a.stdout, a.log); err != nil {
 		return err
 	}
 	if err := ebpf.Check(); err != nil {
 		return err
 	}
-	src, err := ebpf.Open(o.probeOptions(ruleSyscalls(eng), false, 0))
-	if err != nil {
+	if a.probe, err = ebpf.Open(a.o.probeOptions(runSyscalls(eng, cfg), false, 0)); err != nil {
 		return err
 	}
-	defer src.Close()
 	// The stream runs and queues from here; the snapshot follows (see
 	// state.Snapshot).
-	sec, err := state.Snapshot(orDefault(o.ProcRoot, "/proc"), orDefault(o.EtcRoot, "/etc"), state.SnapshotOptions{})
+	sec, err := state.Snapshot(orDefault(a.o.ProcRoot, "/proc"), orDefault(a.o.EtcRoot, "/etc"), state.SnapshotOptions{})
 	if err != nil {
+		a.probe.Close()
 		return err
 	}
-	p := pipeline.New(src, sec, pipeline.Options{Hostname: cfg.engine.Hostname})
-	defer p.Close()
-	out := newAlertPrinter(cfg, stdout, true)
-	p.Add(pipeline.NewRules(eng, p.Context(), out.emit), out)
-	fmt.Fprintf(stderr, "kestrel: watching this host with %d rules\n", len(eng.Selected()))
-	if o.Ready != nil {
-		o.Ready()
+	a.pipe = pipeline.New(a.probe, sec, pipeline.Options{Hostname: hostnameOf(a.o), Count: true})
+	a.rules = pipeline.NewRules(eng, a.pipe.Context(), a.outs.emit)
+	a.rules.Time(evalSample)
+	a.pipe.Add(a.rules)
+	a.mon, err = newMonitor(a)
+	return err
+}
+
+// evalSample is how often the rules' evaluation time is measured: one
+// event in evalSample, the time scaled.
+const evalSample = 64
+
+// compile loads and compiles the rules cfg names, logging each warning.
+func (a *agent) compile(cfg *config.Config) (*engine.Engine, error) {
+	eo, err := engineOptions(cfg, a.o)
+	if err != nil {
+		return nil, err
 	}
-	if o.Duration > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, o.Duration)
-		defer cancel()
+	_, eng, ds := loadRules(cfg.RulesFiles, eo)
+	if ds.HasErrors() {
+		for _, d := range ds.Errors() {
+			fmt.Fprintf(a.stderr, "%s\n\n", d.String())
+		}
+		return nil, ds.Err()
 	}
-	err = p.Run(ctx, 0)
-	if cerr := p.Close(); err == nil {
+	return eng, nil
+}
+
+// engineOptions turns the configuration and the flags into the engine's
+// options.
+func engineOptions(cfg *config.Config, o RunOptions) (engine.Options, error) {
+	e := engine.DefaultOptions()
+	e.Matching, e.MinPriority, e.TimeISO8601 = cfg.RuleMatching, cfg.Priority, cfg.TimeFormatISO8601
+	e.Disable, e.EnableTags, e.DisableTags = o.Disable, o.EnableTags, o.DisableTags
+	e.AllEvents = cfg.BaseSyscalls.All
+	e.Hostname = hostnameOf(o)
+	for _, s := range cfg.Rules {
+		e.Select = append(e.Select, engine.Selection{Enable: s.Enable, Rule: s.Rule, Tag: s.Tag})
+	}
+	if err := e.Check(); err != nil {
+		return e, Usagef("%v", err)
+	}
+	return e, nil
+}
+
+func hostnameOf(o RunOptions) string {
+	if o.Hostname != "" {
+		return o.Hostname
+	}
+	return hostnameOrEmpty()
+}
+
+// run drives the pipeline until ctx ends, o.Duration passes or the exit
+// action of syscall_event_drops fires; then it stops everything in order
+// and prints the summary.
+func (a *agent) run(ctx context.Context) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	if a.o.Duration > 0 {
+		var stop context.CancelFunc
+		ctx, stop = context.WithTimeout(ctx, a.o.Duration)
+		defer stop()
+	}
+	bg := a.background(ctx, cancel)
+	a.log.Info("watching this host", "rules", len(a.eng.Selected()), "outputs", a.outs.names())
+	if a.o.Ready != nil {
+		a.o.Ready(a.mon.webAddr())
+	}
+	a.mon.ready()
+	err := a.pipe.Run(ctx, 0)
+	cancel(nil)
+	bg.Wait()
+	if cause := context.Cause(ctx); errors.Is(cause, ErrDropExit) && err == nil {
+		err = cause
+	}
+	if cerr := a.stop(); err == nil {
 		err = cerr
 	}
-	out.summary(stderr, p.Events())
-	reportDrops(stderr, src.Stats())
 	return err
+}
+
+// background starts what runs beside the pipeline: signals, the file
+// watcher, the drop monitor, the periodic metrics and the web server.
+func (a *agent) background(ctx context.Context, cancel context.CancelCauseFunc) *sync.WaitGroup {
+	var wg sync.WaitGroup
+	sigs := a.o.Signals
+	if sigs == nil {
+		ch := make(chan os.Signal, 4)
+		signal.Notify(ch, syscall.SIGHUP, syscall.SIGUSR1)
+		go func() { <-ctx.Done(); signal.Stop(ch) }()
+		sigs = ch
+	}
+	wg.Go(func() { a.signals(ctx, sigs) })
+	if a.cfg.WatchConfigFiles {
+		wg.Go(func() { a.watch(ctx) })
+	}
+	wg.Go(func() {
+		if err := a.mon.drops.run(ctx); err != nil {
+			cancel(err)
+		}
+	})
+	a.mon.startBackground(ctx, &wg)
+	return &wg
+}
+
+// signals handles SIGHUP (reload) and SIGUSR1 (reopen the file outputs).
+func (a *agent) signals(ctx context.Context, sigs <-chan os.Signal) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case s := <-sigs:
+			switch s {
+			case syscall.SIGHUP:
+				a.reload("SIGHUP")
+			case syscall.SIGUSR1:
+				a.log.Info("reopening the file outputs", "signal", "SIGUSR1")
+				a.outs.reopen()
+			}
+		}
+	}
+}
+
+// stop closes the pipeline (the probe), the monitor and the outputs, then
+// prints the summary.
+func (a *agent) stop() error {
+	var err error
+	if a.pipe != nil {
+		err = a.pipe.Close()
+	} else if a.probe != nil {
+		err = a.probe.Close()
+	}
+	if a.mon != nil {
+		a.mon.close()
+	}
+	if a.outs != nil {
+		if cerr := a.outs.close(outputDrainTime); err == nil {
+			err = cerr
+		}
+		if a.pipe != nil {
+			a.summary(a.outs)
+		}
+	}
+	return err
+}
+
+// outputDrainTime bounds how long stopping waits for the outputs to
+// deliver what they hold.
+const outputDrainTime = 3 * time.Second
+
+// summary prints what was judged and alerted, what each output did, and
+// what the probe lost.
+func (a *agent) summary(outs *outputs) {
+	w := a.stderr
+	outs.counts.summary(w, a.pipe.Events())
+	for _, s := range outs.stats() {
+		fmt.Fprintf(w, "kestrel: output %s: %d sent, %d failed, %d dropped\n", s.Name, s.Sent, s.Failed, s.DroppedTotal())
+	}
+	if n := a.mon.drops.seen; n > 0 {
+		fmt.Fprintf(w, "kestrel: %d seconds with events dropped over the threshold, acted on %d\n", n, a.mon.drops.acted)
+	}
+	reportDrops(w, a.probe.Stats())
+}
+
+// runSyscalls returns the syscalls the probe sends: those the selected
+// rules can match, with base_syscalls.custom_set's additions and
+// removals; nil (all) when a rule may match any.
+func runSyscalls(eng *engine.Engine, cfg *config.Config) []string {
+	names := ruleSyscalls(eng)
+	if names == nil {
+		return nil
+	}
+	for _, s := range cfg.BaseSyscalls.CustomSet {
+		if len(s) > 1 && s[0] == '!' {
+			names = removeName(names, s[1:])
+		} else if ebpf.IsSyscall(s) {
+			names = append(names, s)
+		}
+	}
+	return names
+}
+
+func removeName(names []string, name string) []string {
+	out := names[:0]
+	for _, n := range names {
+		if n != name {
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 // ruleSyscalls returns the syscalls whose events the selected rules can

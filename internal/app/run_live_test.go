@@ -14,6 +14,10 @@ import (
 	"github.com/kestrel-sec/kestrel/driver/ebpf/ebpftest"
 )
 
+// quietSettings keep a test's run off the default web server port and
+// off the host's syslog.
+var quietSettings = []string{"webserver.listen_port=0", "log_syslog=false"}
+
 // TestRunLive runs live detection with the embedded default rules while a
 // shell reads /etc/shadow and writes a file below /etc, and checks the two
 // alerts Falco's rules of the same names would give, field by field.
@@ -28,7 +32,8 @@ func TestRunLive(t *testing.T) {
 	var err error
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		o := RunOptions{ReplayOptions: ReplayOptions{JSON: true, Hostname: "testhost"}, Ready: func() { close(ready) }}
+		o := RunOptions{ReplayOptions: ReplayOptions{JSON: true, Hostname: "testhost", Settings: quietSettings},
+			Ready: func(string) { close(ready) }}
 		err = Run(ctx, o, &out, &errOut)
 	})
 	select {

@@ -1,0 +1,250 @@
+package config
+
+import (
+	"time"
+
+	"github.com/kestrel-sec/kestrel/engine"
+	"github.com/kestrel-sec/kestrel/rules"
+)
+
+// Config is Kestrel's configuration. The yaml tag of each field is its key
+// in the file, the same as falco.yaml's where the meaning is the same; the
+// meaning of each key is in the description table of meta.go, which also
+// feeds [Schema] and [Example]. Tags that drive decoding and validation:
+//
+//	enum:"a,b"   the value (or each item of a list) is one of these words
+//	min:"0"      the number is at least this
+//	max:"65535"  the number is at most this
+//	alias:"x"    an older key name, read with a deprecation warning
+type Config struct {
+	// ConfigFiles are the files and directories merged into this one.
+	ConfigFiles      []Include `yaml:"config_files"`
+	WatchConfigFiles bool      `yaml:"watch_config_files"`
+
+	// RulesFiles are rules files and directories in load order; empty
+	// means Kestrel's embedded rules.
+	RulesFiles []string        `yaml:"rules_files" alias:"rules_file"`
+	Rules      []RuleSelection `yaml:"rules"`
+
+	TimeFormatISO8601               bool            `yaml:"time_format_iso_8601"`
+	Priority                        rules.Priority  `yaml:"priority"`
+	JSONOutput                      bool            `yaml:"json_output"`
+	JSONIncludeOutputProperty       bool            `yaml:"json_include_output_property"`
+	JSONIncludeMessageProperty      bool            `yaml:"json_include_message_property"`
+	JSONIncludeOutputFieldsProperty bool            `yaml:"json_include_output_fields_property"`
+	JSONIncludeTagsProperty         bool            `yaml:"json_include_tags_property"`
+	BufferedOutputs                 bool            `yaml:"buffered_outputs"`
+	RuleMatching                    engine.Matching `yaml:"rule_matching"`
+	OutputsQueue                    OutputsQueue    `yaml:"outputs_queue"`
+	AppendOutput                    []AppendOutput  `yaml:"append_output"`
+	// StaticFields are fields with fixed values, usable in rules as
+	// static.<name>.
+	StaticFields map[string]string `yaml:"static_fields"`
+
+	StdoutOutput  StdoutOutput  `yaml:"stdout_output"`
+	SyslogOutput  SyslogOutput  `yaml:"syslog_output"`
+	FileOutput    FileOutput    `yaml:"file_output"`
+	HTTPOutput    HTTPOutput    `yaml:"http_output"`
+	ProgramOutput ProgramOutput `yaml:"program_output"`
+
+	Webserver Webserver `yaml:"webserver"`
+
+	LogStderr bool   `yaml:"log_stderr"`
+	LogSyslog bool   `yaml:"log_syslog"`
+	LogLevel  string `yaml:"log_level" enum:"emergency,alert,critical,error,warning,notice,info,debug"`
+
+	SyscallEventDrops SyscallEventDrops `yaml:"syscall_event_drops"`
+	Metrics           Metrics           `yaml:"metrics"`
+	BaseSyscalls      BaseSyscalls      `yaml:"base_syscalls"`
+
+	// Files are the configuration files read, the main one first, in the
+	// order they were merged; not a key of the file.
+	Files []string `yaml:"-"`
+}
+
+// OutputsQueue bounds the queue between the rules and the outputs.
+type OutputsQueue struct {
+	// Capacity is the number of alerts the queue holds; 0 is unbounded.
+	Capacity int `yaml:"capacity" min:"0"`
+}
+
+// StdoutOutput writes alerts to standard output.
+type StdoutOutput struct {
+	Enabled bool `yaml:"enabled"`
+}
+
+// SyslogOutput sends alerts to the syslog socket.
+type SyslogOutput struct {
+	Enabled bool `yaml:"enabled"`
+	// Path is the syslog socket (Kestrel key).
+	Path string `yaml:"path"`
+	// Facility is the syslog facility name (Kestrel key).
+	Facility string `yaml:"facility" enum:"kern,user,mail,daemon,auth,syslog,lpr,news,uucp,cron,authpriv,ftp,local0,local1,local2,local3,local4,local5,local6,local7"`
+}
+
+// FileOutput appends alerts to a file.
+type FileOutput struct {
+	Enabled   bool   `yaml:"enabled"`
+	KeepAlive bool   `yaml:"keep_alive"`
+	Filename  string `yaml:"filename"`
+}
+
+// HTTPOutput posts alerts to a URL.
+type HTTPOutput struct {
+	Enabled                bool   `yaml:"enabled"`
+	URL                    string `yaml:"url"`
+	UserAgent              string `yaml:"user_agent"`
+	Insecure               bool   `yaml:"insecure"`
+	CACert                 string `yaml:"ca_cert"`
+	CABundle               string `yaml:"ca_bundle"`
+	CAPath                 string `yaml:"ca_path"`
+	MTLS                   bool   `yaml:"mtls"`
+	ClientCert             string `yaml:"client_cert"`
+	ClientKey              string `yaml:"client_key"`
+	Echo                   bool   `yaml:"echo"`
+	CompressUploads        bool   `yaml:"compress_uploads"`
+	KeepAlive              bool   `yaml:"keep_alive"`
+	MaxConsecutiveTimeouts int    `yaml:"max_consecutive_timeouts" min:"0" max:"255"`
+	// Headers are added to every request (Kestrel key).
+	Headers map[string]string `yaml:"headers"`
+	// Timeout bounds one request (Kestrel key).
+	Timeout Duration `yaml:"timeout"`
+	// Retries is how many times a failed request is sent again (Kestrel key).
+	Retries int `yaml:"retries" min:"0"`
+}
+
+// ProgramOutput pipes alerts to a shell command.
+type ProgramOutput struct {
+	Enabled   bool   `yaml:"enabled"`
+	KeepAlive bool   `yaml:"keep_alive"`
+	Program   string `yaml:"program"`
+}
+
+// Webserver is the embedded HTTP server: health check, versions and
+// Prometheus metrics.
+type Webserver struct {
+	Enabled                  bool   `yaml:"enabled"`
+	ListenAddress            string `yaml:"listen_address"`
+	ListenPort               int    `yaml:"listen_port" min:"0" max:"65535"`
+	K8sHealthzEndpoint       string `yaml:"k8s_healthz_endpoint"`
+	PrometheusMetricsEnabled bool   `yaml:"prometheus_metrics_enabled"`
+	SSLEnabled               bool   `yaml:"ssl_enabled"`
+	// SSLCertificate is one PEM file holding the certificate and its key.
+	SSLCertificate string `yaml:"ssl_certificate"`
+}
+
+// SyscallEventDrops says what to do when the kernel drops events.
+type SyscallEventDrops struct {
+	Threshold     float64  `yaml:"threshold" min:"0" max:"1"`
+	Actions       []string `yaml:"actions" enum:"ignore,log,alert,exit"`
+	Rate          float64  `yaml:"rate" min:"0"`
+	MaxBurst      int      `yaml:"max_burst" min:"0"`
+	SimulateDrops bool     `yaml:"simulate_drops"`
+}
+
+// Metrics configures the periodic metrics snapshot.
+type Metrics struct {
+	Enabled                          bool     `yaml:"enabled"`
+	Interval                         Duration `yaml:"interval"`
+	OutputRule                       bool     `yaml:"output_rule"`
+	OutputFile                       string   `yaml:"output_file"`
+	RulesCountersEnabled             bool     `yaml:"rules_counters_enabled"`
+	ResourceUtilizationEnabled       bool     `yaml:"resource_utilization_enabled"`
+	StateCountersEnabled             bool     `yaml:"state_counters_enabled"`
+	KernelEventCountersEnabled       bool     `yaml:"kernel_event_counters_enabled"`
+	KernelEventCountersPerCPUEnabled bool     `yaml:"kernel_event_counters_per_cpu_enabled"`
+	LibbpfStatsEnabled               bool     `yaml:"libbpf_stats_enabled"`
+	ConvertMemoryToMB                bool     `yaml:"convert_memory_to_mb"`
+	IncludeEmptyValues               bool     `yaml:"include_empty_values"`
+}
+
+// BaseSyscalls tunes which system calls the probe traces beyond those
+// the rules need.
+type BaseSyscalls struct {
+	// CustomSet holds syscall names to add, or "!name" to remove.
+	CustomSet []string `yaml:"custom_set"`
+	Repair    bool     `yaml:"repair"`
+	// All also runs rules on the high-volume events skipped by default.
+	All bool `yaml:"all"`
+}
+
+// The defaults that differ from the zero value.
+const (
+	defaultUserAgent      = "kestrel-sec/kestrel"
+	defaultListenAddress  = "127.0.0.1"
+	defaultListenPort     = 8765
+	defaultHTTPTimeout    = 10 * time.Second
+	defaultHTTPRetries    = 3
+	defaultMetricsEvery   = time.Hour
+	defaultDropsThreshold = 0.1
+	defaultDropsRate      = 0.03333
+)
+
+// Default returns the configuration used when there is no file: the
+// embedded rules, alerts on standard output, the web server on
+// 127.0.0.1:8765, and otherwise the values of Falco's falco.yaml.
+func Default() *Config {
+	return &Config{
+		WatchConfigFiles:                true,
+		Priority:                        rules.PriorityDebug,
+		RuleMatching:                    engine.MatchFirst,
+		JSONIncludeOutputProperty:       true,
+		JSONIncludeOutputFieldsProperty: true,
+		JSONIncludeTagsProperty:         true,
+		AppendOutput:                    []AppendOutput{{SuggestedOutput: true}},
+		StdoutOutput:                    StdoutOutput{Enabled: true},
+		SyslogOutput:                    SyslogOutput{Path: "/dev/log", Facility: "user"},
+		FileOutput:                      FileOutput{Filename: "./events.txt"},
+		HTTPOutput:                      defaultHTTPOutput(),
+		Webserver:                       defaultWebserver(),
+		LogStderr:                       true,
+		LogSyslog:                       true,
+		LogLevel:                        "info",
+		SyscallEventDrops:               defaultDrops(),
+		Metrics:                         defaultMetrics(),
+	}
+}
+
+func defaultHTTPOutput() HTTPOutput {
+	return HTTPOutput{
+		UserAgent:              defaultUserAgent,
+		CAPath:                 "/etc/ssl/certs",
+		ClientCert:             "/etc/ssl/certs/client.crt",
+		ClientKey:              "/etc/ssl/certs/client.key",
+		MaxConsecutiveTimeouts: 5,
+		Timeout:                Duration(defaultHTTPTimeout),
+		Retries:                defaultHTTPRetries,
+	}
+}
+
+func defaultWebserver() Webserver {
+	return Webserver{
+		Enabled:            true,
+		ListenAddress:      defaultListenAddress,
+		ListenPort:         defaultListenPort,
+		K8sHealthzEndpoint: "/healthz",
+		SSLCertificate:     "/etc/kestrel/kestrel.pem",
+	}
+}
+
+func defaultDrops() SyscallEventDrops {
+	return SyscallEventDrops{
+		Threshold: defaultDropsThreshold,
+		Actions:   []string{"log", "alert"},
+		Rate:      defaultDropsRate,
+		MaxBurst:  1,
+	}
+}
+
+func defaultMetrics() Metrics {
+	return Metrics{
+		Interval:                   Duration(defaultMetricsEvery),
+		OutputRule:                 true,
+		RulesCountersEnabled:       true,
+		ResourceUtilizationEnabled: true,
+		StateCountersEnabled:       true,
+		KernelEventCountersEnabled: true,
+		LibbpfStatsEnabled:         true,
+		ConvertMemoryToMB:          true,
+	}
+}

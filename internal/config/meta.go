@@ -1,0 +1,146 @@
+package config
+
+// descriptions holds the one-line meaning of every key, by key path with
+// list indexes dropped. It feeds [Schema] and [Example]; a test checks
+// that every key of [Config] has one and that none is left over.
+var descriptions = map[string]string{
+	"config_files":          "Files and directories merged into this configuration after it is read, in order; a directory contributes its regular files in name order, and paths that do not exist are skipped. An entry is a path or {path, strategy}.",
+	"config_files.path":     "A configuration file, or a directory of them.",
+	"config_files.strategy": "How the included keys meet those already read: append (lists are extended, other keys replaced), override (keys replaced) or add-only (only missing keys are added).",
+	"watch_config_files":    "Reload when the configuration or rules files change.",
+
+	"rules_files":   "Rules files and directories (their .yaml and .yml files in name order) to load, in order; empty loads Kestrel's embedded rules.",
+	"rules":         "Rules to enable or disable after the rules files are loaded, applied in order, e.g. - disable: {rule: \"Read sensitive*\"} or - enable: {tag: network}.",
+	"rules.enable":  "Enable the rules selected.",
+	"rules.disable": "Disable the rules selected.",
+	"rules.rule":    "Rules whose name matches; * matches any run of characters.",
+	"rules.tag":     "Rules that have this tag.",
+
+	"time_format_iso_8601":                "Print times in alerts and logs in ISO 8601 instead of the local time of day.",
+	"priority":                            "Least severe priority of the rules loaded: emergency, alert, critical, error, warning, notice, informational (or info) or debug.",
+	"json_output":                         "Write alerts as JSON, in Falco's alert schema.",
+	"json_include_output_property":        "Include the formatted output text in JSON alerts.",
+	"json_include_message_property":       "Include the output text without its time and priority prefix in JSON alerts (the message property).",
+	"json_include_output_fields_property": "Include the output fields in JSON alerts.",
+	"json_include_tags_property":          "Include the rule's tags in JSON alerts.",
+	"buffered_outputs":                    "Buffer the stdout, file and program outputs instead of flushing after every alert.",
+	"rule_matching":                       "first: an event raises the alert of the first rule it matches, in the order of the rules files; all: of every rule it matches.",
+
+	"outputs_queue":          "The queue between the rules and the outputs.",
+	"outputs_queue.capacity": "Most alerts queued before new ones are dropped and counted; 0 is unbounded.",
+
+	"append_output":                  "Text and fields added to the alerts of the rules each entry matches.",
+	"append_output.match":            "Which alerts the entry applies to; every condition given must hold, and none matches all alerts.",
+	"append_output.match.source":     "Only alerts of this event source, e.g. syscall.",
+	"append_output.match.tags":       "Only rules that have all these tags.",
+	"append_output.match.rule":       "Only the rule with this name.",
+	"append_output.extra_output":     "Text appended to the output; it may use %fields.",
+	"append_output.extra_fields":     "Fields added to the output fields only, not to the text: a field name (e.g. evt.hostname) or name: format.",
+	"append_output.suggested_output": "Append the fields that the event sources suggest.",
+	"static_fields":                  "Fields with fixed values, usable in rules as static.<name>.",
+
+	"stdout_output":         "Alerts on standard output.",
+	"stdout_output.enabled": "Write alerts to standard output.",
+
+	"syslog_output":          "Alerts to syslog.",
+	"syslog_output.enabled":  "Send alerts to syslog.",
+	"syslog_output.path":     "The syslog socket (Kestrel key).",
+	"syslog_output.facility": "The syslog facility (Kestrel key): kern, user, mail, daemon, auth, syslog, lpr, news, uucp, cron, authpriv, ftp or local0 to local7.",
+
+	"file_output":            "Alerts appended to a file, one per line; Kestrel does not rotate it, and reopens it on SIGUSR1.",
+	"file_output.enabled":    "Append alerts to a file.",
+	"file_output.keep_alive": "Keep the file open instead of opening it for every alert.",
+	"file_output.filename":   "The file alerts are appended to.",
+
+	"http_output":                          "Alerts posted to a URL, one request each; falcosidekick takes them when json_output is true.",
+	"http_output.enabled":                  "Post alerts to a URL.",
+	"http_output.url":                      "The http or https URL alerts are posted to.",
+	"http_output.user_agent":               "The User-Agent header of the requests.",
+	"http_output.insecure":                 "Do not verify the server's certificate.",
+	"http_output.ca_cert":                  "A CA certificate file that verifies the server.",
+	"http_output.ca_bundle":                "A file of CA certificates used as the certificate store.",
+	"http_output.ca_path":                  "A directory of CA certificates, one PEM file each, used as the certificate store.",
+	"http_output.mtls":                     "Present a client certificate (mutual TLS).",
+	"http_output.client_cert":              "The client certificate, for mtls.",
+	"http_output.client_key":               "The client certificate's private key, for mtls.",
+	"http_output.echo":                     "Print the server's answers on standard output.",
+	"http_output.compress_uploads":         "Compress the request bodies.",
+	"http_output.keep_alive":               "Keep the connection open between requests.",
+	"http_output.max_consecutive_timeouts": "Times a request that timed out is sent again before the alert is dropped.",
+	"http_output.headers":                  "Headers added to every request, e.g. Authorization (Kestrel key).",
+	"http_output.timeout":                  "Longest time one request may take (Kestrel key).",
+	"http_output.retries":                  "Times a request that failed (no answer or a 5xx status) is sent again (Kestrel key).",
+
+	"program_output":            "Alerts written to the standard input of a shell command.",
+	"program_output.enabled":    "Write alerts to a program.",
+	"program_output.keep_alive": "Start the program once and write every alert to it, one per line, instead of starting it for each alert.",
+	"program_output.program":    "The command, run by sh -c, e.g. jq '{text: .output}' | curl -d @- -X POST https://hooks.slack.com/services/XXX.",
+
+	"webserver":                            "The embedded web server: the health check, /versions and Prometheus metrics.",
+	"webserver.enabled":                    "Run the web server.",
+	"webserver.listen_address":             "The IP address to listen on; Kestrel listens on loopback unless told otherwise (Falco listens on 0.0.0.0).",
+	"webserver.listen_port":                "The port to listen on.",
+	"webserver.k8s_healthz_endpoint":       "The path of the health check.",
+	"webserver.prometheus_metrics_enabled": "Serve Prometheus metrics at /metrics; needs metrics.enabled.",
+	"webserver.ssl_enabled":                "Serve HTTPS.",
+	"webserver.ssl_certificate":            "A PEM file holding the server certificate and its private key.",
+
+	"log_stderr": "Write Kestrel's own log (not alerts) to standard error.",
+	"log_syslog": "Send Kestrel's own log (not alerts) to syslog.",
+	"log_level":  "Least severe level of Kestrel's own log: emergency, alert, critical, error, warning, notice, info or debug.",
+
+	"syscall_event_drops":                "What to do when the kernel drops events because the buffers are full.",
+	"syscall_event_drops.threshold":      "Share of the events of one second dropped, from 0 to 1, above which the actions are taken.",
+	"syscall_event_drops.actions":        "Actions taken: ignore, log, alert (the rule \"Falco internal: syscall event drop\") or exit; ignore cannot be combined with log or alert.",
+	"syscall_event_drops.rate":           "Log and alert messages allowed per second (a token bucket); 0.03333 is one every 30 seconds.",
+	"syscall_event_drops.max_burst":      "Messages allowed in a burst.",
+	"syscall_event_drops.simulate_drops": "Act as if events were dropped, to test the actions.",
+
+	"metrics":                                       "Periodic snapshots of Kestrel's counters and resource use.",
+	"metrics.enabled":                               "Take metrics snapshots.",
+	"metrics.interval":                              "Time between snapshots, e.g. 15m or 1h; at least 100ms.",
+	"metrics.output_rule":                           "Emit each snapshot as the alert \"Falco internal: metrics snapshot\" (needs priority informational or lower).",
+	"metrics.output_file":                           "Append each snapshot to this JSON lines file, which is not rotated; empty writes none.",
+	"metrics.rules_counters_enabled":                "Count the alerts of each rule.",
+	"metrics.resource_utilization_enabled":          "Report the CPU and memory use of Kestrel and of the host.",
+	"metrics.state_counters_enabled":                "Report the counters of the process and file descriptor tables.",
+	"metrics.kernel_event_counters_enabled":         "Report the events and drops the probe counts.",
+	"metrics.kernel_event_counters_per_cpu_enabled": "Report the events and drops of each CPU as well.",
+	"metrics.libbpf_stats_enabled":                  "Report the run counts and run time of the probe's BPF programs (needs kernel.bpf_stats_enabled).",
+	"metrics.convert_memory_to_mb":                  "Report memory in megabytes.",
+	"metrics.include_empty_values":                  "Report the counters that are empty or zero too.",
+
+	"base_syscalls":            "System calls traced beyond those the rules need.",
+	"base_syscalls.custom_set": "System calls to trace (name) or not to trace (!name) besides those of the rules.",
+	"base_syscalls.repair":     "Add the fewest system calls that keep the process and file tables right.",
+	"base_syscalls.all":        "Also run rules on the high-volume events skipped by default, such as read and write.",
+}
+
+// ignoredKeys are the keys of falco.yaml, current and past, that do not
+// apply to Kestrel, with the reason. They are accepted with one warning
+// each so that a Falco configuration file loads.
+var ignoredKeys = map[string]string{
+	"engine":                   "Kestrel runs its own eBPF probe; the event source is chosen on the command line",
+	"capture":                  "captures on alert are not supported yet",
+	"load_plugins":             "Kestrel has no plugins; its event sources are built in",
+	"plugins":                  "Kestrel has no plugins; its event sources are built in",
+	"plugins_hostinfo":         "Kestrel has no plugins; its event sources are built in",
+	"buffer_format_base64":     "Kestrel prints data buffers as sysdig does",
+	"libs_logger":              "Kestrel has no separate library log; log_level covers it",
+	"output_timeout":           "each output has its own queue and never holds back the rules",
+	"syscall_event_timeouts":   "Kestrel's ring reader does not count timeouts",
+	"falco_libs":               "Kestrel sizes its process table and data snapshots itself",
+	"container_engines":        "Kestrel finds the container runtimes itself",
+	"grpc":                     "Kestrel has no gRPC API",
+	"grpc_output":              "Kestrel has no gRPC API",
+	"outputs":                  "each output has its own queue; there is no global rate limit",
+	"metadata_download":        "Kestrel reads container metadata from the runtimes",
+	"modern_bpf":               "Kestrel runs its own eBPF probe",
+	"syscall_buf_size_preset":  "Kestrel runs its own eBPF probe",
+	"syscall_drop_failed_exit": "Kestrel runs its own eBPF probe",
+
+	"webserver.threadiness":                      "the Go HTTP server needs no thread count",
+	"metrics.plugins_metrics_enabled":            "Kestrel has no plugins",
+	"metrics.kernel_iter_event_counters_enabled": "Kestrel does not use BPF iterators",
+	"metrics.jemalloc_stats_enabled":             "Kestrel does not use jemalloc",
+}
