@@ -119,6 +119,8 @@ type liveRun struct {
 	errOut  syncBuffer
 	web     string
 	signals chan os.Signal
+	// early is what /healthz answered before the probe was attached.
+	early int
 }
 
 // syncBuffer is a bytes.Buffer safe for one writer and readers.
@@ -148,7 +150,13 @@ func startRun(t *testing.T, cfg string, settings ...string) *liveRun {
 	r := &liveRun{t: t, cancel: cancel, signals: make(chan os.Signal, 4)}
 	ready := make(chan string, 1)
 	o := RunOptions{ConfigFile: cfg, ReplayOptions: ReplayOptions{Hostname: "testhost", Settings: settings},
-		Ready: func(addr string) { ready <- addr }, Signals: r.signals}
+		Ready: func(addr string) { ready <- addr }, Signals: r.signals,
+		Starting: func(addr string) {
+			if resp, err := http.Get("http://" + addr + "/healthz"); err == nil {
+				r.early = resp.StatusCode
+				resp.Body.Close()
+			}
+		}}
 	r.wg.Go(func() { r.err = Run(ctx, o, &r.out, &r.errOut) })
 	select {
 	case r.web = <-ready:
@@ -278,6 +286,9 @@ program_output: {enabled: true, keep_alive: true, program: "cat >> %s"}
 webserver: {enabled: true, listen_port: 0, prometheus_metrics_enabled: true}
 `, rulesFile, alertsFile, filepath.Join(dir, "log.sock"), sk.srv.URL, programFile))
 	r := startRun(t, cfg)
+	if r.early != http.StatusServiceUnavailable {
+		t.Errorf("/healthz before the probe was attached: %d, want 503", r.early)
+	}
 	resp, err := http.Get("http://" + r.web + "/healthz")
 	if err != nil || resp.StatusCode != http.StatusOK {
 		t.Fatalf("/healthz once ready: %v %v", resp, err)

@@ -36,12 +36,15 @@ type monitor struct {
 
 	reloadsOK, reloadsFailed atomic.Uint64
 	loaded                   atomic.Int64 // ns since the epoch
+	live                     atomic.Bool  // the probe and the pipeline run (attach)
+	serving                  sync.WaitGroup
 }
 
+// newMonitor makes the metrics and starts the web server, which answers
+// /healthz with "starting" until ready.
 func newMonitor(a *agent) (*monitor, error) {
 	m := &monitor{a: a}
 	m.loaded.Store(time.Now().UnixNano())
-	m.drops = newDropMonitor(dropOptions(a.cfg), a.probe.Stats, a.outs.publish, a.log, hostnameOf(a.o))
 	var err error
 	m.collector, err = metrics.New(m.snapshot, m.info(), metrics.Options{FalcoNames: true})
 	if err != nil {
@@ -53,7 +56,19 @@ func newMonitor(a *agent) (*monitor, error) {
 	if err := m.listen(a.cfg.Webserver); err != nil {
 		return nil, err
 	}
+	m.serving.Go(func() {
+		if err := m.web.Serve(m.listener); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			m.a.log.Error("webserver stopped", "error", err)
+		}
+	})
 	return m, nil
+}
+
+// attach takes the probe and the pipeline, once they run.
+func (m *monitor) attach() {
+	a := m.a
+	m.drops = newDropMonitor(dropOptions(a.cfg), a.probe.Stats, a.outs.publish, a.log, hostnameOf(a.o))
+	m.live.Store(true)
 }
 
 // listen opens the web server's socket, so that a port in use fails the
@@ -111,11 +126,6 @@ func (m *monitor) ready() {
 func (m *monitor) startBackground(ctx context.Context, wg *sync.WaitGroup) {
 	if m.web != nil {
 		wg.Go(func() {
-			if err := m.web.Serve(m.listener); err != nil && !errors.Is(err, http.ErrServerClosed) {
-				m.a.log.Error("webserver stopped", "error", err)
-			}
-		})
-		wg.Go(func() {
 			<-ctx.Done()
 			sctx, cancel := context.WithTimeout(context.Background(), time.Second)
 			defer cancel()
@@ -131,6 +141,7 @@ func (m *monitor) startBackground(ctx context.Context, wg *sync.WaitGroup) {
 func (m *monitor) close() {
 	if m.web != nil {
 		m.web.Close()
+		m.serving.Wait()
 	}
 }
 
@@ -186,7 +197,14 @@ func (m *monitor) appendFile(path string, line []byte) {
 // goroutine may read.
 func (m *monitor) snapshot() metrics.Snapshot {
 	a := m.a
-	s := metrics.Snapshot{Source: metrics.SourceStats(a.probe.Stats())}
+	s := metrics.Snapshot{
+		Reloads: metrics.ReloadStats{OK: m.reloadsOK.Load(), Failed: m.reloadsFailed.Load()},
+		Loaded:  time.Unix(0, m.loaded.Load()),
+	}
+	if !m.live.Load() {
+		return s
+	}
+	s.Source = metrics.SourceStats(a.probe.Stats())
 	c := a.pipe.Counters()
 	c.EachType(func(t event.Type, n uint64) {
 		if info := event.Current().Lookup(t); info != nil {
@@ -204,8 +222,6 @@ func (m *monitor) snapshot() metrics.Snapshot {
 	s.Eval = metrics.EvalStats{Seconds: evalTime.Seconds(), Events: judged}
 	th, fds, ctrs := c.State()
 	s.State = metrics.StateStats{Threads: th, FDs: fds, Containers: ctrs}
-	s.Reloads = metrics.ReloadStats{OK: m.reloadsOK.Load(), Failed: m.reloadsFailed.Load()}
-	s.Loaded = time.Unix(0, m.loaded.Load())
 	return s
 }
 

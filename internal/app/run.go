@@ -35,9 +35,11 @@ type RunOptions struct {
 	ConfigFile string
 	ProcRoot   string // procfs for the initial state; "/proc" when empty
 	EtcRoot    string // user and group databases; "/etc" when empty
+	// Starting, when set, is called once the web server listens, before
+	// the probe is loaded, with its address ("" when it is off).
+	Starting func(webAddr string)
 	// Ready, when set, is called once the probe is attached and the
-	// initial state is taken, with the web server's address ("" when it
-	// is off).
+	// initial state is taken, with the web server's address.
 	Ready func(webAddr string)
 	// Signals, when set, replaces the process's SIGHUP (reload) and
 	// SIGUSR1 (reopen the file outputs) for tests.
@@ -144,6 +146,13 @@ func (a *agent) start(cfg *config.Config) error {
 	if a.outs, err = newOutputs(cfg, a.stdout, a.log); err != nil {
 		return err
 	}
+	// The web server answers from here, /healthz "starting" until ready.
+	if a.mon, err = newMonitor(a); err != nil {
+		return err
+	}
+	if a.o.Starting != nil {
+		a.o.Starting(a.mon.webAddr())
+	}
 	if err := ebpf.Check(); err != nil {
 		return err
 	}
@@ -161,8 +170,8 @@ func (a *agent) start(cfg *config.Config) error {
 	a.rules = pipeline.NewRules(eng, a.pipe.Context(), a.outs.emit)
 	a.rules.Time(evalSample)
 	a.pipe.Add(a.rules)
-	a.mon, err = newMonitor(a)
-	return err
+	a.mon.attach()
+	return nil
 }
 
 // evalSample is how often the rules' evaluation time is measured: one
