@@ -159,3 +159,28 @@ func TestReadRefusesOwnOutput(t *testing.T) {
 		t.Error("the input capture changed")
 	}
 }
+
+// TestConfigValidate checks 'kestrel config validate': a located error
+// with a caret for an unknown key, and a clean bill for the example.
+func TestConfigValidate(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "k.yaml")
+	if err := os.WriteFile(path, []byte("stdout_output:\n  enabled: true\n  colour: red\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := run(t, "config", "validate", path)
+	if err == nil {
+		t.Fatal("an unknown key validated")
+	}
+	want := path + `:3:3: error: unknown key "colour" in stdout_output`
+	if !strings.Contains(out, want) || !strings.Contains(out, " 3 |   colour: red\n   |   ^") {
+		t.Errorf("output:\n%s\nwant %q and a caret under the key", out, want)
+	}
+	out, err = run(t, "config", "validate", filepath.Join(testenv.RepoRoot(), "examples", "kestrel.yaml"))
+	if err != nil || !strings.Contains(out, "0 errors, 0 warnings") {
+		t.Errorf("the example: %v\n%s", err, out)
+	}
+	out, err = run(t, "config", "schema")
+	if err != nil || !strings.Contains(out, `"http_output"`) {
+		t.Errorf("schema: %v\n%.200s", err, out)
+	}
+}

@@ -33,6 +33,6 @@ with values, joined by and, or, not and parentheses, e.g.
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newRunCmd(), newReplayCmd(), newRulesCmd(), newCaptureCmd(), newReadCmd(), newFieldsCmd())
+	root.AddCommand(newRunCmd(), newReplayCmd(), newRulesCmd(), newConfigCmd(), newCaptureCmd(), newReadCmd(), newFieldsCmd())
 	return root
 }
