@@ -59,9 +59,9 @@ and CI checks of configuration files.`,
 
 func newConfigExampleCmd() *cobra.Command {
 	return &cobra.Command{
-		Use:   "example",
-		Short: "Print a commented configuration file with every key and its default",
-		Args:  cobra.NoArgs,
+		Use:     "example",
+		Short:   "Print a commented configuration file with every key and its default",
+		Args:    cobra.NoArgs,
 		Example: `  kestrel config example | sudo tee /etc/kestrel/kestrel.yaml`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			_, err := cmd.OutOrStdout().Write(app.ConfigExample())
