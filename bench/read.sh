@@ -9,6 +9,9 @@
 #
 # Settings (environment):
 #   RUNS=5          timed runs of each command (the median is reported)
+#   IN=examples/session.scap
+#                   the capture replayed into the large one (e.g.
+#                   ../shared/testdata/scap/curl_google.scap)
 #   EVENTS=5000000  events in the capture
 #   RANGES=1000     thread-id ranges the replayed rounds cycle through (see
 #                   mkbig -ranges; 0 gives each round its own, and a process
@@ -22,6 +25,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 RUNS=${RUNS:-5}
+IN=${IN:-examples/session.scap}
 EVENTS=${EVENTS:-5000000}
 RANGES=${RANGES:-1000}
 GZIP=${GZIP:-1}
@@ -29,6 +33,9 @@ GO=${GO:-go}
 KESTREL=bin/kestrel
 OUT=bench/out
 BIG=$OUT/big-$EVENTS-r$RANGES.scap
+if [[ $IN != examples/session.scap ]]; then
+	BIG=$OUT/$(basename "$IN" .scap)-$EVENTS-r$RANGES.scap
+fi
 FORMATS=(
 	'%evt.num %evt.type'
 	'%evt.num %evt.rawtime %evt.cpu %thread.tid %evt.dir %evt.type %evt.args'
@@ -58,10 +65,10 @@ fi
 
 mkdir -p "$OUT"
 if [[ ! -s $BIG ]]; then
-	$GO run ./internal/tools/mkbig -in examples/session.scap -events "$EVENTS" -ranges "$RANGES" -o "$BIG"
+	$GO run ./internal/tools/mkbig -in "$IN" -events "$EVENTS" -ranges "$RANGES" -o "$BIG"
 fi
 if [[ $GZIP == 1 && ! -s $BIG.gz ]]; then
-	$GO run ./internal/tools/mkbig -in examples/session.scap -events "$EVENTS" -ranges "$RANGES" -z -o "$BIG.gz"
+	$GO run ./internal/tools/mkbig -in "$IN" -events "$EVENTS" -ranges "$RANGES" -z -o "$BIG.gz"
 fi
 
 # rate EVENTS SECONDS: events per second, in millions.
