@@ -64,6 +64,14 @@ type BeforeSink interface {
 	Before(e *event.Event) error
 }
 
+// IdleSink is a sink told when a live source has given every event it
+// holds, before the pipeline waits for more: a printer flushes then, so
+// that live output is never held back, yet written in large writes when
+// events come fast.
+type IdleSink interface {
+	Idle() error
+}
+
 // sectioned is a source whose events come in sections, each with its own
 // initial state: a capture file.
 type sectioned interface {
@@ -98,6 +106,7 @@ type Pipeline struct {
 	opts     Options
 	sinks    []Sink
 	before   []BeforeSink
+	idlers   []IdleSink
 	begun    bool // an event that is not a container record was seen
 	events   uint64
 	stateNS  int64     // with Options.TimeState
@@ -152,6 +161,9 @@ func (p *Pipeline) Add(sinks ...Sink) {
 		if b, ok := s.(BeforeSink); ok {
 			p.before = append(p.before, b)
 		}
+		if i, ok := s.(IdleSink); ok {
+			p.idlers = append(p.idlers, i)
+		}
 	}
 }
 
@@ -166,6 +178,21 @@ func (p *Pipeline) Run(ctx context.Context, limit uint64) error {
 			return p.end(err, limit, n)
 		}
 		if err := p.Apply(e); err != nil {
+			return err
+		}
+		if len(p.idlers) > 0 && p.pend != nil && p.pend.Pending() == 0 {
+			if err := p.idle(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// idle tells the idle sinks that the source holds nothing more for now.
+func (p *Pipeline) idle() error {
+	for _, s := range p.idlers {
+		if err := s.Idle(); err != nil {
 			return err
 		}
 	}

@@ -15,9 +15,10 @@ type PrinterOptions struct {
 	JSON     bool            // one JSON object per event instead of text
 	Internal bool            // also print internal events
 	Filter   *filter.Program // only matching events (nil: every event)
-	// Flush writes each line as it is printed rather than when the
-	// buffer fills: for live output that a reader waits for.
-	Flush bool
+	// Live writes what is printed whenever a live source has nothing
+	// more for now (see [IdleSink]), rather than when the buffer fills:
+	// live output is never held back.
+	Live bool
 }
 
 // Printer prints the events that readers show, as sysdig does: one line
@@ -54,13 +55,16 @@ func (p *Printer) Event(_ *event.Event, k Kind) error {
 	}
 	p.fc.Shown()
 	p.line = append(p.line, '\n')
-	if _, err := p.w.Write(p.line); err != nil {
-		return err
+	_, err := p.w.Write(p.line)
+	return err
+}
+
+// Idle writes out what the printer holds, for live output.
+func (p *Printer) Idle() error {
+	if !p.o.Live || p.w.Buffered() == 0 {
+		return nil
 	}
-	if p.o.Flush {
-		return p.w.Flush()
-	}
-	return nil
+	return p.w.Flush()
 }
 
 // Close flushes what the printer holds.

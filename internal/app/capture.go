@@ -102,7 +102,7 @@ func addCaptureSink(p *pipeline.Pipeline, sec *scap.Section, o CaptureOptions, s
 		}
 		p.Add(pipeline.NewWriter(f, p.Context(), prog))
 	default:
-		pr, err := newPrinter(ReadOptions{Format: o.Format, JSON: o.JSON, Internal: o.Internal, Flush: true}, p.Context(), stdout, prog)
+		pr, err := newPrinter(ReadOptions{Format: o.Format, JSON: o.JSON, Internal: o.Internal, Live: true}, p.Context(), stdout, prog)
 		if err != nil {
 			return err
 		}

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/kestrel-sec/kestrel/driver/ebpf/ebpftest"
 	"github.com/kestrel-sec/kestrel/internal/testenv"
@@ -178,4 +180,51 @@ func pick(out string) []string {
 		}
 	}
 	return lines
+}
+
+// TestCaptureLiveNotHeldBack checks that 'kestrel capture' writes an
+// event to a pipe while it runs, not when it ends.
+func TestCaptureLiveNotHeldBack(t *testing.T) {
+	ebpftest.Live(t)
+	path := filepath.Join(t.TempDir(), "held-back-marker")
+	if err := os.WriteFile(path, []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	pr, pw := io.Pipe()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ready := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		o := CaptureOptions{Filter: "evt.type in (open, openat) and fd.name = " + path, Format: "%proc.name %fd.name",
+			Ready: func() { close(ready) }}
+		Capture(ctx, o, pw, io.Discard)
+		pw.Close()
+	})
+	defer wg.Wait()
+	defer cancel()
+	select {
+	case <-ready:
+	case <-waitDone(&wg):
+		t.Fatal("capture ended before it started")
+	}
+	if out, err := exec.Command("cat", path).CombinedOutput(); err != nil {
+		t.Fatalf("cat: %v: %s", err, out)
+	}
+	line := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(pr)
+		if sc.Scan() {
+			line <- sc.Text()
+		}
+		io.Copy(io.Discard, pr)
+	}()
+	select {
+	case l := <-line:
+		if l != "cat "+path {
+			t.Errorf("line %q", l)
+		}
+	case <-time.After(3 * time.Second):
+		t.Fatal("the event was not written while the capture ran")
+	}
 }

@@ -46,7 +46,7 @@ type ReadOptions struct {
 	Limit    uint64 // stop after this many events (0: no limit)
 	Internal bool   // also print internal events (procinfo and the like)
 	Progress bool   // report progress on Stderr
-	Flush    bool   // write each line as it is printed (live output)
+	Live     bool   // live output: written whenever the source has nothing more for now
 }
 
 // Read prints or copies the events of a capture file, like sysdig -r.
@@ -112,7 +112,7 @@ func newPrinter(o ReadOptions, fc *field.Context, out io.Writer, prog *filter.Pr
 		return nil, Usagef("-p: %v", err)
 	}
 	return pipeline.NewPrinter(out, fc, pipeline.PrinterOptions{
-		Format: fm, JSON: o.JSON, Internal: o.Internal, Filter: prog, Flush: o.Flush,
+		Format: fm, JSON: o.JSON, Internal: o.Internal, Filter: prog, Live: o.Live,
 	}), nil
 }
 
