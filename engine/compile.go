@@ -17,6 +17,8 @@ type Rule struct {
 	Program   *filter.Program
 	// Output renders the alert line and the output fields.
 	Output *field.Format
+	// extra renders the fields append_output adds; nil when none.
+	extra *extraFields
 	// Selected is set when the rule runs under the engine's options.
 	Selected bool
 }
@@ -118,7 +120,12 @@ func compileRule(r *rules.Rule, o Options, fo filter.Options, ms *macros, d *dia
 		d.atPos(rules.SeverityWarning, r.Condition.Pos(), r.Condition, ruleItem(r.Name),
 			"rule matches too many evt.type values; this has a significant performance penalty")
 	}
-	return &Rule{Spec: r, Condition: src, Program: prog, Output: out}, true
+	extra, err := compileExtraFields(r, o.AppendOutput, outputText(r, o), o.Fields)
+	if err != nil {
+		d.atPos(rules.SeverityError, r.Output.Pos(), r.Output, ruleItem(r.Name), "append_output: "+err.Error())
+		return nil, false
+	}
+	return &Rule{Spec: r, Condition: src, Program: prog, Output: out, extra: extra}, true
 }
 
 // reportCondition locates the errors of a rule's condition: in the

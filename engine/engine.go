@@ -108,7 +108,11 @@ func (e *Engine) newAlert(r *Rule, c *field.Context) alert.Alert {
 	}
 	e.buf, _ = r.Output.AppendText(e.buf[:0], c)
 	a.Output = string(e.buf)
-	e.buf, _ = r.Output.AppendJSON(e.buf[:0], c)
+	if r.extra != nil {
+		e.buf = r.extra.appendJSON(e.buf[:0], c)
+	} else {
+		e.buf, _ = r.Output.AppendJSON(e.buf[:0], c)
+	}
 	a.OutputFields = append([]byte(nil), e.buf...)
 	return a
 }

@@ -60,6 +60,9 @@ type Options struct {
 	AllEvents bool
 	// EnableAll runs every rule, including those the files disable.
 	EnableAll bool
+	// AppendOutput adds text and fields to the outputs of the rules each
+	// entry matches (Falco's append_output).
+	AppendOutput []AppendOutput
 	// Select enables and disables rules by name and by tag, in order,
 	// after the files and before -D, -T and -t (the rules list of
 	// Falco's configuration).

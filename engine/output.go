@@ -17,13 +17,20 @@ func outputPrefix(p rules.Priority, iso bool) string {
 	return "*%evt.time: " + p.String() + " "
 }
 
+// outputText is the format of a rule's alert line: Falco's prefix, the
+// output (without a leading '*') and append_output's extra text.
+func outputText(r *rules.Rule, o Options) string {
+	text := r.Output.Value + extraText(r, o.AppendOutput)
+	return outputPrefix(r.Priority, o.TimeISO8601) + strings.TrimPrefix(text, "*")
+}
+
 // compileOutput compiles the alert line of a rule: Falco's time and
 // priority prefix, then the output with %field references (a leading '*'
 // of the output is dropped, the prefix has one). Missing values print as
 // <NA>.
 func compileOutput(r *rules.Rule, o Options, d *diags) (*field.Format, bool) {
 	prefix := outputPrefix(r.Priority, o.TimeISO8601)
-	text := r.Output.Value
+	text := r.Output.Value + extraText(r, o.AppendOutput)
 	skip := 0
 	if strings.HasPrefix(text, "*") {
 		skip = 1

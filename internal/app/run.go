@@ -205,6 +205,13 @@ func engineOptions(cfg *config.Config, o RunOptions) (engine.Options, error) {
 	for _, s := range cfg.Rules {
 		e.Select = append(e.Select, engine.Selection{Enable: s.Enable, Rule: s.Rule, Tag: s.Tag})
 	}
+	for _, a := range cfg.AppendOutput {
+		ao := engine.AppendOutput{Source: a.Match.Source, Tags: a.Match.Tags, Rule: a.Match.Rule, ExtraOutput: a.ExtraOutput}
+		for _, f := range a.ExtraFields {
+			ao.ExtraFields = append(ao.ExtraFields, engine.ExtraField{Name: f.Name, Format: f.Format})
+		}
+		e.AppendOutput = append(e.AppendOutput, ao)
+	}
 	if err := e.Check(); err != nil {
 		return e, Usagef("%v", err)
 	}
