@@ -51,6 +51,9 @@ fuzz:
 	$(GO) test ./filter -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) -fuzzminimizetime 5s
 	$(GO) test ./filter -run '^$$' -fuzz FuzzCompile -fuzztime $(FUZZTIME) -fuzzminimizetime 5s
 	$(GO) test ./rules -run '^$$' -fuzz FuzzLoad -fuzztime $(FUZZTIME) -fuzzminimizetime 5s
+	$(GO) test ./internal/config -run '^$$' -fuzz 'FuzzLoad$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s
+	$(GO) test ./internal/config -run '^$$' -fuzz FuzzLoadOverride -fuzztime $(FUZZTIME) -fuzzminimizetime 5s
+	$(GO) test ./internal/config -run '^$$' -fuzz FuzzParseDuration -fuzztime $(FUZZTIME) -fuzzminimizetime 5s
 
 clean:
 	rm -rf bin

@@ -69,7 +69,7 @@ func (l *loader) locate(path string) (Pos, string, bool) {
 // readFile parses one configuration file, expands ${VAR} in its values
 // and returns its root mapping, or nil when it cannot be read.
 func (l *loader) readFile(path string) *yaml.Node {
-	src, err := os.ReadFile(path)
+	src, err := readLimited(path, maxFileSize)
 	if err != nil {
 		l.diags = append(l.diags, Diagnostic{Severity: SeverityError, Pos: Pos{File: path}, Message: errText(err)})
 		return nil
@@ -83,6 +83,30 @@ func (l *loader) readFile(path string) *yaml.Node {
 	l.origins[root] = o
 	l.expandTree(root, o)
 	return root
+}
+
+// maxFileSize bounds a configuration file: a path that names something
+// else by mistake (a device, /proc/kcore) is refused, not read for ever.
+const maxFileSize = 16 << 20
+
+// errTooLarge is the error of a file larger than maxFileSize.
+var errTooLarge = errors.New("larger than 16 MiB: not a configuration file")
+
+// readLimited reads the file at path, up to limit bytes.
+func readLimited(path string, limit int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > limit {
+		return nil, errTooLarge
+	}
+	return b, nil
 }
 
 func errText(err error) string {
