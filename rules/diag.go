@@ -2,9 +2,10 @@ package rules
 
 import (
 	"errors"
-	"strconv"
+	"slices"
 	"strings"
 
+	"github.com/kestrel-sec/kestrel/internal/diag"
 	"github.com/kestrel-sec/kestrel/internal/snippet"
 )
 
@@ -80,39 +81,20 @@ func (d Diagnostic) String() string {
 type Diagnostics []Diagnostic
 
 // Errors returns the errors.
-func (ds Diagnostics) Errors() []Diagnostic { return ds.filter(SeverityError) }
+func (ds Diagnostics) Errors() []Diagnostic { return diag.Filter(ds, Diagnostic.isError) }
 
 // Warnings returns the warnings.
-func (ds Diagnostics) Warnings() []Diagnostic { return ds.filter(SeverityWarning) }
+func (ds Diagnostics) Warnings() []Diagnostic {
+	return diag.Filter(ds, func(d Diagnostic) bool { return d.Severity == SeverityWarning })
+}
 
 // HasErrors reports whether any diagnostic is an error.
-func (ds Diagnostics) HasErrors() bool {
-	for _, d := range ds {
-		if d.Severity == SeverityError {
-			return true
-		}
-	}
-	return false
-}
+func (ds Diagnostics) HasErrors() bool { return slices.ContainsFunc(ds, Diagnostic.isError) }
 
-func (ds Diagnostics) filter(s Severity) []Diagnostic {
-	var out []Diagnostic
-	for _, d := range ds {
-		if d.Severity == s {
-			out = append(out, d)
-		}
-	}
-	return out
-}
+func (d Diagnostic) isError() bool { return d.Severity == SeverityError }
 
 // String renders every diagnostic, separated by blank lines.
-func (ds Diagnostics) String() string {
-	parts := make([]string, len(ds))
-	for i, d := range ds {
-		parts[i] = d.String()
-	}
-	return strings.Join(parts, "\n\n")
-}
+func (ds Diagnostics) String() string { return diag.String(ds) }
 
 // ErrInvalid is matched by the error [Diagnostics.Err] returns.
 var ErrInvalid = errors.New("invalid rules")
@@ -120,24 +102,4 @@ var ErrInvalid = errors.New("invalid rules")
 // Err returns nil when there are no errors, and otherwise an error that
 // matches [ErrInvalid] and whose text is the first error on one line
 // followed by the number of others.
-func (ds Diagnostics) Err() error {
-	errs := ds.Errors()
-	if len(errs) == 0 {
-		return nil
-	}
-	return &loadError{errs: errs}
-}
-
-type loadError struct{ errs []Diagnostic }
-
-func (e *loadError) Error() string {
-	msg := e.errs[0].Error()
-	if n := len(e.errs) - 1; n == 1 {
-		msg += " (and 1 more error)"
-	} else if n > 1 {
-		msg += " (and " + strconv.Itoa(n) + " more errors)"
-	}
-	return msg
-}
-
-func (e *loadError) Is(target error) bool { return target == ErrInvalid }
+func (ds Diagnostics) Err() error { return diag.Err(ds.Errors(), ErrInvalid) }
