@@ -61,16 +61,6 @@ const (
 	dup2X   = 363
 )
 
-// current builds an event of the current table.
-func current(t *testing.T, ts uint64, typ event.Type, vals map[string]any) []byte {
-	t.Helper()
-	rec, err := evtest.Record(event.Current(), ts, 100, typ, vals)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return rec
-}
-
 // run runs src through a pipeline into sink.
 func runInto(t *testing.T, ctx context.Context, src driver.Source, sink pipeline.Sink, limit uint64) {
 	t.Helper()
@@ -88,7 +78,7 @@ func TestLivePipelineDrains(t *testing.T) {
 	var src heldSource
 	for _, ts := range []uint64{now - 3e6, now - 2e6, now - 1e6, now + 10e9, now - 5e5} {
 		var e event.Event
-		if err := e.Reset(current(t, ts, closeX, map[string]any{"res": 0, "fd": 3})); err != nil {
+		if err := e.Reset(evtest.MustRecord(event.Current(), ts, 100, closeX, map[string]any{"res": 0, "fd": 3})); err != nil {
 			t.Fatal(err)
 		}
 		src.held = append(src.held, &e)
@@ -104,7 +94,7 @@ func TestLivePipelineDrains(t *testing.T) {
 	src.held, src.stopped = src.held[:0], false
 	for _, ts := range []uint64{now - 3e6, now - 2e6} {
 		var e event.Event
-		if err := e.Reset(current(t, ts, closeX, map[string]any{"res": 0, "fd": 3})); err != nil {
+		if err := e.Reset(evtest.MustRecord(event.Current(), ts, 100, closeX, map[string]any{"res": 0, "fd": 3})); err != nil {
 			t.Fatal(err)
 		}
 		src.held = append(src.held, &e)
@@ -128,9 +118,9 @@ func TestCaptureFiltersBeforeConversion(t *testing.T) {
 	}
 	var evs []*event.Event
 	for _, rec := range [][]byte{
-		current(t, 1, openatX, map[string]any{"fd": 3, "dirfd": -100, "name": "/etc/passwd", "flags": 1, "mode": 0, "dev": 0}),
-		current(t, 2, dup2X, map[string]any{"res": 10, "oldfd": 3, "newfd": 10}),
-		current(t, 3, readX, map[string]any{"res": 0, "data": []byte{}, "fd": 10, "size": 1}),
+		evtest.MustRecord(event.Current(), 1, 100, openatX, map[string]any{"fd": 3, "dirfd": -100, "name": "/etc/passwd", "flags": 1, "mode": 0, "dev": 0}),
+		evtest.MustRecord(event.Current(), 2, 100, dup2X, map[string]any{"res": 10, "oldfd": 3, "newfd": 10}),
+		evtest.MustRecord(event.Current(), 3, 100, readX, map[string]any{"res": 0, "data": []byte{}, "fd": 10, "size": 1}),
 	} {
 		var e event.Event
 		if err := e.Reset(rec); err != nil {
