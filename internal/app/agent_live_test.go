@@ -547,3 +547,43 @@ webserver: {enabled: true, listen_port: 0, prometheus_metrics_enabled: true}
 func runCmd(name string, args ...string) ([]byte, error) {
 	return exec.Command(name, args...).CombinedOutput()
 }
+
+// TestRunInternalAlertsLive checks Kestrel's own alerts: Falco's "syscall
+// event drop" alert and log line (here with drops simulated, as Falco's
+// simulate_drops does), and the periodic metrics snapshot written to
+// metrics.output_file and sent as an alert.
+func TestRunInternalAlertsLive(t *testing.T) {
+	ebpftest.Live(t)
+	dir := t.TempDir()
+	metricsFile := filepath.Join(dir, "metrics.json")
+	cfg := writeFile(t, dir, "kestrel.yaml", fmt.Sprintf(`json_output: true
+log_syslog: false
+watch_config_files: false
+syscall_event_drops: {simulate_drops: true, actions: [log, alert]}
+metrics: {enabled: true, interval: 1s, output_rule: true, output_file: %s}
+webserver: {enabled: false}
+`, metricsFile))
+	r := startRun(t, cfg)
+	waitFor(t, "the drop alert and the metrics alert", 10*time.Second, func() bool {
+		out := r.out.String()
+		return strings.Contains(out, `"rule":"Falco internal: syscall event drop"`) &&
+			strings.Contains(out, `"rule":"Falco internal: metrics snapshot"`)
+	}, r)
+	waitFor(t, "the metrics file", 5*time.Second, func() bool {
+		b, _ := os.ReadFile(metricsFile)
+		return bytes.Contains(b, []byte(`"rule":"Falco internal: metrics snapshot"`))
+	})
+	r.stop()
+	for _, l := range linesWith(r.out.String(), "Falco internal") {
+		a := checkSidekick(t, []byte(l))
+		if a.Source != "internal" {
+			t.Errorf("internal alert with source %q: %s", a.Source, l)
+		}
+	}
+	if !strings.Contains(r.errOut.String(), "system calls dropped in last second") {
+		t.Errorf("no drop log line:\n%s", r.errOut.String())
+	}
+	if st, err := os.Stat(metricsFile); err != nil || st.Mode().Perm() != 0o600 {
+		t.Errorf("metrics file: %v %v", st, err)
+	}
+}
