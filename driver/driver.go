@@ -39,7 +39,9 @@ func (s Stats) Dropped() uint64 { return s.RingFull + s.TooLong + s.QueueFull + 
 
 // Errors of sources that cannot start; they are wrapped with details.
 var (
-	ErrNotRoot     = errors.New("live capture needs root (CAP_BPF, CAP_PERFMON and CAP_SYS_RESOURCE)")
+	// ErrNotRoot: the process lacks capabilities that live capture needs
+	// (root has them all); the error wrapping it names them.
+	ErrNotRoot     = errors.New("live capture needs capabilities this process lacks")
 	ErrNoBTF       = errors.New("live capture needs a kernel with BTF (/sys/kernel/btf/vmlinux is missing: build the kernel with CONFIG_DEBUG_INFO_BTF=y)")
 	ErrUnsupported = errors.New("live capture is not supported on this system")
 	ErrClosed      = errors.New("event source is closed")

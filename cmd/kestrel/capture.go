@@ -20,9 +20,10 @@ A FILTER selects the events, in the language of sysdig filters and Falco rule
 conditions (see 'kestrel read --help'); the syscalls it cannot match are
 discarded in the kernel. Kestrel's own process is left out.
 
-Capture needs root and a kernel with BTF (/sys/kernel/btf/vmlinux). It stops
-on Ctrl-C (SIGINT) or SIGTERM, after -M seconds or after -n events, and
-prints on stderr how many events were captured and how many were lost.` + ringHelp + rotateHelp,
+Capture needs root (or the capabilities 'kestrel run --help' names) and a
+kernel with BTF (/sys/kernel/btf/vmlinux). It stops on Ctrl-C (SIGINT) or
+SIGTERM, after -M seconds or after -n events, and prints on stderr how many
+events were captured and how many were lost.` + ringHelp + rotateHelp,
 		Example: `  # every event for five seconds
   kestrel capture -M 5
 

@@ -13,7 +13,7 @@ against Falco rules. It reads and writes the .scap capture files of sysdig,
 Falco and Stratoshark, and prints them the way sysdig does.
 
 Detection (what falco does):
-  run        watch this host live and print alerts (needs root and BTF)
+  run        watch this host live and send alerts (needs root and BTF)
   replay     the same on a recorded capture, like falco -e
   rules      validate and list rules files
 

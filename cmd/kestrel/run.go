@@ -39,8 +39,9 @@ SIGINT and SIGTERM, or -M seconds, drain the events, flush the outputs and
 print the events judged, the alerts by priority and rule, what each output
 sent and dropped, and every event the probe lost.
 
-It needs CAP_BPF, CAP_PERFMON and CAP_SYS_RESOURCE (root has them) and a
-kernel with BTF (/sys/kernel/btf/vmlinux). Rule selection follows Falco's
+It needs root, or the capabilities CAP_BPF, CAP_PERFMON, CAP_SYS_PTRACE and
+CAP_DAC_READ_SEARCH (packaging/systemd/kestrel.service runs it so, as an
+unprivileged user), and a kernel with BTF (/sys/kernel/btf/vmlinux). Rule selection follows Falco's
 flags, as in 'kestrel replay': -D, -t, -T, -A.` + ringHelp,
 		Example: `  # live detection with the embedded default rules, alerts on stdout
   sudo kestrel run

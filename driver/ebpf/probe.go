@@ -36,11 +36,13 @@ type Probe struct {
 
 var _ driver.Source = (*Probe)(nil)
 
-// Check reports what the machine lacks for live capture: root, or a
-// kernel with BTF. It returns nil when both are there.
+// Check reports what the machine or the process lacks for live capture:
+// the capabilities that loading the probe and reading every process in
+// /proc need (see caps.go; an error wrapping [driver.ErrNotRoot] names
+// those missing), or a kernel with BTF. It returns nil when all are there.
 func Check() error {
-	if os.Geteuid() != 0 {
-		return fmt.Errorf("%w: running as uid %d", driver.ErrNotRoot, os.Geteuid())
+	if err := checkCaps(); err != nil {
+		return err
 	}
 	if _, err := os.Stat(btfPath); err != nil {
 		return fmt.Errorf("%w (%v)", driver.ErrNoBTF, err)
