@@ -3,6 +3,7 @@ package pipeline
 import (
 	"bufio"
 	"io"
+	"time"
 
 	"github.com/kestrel-sec/kestrel/event"
 	"github.com/kestrel-sec/kestrel/field"
@@ -16,8 +17,9 @@ type PrinterOptions struct {
 	Internal bool            // also print internal events
 	Filter   *filter.Program // only matching events (nil: every event)
 	// Live writes what is printed whenever a live source has nothing
-	// more for now (see [IdleSink]), rather than when the buffer fills:
-	// live output is never held back.
+	// more for now (see [IdleSink]), and at the latest liveDelay after it
+	// was printed, rather than when the buffer fills: live output is
+	// never held back, even on a busy host whose source is never idle.
 	Live bool
 }
 
@@ -28,7 +30,14 @@ type Printer struct {
 	fc   *field.Context
 	o    PrinterOptions
 	line []byte
+	// Live: when the oldest line the buffer holds was printed, and the
+	// events seen since the clock was last looked at.
+	held   time.Time
+	looked uint32
 }
+
+// liveDelay bounds how long a live printer holds a line.
+const liveDelay = 100 * time.Millisecond
 
 // NewPrinter returns a printer writing to out that reads fields from fc.
 func NewPrinter(out io.Writer, fc *field.Context, o PrinterOptions) *Printer {
@@ -38,6 +47,11 @@ func NewPrinter(out io.Writer, fc *field.Context, o PrinterOptions) *Printer {
 // Event prints e when it is shown, matches the filter and has the fields
 // the format requires.
 func (p *Printer) Event(_ *event.Event, k Kind) error {
+	if p.o.Live && p.w.Buffered() > 0 {
+		if err := p.flushHeld(); err != nil {
+			return err
+		}
+	}
 	if k&(Preamble|StateOnly) != 0 || (k&Internal != 0 && !p.o.Internal) {
 		return nil
 	}
@@ -55,8 +69,20 @@ func (p *Printer) Event(_ *event.Event, k Kind) error {
 	}
 	p.fc.Shown()
 	p.line = append(p.line, '\n')
+	if p.o.Live && p.w.Buffered() == 0 {
+		p.held = time.Now()
+	}
 	_, err := p.w.Write(p.line)
 	return err
+}
+
+// flushHeld writes out the lines held longer than liveDelay; it looks at
+// the clock once every 64 events.
+func (p *Printer) flushHeld() error {
+	if p.looked++; p.looked%64 != 0 || time.Since(p.held) < liveDelay {
+		return nil
+	}
+	return p.w.Flush()
 }
 
 // Idle writes out what the printer holds, for live output.

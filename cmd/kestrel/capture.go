@@ -23,7 +23,13 @@ discarded in the kernel. Kestrel's own process is left out.
 Capture needs root (or the capabilities 'kestrel run --help' names) and a
 kernel with BTF (/sys/kernel/btf/vmlinux). It stops on Ctrl-C (SIGINT) or
 SIGTERM, after -M seconds or after -n events, and prints on stderr how many
-events were captured and how many were lost.` + ringHelp + rotateHelp,
+events were captured and how many were lost.
+
+Read, write, send and receive events keep the first --snaplen bytes of
+their data (80 by default, as sysdig keeps; at most 8192), which the data
+argument prints (%evt.arg.data, %evt.buffer). Larger values show more of
+what was read and written, at the cost of larger events and captures;
+--snaplen 0 keeps none.` + ringHelp + rotateHelp,
 		Example: `  # every event for five seconds
   kestrel capture -M 5
 
@@ -64,7 +70,7 @@ events were captured and how many were lost.` + ringHelp + rotateHelp,
 	live.add(fl, "capture")
 	fl.BoolVar(&o.Internal, "internal", false, "also print internal events (sysdig -D)")
 	fl.BoolVar(&o.Self, "self", false, "also capture Kestrel's own system calls")
-	fl.IntVar(&o.Snaplen, "snaplen", 0, "bytes of read, write, send and receive data kept in the events (at most 8192)")
+	fl.IntVarP(&o.Snaplen, "snaplen", "s", app.DefaultSnaplen, "bytes of read, write, send and receive data kept in the events (0 to 8192)")
 	rot.add(fl)
 	return cmd
 }

@@ -30,7 +30,9 @@ config_files names, ${VAR} expanded and the -o settings applied) and print
 every error and warning with its file, line, column and a caret: a key
 Kestrel does not know, a value of the wrong type, a word not among those a
 key takes. The rules files the configuration names are loaded and checked
-too. The exit status is 1 when there are errors.`,
+too, and so is the rules selection: a priority or a rules list that leaves
+no rule to run is an error. The exit status is 1 when there are errors, 2
+when the only errors are in the -o settings.`,
 		Example: `  kestrel config validate /etc/kestrel/kestrel.yaml
   kestrel config validate /etc/falco/falco.yaml   # a Falco configuration`,
 		Args: cobra.MinimumNArgs(1),

@@ -1,65 +1,68 @@
 package main
 
 import (
-	"encoding/json"
-	"fmt"
-
 	"github.com/spf13/cobra"
 
-	"github.com/kestrel-sec/kestrel/event"
-	"github.com/kestrel-sec/kestrel/field"
+	"github.com/kestrel-sec/kestrel/internal/app"
 )
 
 func newFieldsCmd() *cobra.Command {
-	var asJSON bool
+	var format formatFlags
 	cmd := &cobra.Command{
-		Use:   "fields",
+		Use:   "fields [--format text|markdown|json]",
 		Short: "List the fields of -p formats, filters and rule outputs (like sysdig -l)",
-		Args:  cobra.NoArgs,
+		Long: `List every field that -p formats, filters and rule conditions and outputs
+can use, with its type and meaning: one line each, as sysdig -l prints them
+(a field taking an argument shows [ARG], or [(ARG)] when the argument may be
+left out: proc.aname[2], evt.arg.fd).
+
+--format markdown prints one table per field class, as falco --list
+--format markdown does; --format json (or --json) an array of objects
+{name, type, arg, desc} for tools. 'kestrel events' lists the event types
+and their parameters.`,
+		Example: `  kestrel fields | grep '^fd\.'
+  kestrel fields --format markdown > fields.md
+  kestrel fields --json | jq -r '.[] | select(.type == "IPADDR") | .name'`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			defs := field.Default().All()
-			out := cmd.OutOrStdout()
-			if asJSON {
-				type row struct {
-					Name string `json:"name"`
-					Type string `json:"type"`
-					Arg  string `json:"arg"`
-					Desc string `json:"desc"`
-				}
-				rows := make([]row, 0, len(defs))
-				for _, d := range defs {
-					rows = append(rows, row{d.Name, event.TypeName(d.Type), argName(d.Arg), d.Desc})
-				}
-				enc := json.NewEncoder(out)
-				enc.SetIndent("", "  ")
-				return enc.Encode(rows)
+			f, err := format.value(cmd.Flags())
+			if err != nil {
+				return err
 			}
-			for _, d := range defs {
-				fmt.Fprintf(out, "%-22s %-9s %s\n", d.Name+argSuffix(d.Arg), event.TypeName(d.Type), d.Desc)
-			}
-			return nil
+			return app.ListFields(f, cmd.OutOrStdout())
 		},
 	}
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print the list as JSON")
+	format.add(cmd.Flags())
 	return cmd
 }
 
-func argName(m field.ArgMode) string {
-	switch m {
-	case field.ArgRequired:
-		return "required"
-	case field.ArgOptional:
-		return "optional"
-	}
-	return "none"
-}
+func newEventsCmd() *cobra.Command {
+	var format formatFlags
+	cmd := &cobra.Command{
+		Use:   "events [--format text|markdown|json]",
+		Short: "List the event types and their parameters, like falco --list-events",
+		Long: `List the event types Kestrel knows, with their direction (> enter, < exit)
+and their parameters' types and names, grouped as falco --list-events groups
+them: syscall events, tracepoint events, plugin events and metaevents. The
+names a flags parameter takes follow it. These are the names evt.type
+compares with and the parameters evt.arg.NAME reads.
 
-func argSuffix(m field.ArgMode) string {
-	switch m {
-	case field.ArgRequired:
-		return "[ARG]"
-	case field.ArgOptional:
-		return "[(ARG)]"
+With --format markdown the tables also say whether 'kestrel run' judges the
+event by default: the high-volume I/O events (read, write...) it skips
+unless -A is given are "No". --format json (or --json) prints the same for
+tools.`,
+		Example: `  kestrel events | grep -w openat
+  kestrel events --format markdown > events.md
+  kestrel events --json | jq '."Syscall events"[] | select(.available | not) | .name'`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			f, err := format.value(cmd.Flags())
+			if err != nil {
+				return err
+			}
+			return app.ListEvents(f, cmd.OutOrStdout())
+		},
 	}
-	return ""
+	format.add(cmd.Flags())
+	return cmd
 }

@@ -17,12 +17,24 @@ Falco rules (Kestrel's default rules when no -r is given) and print an alert
 for each match, as Falco prints them. A summary of the events read and the
 alerts by priority and rule goes to stderr.
 
+Every event of the capture is judged, the high-volume I/O events (read,
+write, send, recv...) included, as Falco judges a capture file: 'kestrel
+run' skips those on a live host unless given -A, and -A changes nothing
+here.
+
 Rule selection follows Falco's flags: -D disables rules whose name contains
 the pattern (or matches it, with * and ?), -T disables rules with a tag, -t
-runs only rules with a tag, -A also judges the high-volume I/O events (read,
-write, send, recv…) that are skipped by default. -o sets Falco configuration
-keys: priority, rule_matching, json_output, json_include_output_property,
-json_include_tags_property, time_format_iso_8601.`,
+runs only rules with a tag (it cannot be mixed with -D or -T). A -t tag that
+no rule has, or a selection that leaves no rule to run, is an error (exit
+status 2); a -D or -T that matches no rule is reported as a warning. -o sets
+Falco configuration keys: priority, rule_matching, json_output,
+json_include_output_property, json_include_tags_property,
+time_format_iso_8601. Alerts are written in blocks; -U writes each as it
+is found.`,
+		Example: `  kestrel replay incident.scap
+  kestrel replay incident.scap -r /etc/falco/falco_rules.yaml --json
+  kestrel replay incident.scap -t container -o priority=notice
+  kestrel replay incident.scap -o rule_matching=all -D 'Read sensitive*'`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Path = args[0]
@@ -31,6 +43,8 @@ json_include_tags_property, time_format_iso_8601.`,
 	}
 	f := cmd.Flags()
 	addRuleFlags(f, &o)
+	f.BoolVarP(&o.AllEvents, "all-events", "A", false, "no effect: a replay judges every event (accepted, as falco accepts it with a capture)")
+	f.BoolVarP(&o.Unbuffered, "unbuffered", "U", false, "write each alert out as it is found")
 	f.BoolVar(&o.StageTimes, "stage-times", false, "report the share of time per stage on stderr")
 	_ = f.MarkHidden("stage-times")
 	return cmd
@@ -41,10 +55,9 @@ json_include_tags_property, time_format_iso_8601.`,
 func addRuleFlags(f *pflag.FlagSet, o *app.ReplayOptions) {
 	f.StringArrayVarP(&o.Rules, "rules", "r", nil, "rules file or directory (repeatable); Kestrel's embedded default rules when none")
 	f.BoolVar(&o.JSON, "json", false, "print alerts as JSON (as -o json_output=true)")
-	f.StringArrayVarP(&o.Disable, "disable", "D", nil, "disable rules whose name matches (repeatable)")
+	f.StringArrayVarP(&o.Disable, "disable", "D", nil, "disable rules whose name contains this, or matches it with * and ? (repeatable)")
 	f.StringArrayVarP(&o.EnableTags, "tag", "t", nil, "run only rules with this tag (repeatable)")
 	f.StringArrayVarP(&o.DisableTags, "disable-tag", "T", nil, "disable rules with this tag (repeatable)")
-	f.BoolVarP(&o.AllEvents, "all-events", "A", false, "also judge the high-volume I/O events")
 	f.StringArrayVarP(&o.Settings, "option", "o", nil, "set a configuration key, key=value (repeatable)")
 	f.StringVar(&o.Hostname, "hostname", "", "host name alerts carry (default: this machine's)")
 }

@@ -21,13 +21,23 @@ Each alert goes, as it happens, to the outputs the configuration enables:
 stdout (text, or Falco's JSON with --json), a file, syslog, an HTTP endpoint
 (falcosidekick takes Kestrel's alerts as they are) or a program. Every output
 has its own queue, so a slow one never holds detection back; what an output
-cannot deliver is counted and reported.
+cannot deliver is counted and reported. Alerts are written out as they
+happen unless buffered_outputs is set (then within a second); -U, as in
+Falco, sets it to false.
 
 The configuration is read from -c FILE, else from ` + app.DefaultConfigFile + `
 when it exists; without one, the built-in defaults apply: the embedded rules,
 alerts on stdout, the web server on 127.0.0.1:8765. Its keys are those of
 falco.yaml (see 'kestrel config schema' and examples/kestrel.yaml); -o sets
-any key (-o http_output.enabled=true -o http_output.url=http://...).
+any key (-o http_output.enabled=true -o http_output.url=http://...); the key
+is a path in Falco's syntax: dots between keys, [N] for a list item, [] to
+append one, and a backslash before a dot that is part of a key
+(-o 'static_fields.my\.key=value').
+
+--dry-run loads the configuration and the rules as a start would, reports
+their errors, prints what would run (rules selected, outputs, web server,
+the syscalls the probe would report) and exits, without loading the probe:
+it needs no privilege.
 
 The web server answers /healthz (ready once the probe is attached and the
 host's state taken), /metrics (Prometheus) and /versions.
@@ -41,8 +51,13 @@ sent and dropped, and every event the probe lost.
 
 It needs root, or the capabilities CAP_BPF, CAP_PERFMON, CAP_SYS_PTRACE and
 CAP_DAC_READ_SEARCH (packaging/systemd/kestrel.service runs it so, as an
-unprivileged user), and a kernel with BTF (/sys/kernel/btf/vmlinux). Rule selection follows Falco's
-flags, as in 'kestrel replay': -D, -t, -T, -A.` + ringHelp,
+unprivileged user), and a kernel with BTF (/sys/kernel/btf/vmlinux).
+
+Rule selection follows Falco's flags, as in 'kestrel replay': -D, -T, -t;
+a -t tag no rule has, or a selection that leaves no rule, is an error. The
+high-volume I/O events (read, write, send, recv... 'kestrel events' marks
+them) are not judged on a live host unless -A (or -o base_syscalls.all=true)
+is given: they are most of a busy host's events.` + ringHelp,
 		Example: `  # live detection with the embedded default rules, alerts on stdout
   sudo kestrel run
 
@@ -54,7 +69,10 @@ flags, as in 'kestrel replay': -D, -t, -T, -A.` + ringHelp,
       -o http_output.enabled=true -o http_output.url=http://localhost:2801/
 
   # only rules tagged container, for one minute
-  sudo kestrel run -t container -M 60`,
+  sudo kestrel run -t container -M 60
+
+  # check a configuration and its rules, and see what they would run
+  kestrel run -c /etc/kestrel/kestrel.yaml --dry-run`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var err error
@@ -71,7 +89,10 @@ flags, as in 'kestrel replay': -D, -t, -T, -A.` + ringHelp,
 	}
 	f := cmd.Flags()
 	addRuleFlags(f, &o.ReplayOptions)
+	f.BoolVarP(&o.AllEvents, "all-events", "A", false, "also judge the high-volume I/O events (-o base_syscalls.all=true)")
+	f.BoolVarP(&o.Unbuffered, "unbuffered", "U", false, "flush every alert (-o buffered_outputs=false, the default)")
 	f.StringVarP(&o.ConfigFile, "config", "c", "", "configuration file (default "+app.DefaultConfigFile+" when it exists)")
+	f.BoolVar(&o.DryRun, "dry-run", false, "load the configuration and the rules, print what would run and exit")
 	live.add(f, "run")
 	return cmd
 }

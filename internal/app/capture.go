@@ -16,6 +16,11 @@ import (
 	"github.com/kestrel-sec/kestrel/state"
 )
 
+// DefaultSnaplen is how many bytes of the data of each read, write, send
+// and receive a live capture keeps unless told otherwise: sysdig's
+// default, enough for the data= argument to show what was read or written.
+const DefaultSnaplen = 80
+
 // CaptureOptions configure [Capture].
 type CaptureOptions struct {
 	LiveOptions
@@ -26,7 +31,7 @@ type CaptureOptions struct {
 	Compress bool          // gzip the written capture
 	Limit    uint64        // stop after this many events (0: no limit)
 	Internal bool          // also print internal events
-	Snaplen  int           // bytes of I/O data kept in the events (0: none)
+	Snaplen  int           // bytes of I/O data kept in the events (0: none; the command's default is DefaultSnaplen)
 	Self     bool          // also capture Kestrel's own process
 	Rotate   RotateOptions // split the capture written with -w (-C, -G, -W)
 	ProcRoot string        // procfs for the initial state; "/proc" when empty
@@ -40,6 +45,9 @@ type CaptureOptions struct {
 // like sysdig without -r. It stops when ctx ends, after o.Duration or
 // o.Limit events, and reports the events it lost on stderr.
 func Capture(ctx context.Context, o CaptureOptions, stdout, stderr io.Writer) error {
+	if o.Snaplen < 0 || o.Snaplen > ebpf.MaxSnaplen {
+		return Usagef("--snaplen %d: give a number of bytes from 0 to %d", o.Snaplen, ebpf.MaxSnaplen)
+	}
 	prog, err := compileFilter(o.Filter)
 	if err != nil {
 		return err

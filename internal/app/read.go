@@ -24,15 +24,26 @@ const DefaultFormat = "*%evt.num %evt.outputtime %evt.cpu %proc.name (%thread.ti
 // ErrUsage marks errors in how a job was asked for (bad flags, bad format).
 var ErrUsage = errors.New("usage")
 
-// usageError is an error in how a job was asked for; it matches [ErrUsage].
-type usageError struct{ msg string }
+// usageError is an error in how a job was asked for; it matches [ErrUsage]
+// and the error it wraps, if any.
+type usageError struct {
+	msg string
+	err error
+}
 
 func (e *usageError) Error() string        { return e.msg }
 func (e *usageError) Is(target error) bool { return target == ErrUsage }
+func (e *usageError) Unwrap() error        { return e.err }
 
 // Usagef returns an error matching [ErrUsage] with the given message.
 func Usagef(format string, args ...any) error {
 	return &usageError{msg: fmt.Sprintf(format, args...)}
+}
+
+// usageErr marks err as an error in how a job was asked for: it matches
+// [ErrUsage] as well as what err matches.
+func usageErr(err error) error {
+	return &usageError{msg: err.Error(), err: err}
 }
 
 // ReadOptions configure [Read].

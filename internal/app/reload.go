@@ -64,6 +64,13 @@ func (a *agent) loadAgain() (*config.Config, *engine.Engine, error) {
 		errs := rds.Errors()
 		return nil, nil, fmt.Errorf("%d errors in the rules, the first: %s", len(errs), errs[0].String())
 	}
+	warnings, err := checkSelection(eng, eo)
+	for _, w := range warnings {
+		a.log.Warn(w)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
 	return cfg, eng, nil
 }
 

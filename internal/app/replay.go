@@ -23,8 +23,15 @@ type ReplayOptions struct {
 	Disable     []string // -D: rule name patterns to disable
 	EnableTags  []string // -t: run only rules with these tags
 	DisableTags []string // -T: disable rules with these tags
-	AllEvents   bool     // -A: also judge the high-volume I/O events
-	Settings    []string // -o key=value, Falco configuration keys
+	// AllEvents (-A) also judges the high-volume I/O events on a live
+	// source ([Run]); a replay judges every event whatever it says, as
+	// Falco does with a capture file.
+	AllEvents bool
+	// Unbuffered (-U) writes each alert out as it is found: a replay's
+	// alerts are otherwise written in blocks; [Run] sets buffered_outputs
+	// to false, its default.
+	Unbuffered bool
+	Settings   []string // -o key=value, Falco configuration keys
 	// Hostname goes into alerts; the machine's name when empty.
 	Hostname string
 	// Location is the time zone of the alert times in outputs (local time
@@ -36,7 +43,10 @@ type ReplayOptions struct {
 }
 
 // Replay runs the rules on the events of a capture and prints the alerts
-// they trigger, as falco -e does, then a summary on stderr.
+// they trigger, as falco -e does, then a summary on stderr. Every event of
+// the capture is judged, the high-volume I/O events included: skipping
+// them spares a live source's kernel and CPU, and a capture has already
+// paid that price (Falco applies its -A skip list only to live drivers).
 func Replay(ctx context.Context, o ReplayOptions, stdout, stderr io.Writer) error {
 	cfg, eng, err := compileRules(o, stderr)
 	if err != nil {
@@ -51,7 +61,7 @@ func Replay(ctx context.Context, o ReplayOptions, stdout, stderr io.Writer) erro
 	if o.Location != nil {
 		p.Context().Location = o.Location
 	}
-	out := newAlertPrinter(cfg, stdout, false)
+	out := newAlertPrinter(cfg, stdout, o.Unbuffered)
 	rs := pipeline.NewRules(eng, p.Context(), out.emit)
 	if o.StageTimes {
 		rs.Time(1)
@@ -86,6 +96,13 @@ func compileRules(o ReplayOptions, stderr io.Writer) (*replayConfig, *engine.Eng
 		}
 		return nil, nil, ds.Err()
 	}
+	warnings, err := checkSelection(eng, cfg.engine)
+	for _, w := range warnings {
+		fmt.Fprintf(stderr, "kestrel: warning: %s\n", w)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
 	return cfg, eng, nil
 }
 
@@ -102,7 +119,8 @@ func replaySettings(o ReplayOptions, stderr io.Writer) (*replayConfig, error) {
 		}
 	}
 	e := &cfg.engine
-	e.Disable, e.EnableTags, e.DisableTags, e.AllEvents = o.Disable, o.EnableTags, o.DisableTags, o.AllEvents
+	e.Disable, e.EnableTags, e.DisableTags = o.Disable, o.EnableTags, o.DisableTags
+	e.AllEvents = true
 	e.Hostname = o.Hostname
 	if e.Hostname == "" {
 		e.Hostname = hostnameOrEmpty()

@@ -90,8 +90,8 @@ func writeDiagJSON(w io.Writer, paths []string, ds rules.Diagnostics) error {
 
 // ListOptions configure [ListRules].
 type ListOptions struct {
-	Paths []string // rules files; the embedded defaults when empty
-	JSON  bool
+	Paths  []string   // rules files; the embedded defaults when empty
+	Format ListFormat // text, Markdown or JSON
 }
 
 // RuleInfo is one line of [ListRules].
@@ -101,11 +101,13 @@ type RuleInfo struct {
 	Source   string   `json:"source"`
 	Tags     []string `json:"tags"`
 	Enabled  bool     `json:"enabled"`
+	Desc     string   `json:"desc"`
 }
 
 // ListRules prints the rules of rules files with their priority, source,
-// tags and the enabled state the files give them. Errors in the files are
-// printed on stderr and returned.
+// tags and the enabled state the files give them: aligned text, a
+// Markdown table (with each rule's description, for documentation) or a
+// JSON array. Errors in the files are printed on stderr and returned.
 func ListRules(o ListOptions, stdout, stderr io.Writer) error {
 	spec, _, ds := loadRules(o.Paths, engine.DefaultOptions())
 	for _, d := range ds.Errors() {
@@ -113,16 +115,27 @@ func ListRules(o ListOptions, stdout, stderr io.Writer) error {
 	}
 	infos := make([]RuleInfo, 0, len(spec.Rules))
 	for _, r := range spec.Rules {
-		infos = append(infos, RuleInfo{r.Name, r.Priority.String(), r.Source, r.Tags, r.Enabled})
+		infos = append(infos, RuleInfo{r.Name, r.Priority.String(), r.Source, r.Tags, r.Enabled, strings.TrimSpace(r.Desc.Value)})
 	}
-	if o.JSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		enc.SetEscapeHTML(false)
-		if err := enc.Encode(infos); err != nil {
+	switch o.Format {
+	case ListJSON:
+		if err := writeJSON(stdout, infos); err != nil {
 			return err
 		}
-	} else {
+	case ListMarkdown:
+		fmt.Fprintf(stdout, "Rule | Priority | Source | Enabled | Tags | Description\n:----|:---------|:-------|:--------|:-----|:-----------\n")
+		for _, r := range infos {
+			tags := make([]string, len(r.Tags))
+			for i, t := range r.Tags {
+				tags[i] = "`" + mdCell(t) + "`"
+			}
+			enabled := "no"
+			if r.Enabled {
+				enabled = "yes"
+			}
+			fmt.Fprintf(stdout, "%s | %s | %s | %s | %s | %s\n", mdCell(r.Name), r.Priority, mdCell(r.Source), enabled, strings.Join(tags, ", "), mdCell(r.Desc))
+		}
+	default:
 		width := 4
 		for _, r := range infos {
 			width = max(width, len(r.Name))

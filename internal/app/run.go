@@ -33,8 +33,12 @@ type RunOptions struct {
 	// ConfigFile is the configuration file (-c); DefaultConfigFile when
 	// empty and it exists; otherwise the built-in defaults.
 	ConfigFile string
-	ProcRoot   string // procfs for the initial state; "/proc" when empty
-	EtcRoot    string // user and group databases; "/etc" when empty
+	// DryRun loads the configuration and the rules, prints what would
+	// run and returns, without loading the probe or starting anything
+	// (Falco's --dry-run).
+	DryRun   bool
+	ProcRoot string // procfs for the initial state; "/proc" when empty
+	EtcRoot  string // user and group databases; "/etc" when empty
 	// Starting, when set, is called once the web server listens, before
 	// the probe is loaded, with its address ("" when it is off).
 	Starting func(webAddr string)
@@ -65,7 +69,9 @@ func (o LiveOptions) probeOptions(syscalls []string, self bool, snaplen int) ebp
 // configuration or rules file, reloads the configuration and the rules
 // without stopping the probe; SIGUSR1 reopens the file outputs. When ctx
 // ends or o.Duration has passed, it drains the events that happened
-// before, flushes the outputs and prints the summary on stderr.
+// before, flushes the outputs and prints the summary on stderr. With
+// o.DryRun it stops after loading the configuration and the rules, and
+// prints what it would run.
 func Run(ctx context.Context, o RunOptions, stdout, stderr io.Writer) error {
 	cfg, err := loadRunConfig(o, stderr)
 	if err != nil {
@@ -73,6 +79,9 @@ func Run(ctx context.Context, o RunOptions, stdout, stderr io.Writer) error {
 	}
 	log := newLogger(cfg, stderr)
 	a := &agent{o: o, stdout: stdout, stderr: stderr, log: log}
+	if o.DryRun {
+		return a.dryRun(cfg)
+	}
 	if err := a.start(cfg); err != nil {
 		a.stop()
 		return err
@@ -88,7 +97,7 @@ func loadRunConfig(o RunOptions, stderr io.Writer) (*config.Config, error) {
 		fmt.Fprintf(stderr, "%s\n\n", d.String())
 	}
 	if ds.HasErrors() {
-		return nil, ds.Err()
+		return nil, configErr(ds)
 	}
 	return cfg, nil
 }
@@ -113,6 +122,9 @@ func readRunConfig(o RunOptions) (*config.Config, config.Diagnostics) {
 	}
 	if o.AllEvents {
 		cfg.BaseSyscalls.All = true
+	}
+	if o.Unbuffered {
+		cfg.BufferedOutputs = false
 	}
 	return cfg, ds
 }
@@ -178,7 +190,8 @@ func (a *agent) start(cfg *config.Config) error {
 // event in evalSample, the time scaled.
 const evalSample = 64
 
-// compile loads and compiles the rules cfg names, logging each warning.
+// compile loads and compiles the rules cfg names and checks that the
+// selection leaves rules to run, logging each warning.
 func (a *agent) compile(cfg *config.Config) (*engine.Engine, error) {
 	eo, err := engineOptions(cfg, a.o)
 	if err != nil {
@@ -190,6 +203,13 @@ func (a *agent) compile(cfg *config.Config) (*engine.Engine, error) {
 			fmt.Fprintf(a.stderr, "%s\n\n", d.String())
 		}
 		return nil, ds.Err()
+	}
+	warnings, err := checkSelection(eng, eo)
+	for _, w := range warnings {
+		a.log.Warn(w)
+	}
+	if err != nil {
+		return nil, err
 	}
 	return eng, nil
 }
