@@ -37,9 +37,12 @@ func Compile(spec *rules.Spec, o Options) (*Engine, rules.Diagnostics) {
 		o.Fields = field.Default()
 	}
 	d := &diags{}
-	fo := filter.Options{Fields: o.Fields, List: listLookup(spec), Cache: filter.NewCache()}
-	ms := newMacros(spec, fo, d)
+	ls := newLists(spec)
+	fo := filter.Options{Fields: o.Fields, List: ls.lookup, Cache: filter.NewCache()}
+	ms := newMacros(spec, fo, ls, d)
 	fo.Macro = ms.lookup
+	ms.compileAll(d)
+	used := map[string]bool{}
 	var out []*Rule
 	for _, r := range spec.Rules {
 		if r.Source != rules.SyscallSource {
@@ -47,74 +50,46 @@ func Compile(spec *rules.Spec, o Options) (*Engine, rules.Diagnostics) {
 				"unknown source "+quote(r.Source)+"; the rule is skipped")
 			continue
 		}
-		cr, ok := compileRule(r, o, fo, ms, d)
+		cr, ok := compileRule(r, o, fo, ls, ms, d, used)
 		if ok {
 			out = append(out, cr)
 		}
 	}
+	ms.warn(used, d)
 	return newEngine(out, o), d.list
 }
 
-// listLookup is the filter compiler's list hook. Falco pastes a list's
-// items into the condition text, so an item written with quotes stands
-// for the unquoted value: each list's values are those the filter parser
-// reads from the pasted text.
-func listLookup(spec *rules.Spec) func(string) ([]string, bool) {
-	values := make(map[string][]string, len(spec.Lists))
-	for _, l := range spec.Lists {
-		values[l.Name] = listValues(l.Expanded)
+func compileRule(r *rules.Rule, o Options, fo filter.Options, ls *lists, ms *macros, d *diags, used map[string]bool) (*Rule, bool) {
+	if !checkExceptionFields(r, fo, d) {
+		return nil, false
 	}
-	return func(name string) ([]string, bool) {
-		v, ok := values[name]
-		return v, ok
-	}
-}
-
-// listValues returns the values the items of a list stand for once pasted
-// into a condition, as "x in (item, item…)"; items that do not parse stay
-// as written.
-func listValues(items []string) []string {
-	if len(items) == 0 {
-		return items
-	}
-	parts := make([]string, len(items))
-	for i, it := range items {
-		parts[i] = quoteItem(it)
-	}
-	x, err := filter.Parse("evt.type in (" + strings.Join(parts, ", ") + ")")
-	if err != nil {
-		return items
-	}
-	c, ok := x.(*filter.Check)
-	if !ok {
-		return items
-	}
-	l, ok := c.Right.(*filter.List)
-	if !ok {
-		return items
-	}
-	out := make([]string, len(l.Items))
-	for i, v := range l.Items {
-		out[i] = v.Text
-	}
-	return out
-}
-
-func compileRule(r *rules.Rule, o Options, fo filter.Options, ms *macros, d *diags) (*Rule, bool) {
 	src, exSpans := fullCondition(r)
 	out, ok := compileOutput(r, o, d)
 	if !ok {
 		return nil, false
 	}
-	x, err := filter.Parse(src)
-	if err != nil {
-		reportCondition(r, asErrors(err), exSpans, ms, d)
+	c := ls.prepare(src)
+	for _, e := range c.sub.errs {
+		reportAt(r, e.orig, rules.SeverityError, e.msg, exSpans, d)
+	}
+	if c.expr == nil {
+		reportCondition(r, c, c.errs, exSpans, ms, d)
 		return nil, false
 	}
-	prog, err := filter.CompileExpr(x, src, fo)
+	ms.uses(c.expr, used)
+	prog, err := filter.CompileExpr(c.expr, c.sub.text, fo)
 	if err != nil {
-		reportCondition(r, asErrors(err), exSpans, ms, d)
+		reportCondition(r, c, asErrors(err), exSpans, ms, d)
 		return nil, false
+	}
+	if len(c.sub.errs) > 0 {
+		return nil, false
+	}
+	for _, w := range prog.Warnings() {
+		if _, list := c.sub.origin(w.Pos.Offset); list == "" {
+			off, msg := c.locate(w.Pos.Offset, w.Msg)
+			reportAt(r, off, rules.SeverityWarning, msg, exSpans, d)
+		}
 	}
 	if r.WarnEvttypes && tooManyTypes(prog.EventTypes()) {
 		d.atPos(rules.SeverityWarning, r.Condition.Pos(), r.Condition, ruleItem(r.Name),
@@ -128,15 +103,40 @@ func compileRule(r *rules.Rule, o Options, fo filter.Options, ms *macros, d *dia
 	return &Rule{Spec: r, Condition: src, Program: prog, Output: out, extra: extra}, true
 }
 
+// checkExceptionFields reports exception fields that are no field, at the
+// field, whether or not the exception has values yet: Falco checks them
+// when it reads the rule.
+func checkExceptionFields(r *rules.Rule, fo filter.Options, d *diags) bool {
+	ok := true
+	for _, ex := range r.Exceptions {
+		for i, f := range ex.Fields {
+			_, err := filter.Compile(f+" exists", filter.Options{Fields: fo.Fields})
+			if err == nil {
+				continue
+			}
+			ok = false
+			at := ex.Pos
+			if i < len(ex.FieldPos) {
+				at = ex.FieldPos[i]
+			}
+			msg := err.Error()
+			if es := asErrors(err); len(es) > 0 {
+				msg = es[0].Msg
+			}
+			d.atPos(rules.SeverityError, at, r.Condition, ruleItem(r.Name), "exception "+quote(ex.Name)+": "+msg)
+		}
+	}
+	return ok
+}
+
 // reportCondition locates the errors of a rule's condition: in the
 // condition itself, in an exception, or in a macro the condition names.
 // With skip-if-unknown-filter, unknown fields are warnings.
-func reportCondition(r *rules.Rule, errs filter.Errors, exSpans []exceptionSpan, ms *macros, d *diags) {
-	shift := 0
-	if len(r.Exceptions) > 0 {
-		shift = 1 // the "(" before the condition
-	}
+func reportCondition(r *rules.Rule, c *condition, errs filter.Errors, exSpans []exceptionSpan, ms *macros, d *diags) {
 	for _, e := range errs {
+		if c.sub.failed(e.Pos.Offset) {
+			continue
+		}
 		sev := rules.SeverityError
 		if r.SkipIfUnknownFilter && isUnknownField(e.Msg) {
 			sev = rules.SeverityWarning
@@ -147,14 +147,24 @@ func reportCondition(r *rules.Rule, errs filter.Errors, exSpans []exceptionSpan,
 		if name, ok := undefinedMacro(e.Msg); ok && ms.broken[name] {
 			continue // reported at the macro
 		}
-		off := e.Pos.Offset - shift
-		if off <= len(r.Condition.Value) || len(exSpans) == 0 {
-			d.at(sev, r.Condition, max(off, 0), ruleItem(r.Name), e.Msg)
-			continue
-		}
-		ex := exceptionAt(exSpans, e.Pos.Offset)
-		d.atPos(sev, ex.Pos, r.Condition, ruleItem(r.Name), "exception "+quote(ex.Name)+": "+e.Msg)
+		off, msg := c.locate(e.Pos.Offset, e.Msg)
+		reportAt(r, off, sev, msg, exSpans, d)
 	}
+}
+
+// reportAt reports msg at offset off of a rule's full condition: in the
+// condition itself or in the exception whose clause holds it.
+func reportAt(r *rules.Rule, off int, sev rules.Severity, msg string, exSpans []exceptionSpan, d *diags) {
+	shift := 0
+	if len(r.Exceptions) > 0 {
+		shift = 1 // the "(" before the condition
+	}
+	if rel := off - shift; rel <= len(r.Condition.Value) || len(exSpans) == 0 {
+		d.at(sev, r.Condition, max(rel, 0), ruleItem(r.Name), msg)
+		return
+	}
+	ex := exceptionAt(exSpans, off)
+	d.atPos(sev, ex.Pos, r.Condition, ruleItem(r.Name), "exception "+quote(ex.Name)+": "+msg)
 }
 
 func undefinedMacro(msg string) (string, bool) {

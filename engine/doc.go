@@ -2,9 +2,14 @@
 // events against them.
 //
 // [Compile] checks and compiles every rule of a spec the way Falco does:
-// each macro is parsed once and substituted where it is named, lists are
-// expanded, exceptions become "and not (...)" clauses, and the output is
-// compiled into a format. Problems are returned as located
+// exceptions become "and not (...)" clauses, lists are put into conditions
+// as text (so "proc.name = one_item_list" compares with the item), each
+// macro is parsed and compiled once and shared by every condition that
+// names it (a reference loop is an error naming the chain), and the output
+// is compiled into a format. Work is bounded by the size of the files: a
+// list named many times is turned into a set once, and a condition that
+// would hold more than [filter.MaxChecks] checks once its macros are
+// expanded is an error. Problems are returned as located
 // [rules.Diagnostics]: an error inside a macro is reported at its place in
 // the macro, not at every rule that names it.
 //

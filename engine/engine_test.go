@@ -89,9 +89,9 @@ testdata/unknown_output_field.yaml:10:29: warning: rule "Skipped output": output
 		"override_missing": `testdata/override_missing.yaml:1:3: error: rule "Not defined anywhere": cannot append to an undefined rule; define the rule first
  1 | - rule: Not defined anywhere
    |   ^`,
-		"exception_field": `testdata/exception_field.yaml:7:7: error: rule "Bad exception field": exception "by_proc": unknown field "proc.nmae"
- 7 |     - name: by_proc
-   |       ^`,
+		"exception_field": `testdata/exception_field.yaml:8:16: error: rule "Bad exception field": exception "by_proc": unknown field "proc.nmae"
+ 8 |       fields: [proc.nmae]
+   |                ^`,
 	}
 	for name, want := range cases {
 		_, ds := compileFiles(t, DefaultOptions(), "testdata/"+name+".yaml")

@@ -97,12 +97,3 @@ func tupleItem(it rules.ExceptionItem, comp string) string {
 }
 
 func isListOp(op string) bool { return op == "in" || op == "intersects" || op == "pmatch" }
-
-// quoteItem double-quotes a value that holds a blank and is not quoted
-// already, as Falco does.
-func quoteItem(v string) string {
-	if strings.Contains(v, " ") && v[0] != '"' && v[0] != '\'' {
-		return `"` + v + `"`
-	}
-	return v
-}

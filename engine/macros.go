@@ -7,41 +7,41 @@ import (
 	"github.com/kestrel-sec/kestrel/rules"
 )
 
-// macros holds the macros of a spec, each parsed once, and what compiling
-// each on its own found wrong, so that an error inside a macro is reported
-// once, at its place in the macro.
+// macros holds the macros of a spec, each prepared and parsed once. The
+// filter compiler compiles each once, in the engine's cache, so that an
+// error inside a macro is reported once, at its place in the macro.
 type macros struct {
 	spec  *rules.Spec
 	opts  filter.Options
-	exprs map[string]filter.Expr
+	conds map[string]*condition
 	// broken names the macros whose text does not parse or that refer to
 	// a macro they cannot see; rules naming them fail without a second
 	// report.
 	broken map[string]bool
-	errs   map[string]filter.Errors // standalone compile errors, by macro
-	done   map[string]bool          // standalone compile done
 	shown  map[string]rules.Severity
 }
 
-func newMacros(spec *rules.Spec, opts filter.Options, d *diags) *macros {
-	ms := &macros{spec: spec, exprs: map[string]filter.Expr{}, broken: map[string]bool{},
-		errs: map[string]filter.Errors{}, done: map[string]bool{}, shown: map[string]rules.Severity{}}
+func newMacros(spec *rules.Spec, opts filter.Options, ls *lists, d *diags) *macros {
+	ms := &macros{spec: spec, conds: map[string]*condition{}, broken: map[string]bool{},
+		shown: map[string]rules.Severity{}}
 	ms.opts = opts
 	ms.opts.Macro = ms.lookup
 	for _, m := range spec.Macros {
-		x, err := filter.Parse(m.Condition.Value)
-		if err != nil {
+		c := ls.prepare(m.Condition.Value)
+		ms.conds[m.Name] = c
+		for _, e := range c.sub.errs {
+			d.at(rules.SeverityError, m.Condition, e.orig, macroItem(m.Name), e.msg)
 			ms.broken[m.Name] = true
-			for _, e := range asErrors(err) {
-				d.at(rules.SeverityError, m.Condition, e.Pos.Offset, macroItem(m.Name), e.Msg)
-			}
-			continue
 		}
-		ms.exprs[m.Name] = x
+		for _, e := range c.errs {
+			off, msg := c.locate(e.Pos.Offset, e.Msg)
+			d.at(rules.SeverityError, m.Condition, off, macroItem(m.Name), msg)
+			ms.broken[m.Name] = true
+		}
 	}
 	for _, m := range spec.Macros {
-		if x, ok := ms.exprs[m.Name]; ok {
-			ms.checkVisible(m, x, d)
+		if c := ms.conds[m.Name]; c.expr != nil {
+			ms.checkVisible(m, c, d)
 		}
 	}
 	return ms
@@ -49,23 +49,26 @@ func newMacros(spec *rules.Spec, opts filter.Options, d *diags) *macros {
 
 // checkVisible reports macro references a macro cannot see: Falco lets a
 // macro name only macros defined before it was last changed.
-func (ms *macros) checkVisible(m *rules.Macro, x filter.Expr, d *diags) {
-	filter.Inspect(x, func(n filter.Node) bool {
+func (ms *macros) checkVisible(m *rules.Macro, c *condition, d *diags) {
+	filter.Inspect(c.expr, func(n filter.Node) bool {
 		ref, ok := n.(*filter.MacroRef)
 		if !ok {
 			return true
 		}
 		target := ms.spec.Macro(ref.Name)
+		var msg string
 		switch {
 		case target == nil:
-			d.at(rules.SeverityError, m.Condition, ref.Loc.Start.Offset, macroItem(m.Name),
-				"undefined macro "+quote(ref.Name))
+			msg = "undefined macro " + quote(ref.Name)
+		case target == m && target.Index >= m.Visibility:
+			msg = "macro " + quote(ref.Name) + " refers to itself: " + ref.Name + " -> " + ref.Name
 		case target.Index >= m.Visibility:
-			d.at(rules.SeverityError, m.Condition, ref.Loc.Start.Offset, macroItem(m.Name),
-				"macro "+quote(ref.Name)+" is defined after this macro; a macro can only use macros defined before it")
+			msg = "macro " + quote(ref.Name) + " is defined after this macro; a macro can only use macros defined before it"
 		default:
 			return true
 		}
+		off, msg := c.locate(ref.Loc.Start.Offset, msg)
+		d.at(rules.SeverityError, m.Condition, off, macroItem(m.Name), msg)
 		ms.broken[m.Name] = true
 		return true
 	})
@@ -73,30 +76,39 @@ func (ms *macros) checkVisible(m *rules.Macro, x filter.Expr, d *diags) {
 
 // lookup is the filter compiler's macro hook.
 func (ms *macros) lookup(name string) (filter.Expr, bool) {
-	x, ok := ms.exprs[name]
-	return x, ok
+	c := ms.conds[name]
+	if c == nil || c.expr == nil {
+		return nil, false
+	}
+	return c.expr, true
 }
 
-// standalone returns the errors of the macro compiled on its own.
-func (ms *macros) standalone(name string) filter.Errors {
-	if !ms.done[name] {
-		ms.done[name] = true
-		if x, ok := ms.exprs[name]; ok {
-			_, err := filter.CompileExpr(x, ms.spec.Macro(name).Condition.Value, ms.opts)
-			ms.errs[name] = asErrors(err)
+// compileAll compiles every macro, in the order they were defined, as
+// Falco resolves them all whether rules use them or not: a reference loop
+// is an error even in a macro no rule names.
+func (ms *macros) compileAll(d *diags) {
+	for _, m := range ms.spec.Macros {
+		if ms.broken[m.Name] || ms.conds[m.Name].expr == nil {
+			continue
+		}
+		errs, _ := filter.CompileMacro(m.Name, ms.opts)
+		for _, e := range errs {
+			if strings.Contains(e.Msg, "refers to itself") && !strings.HasPrefix(e.Msg, "in macro ") {
+				ms.report(m.Name, rules.SeverityError, false, d)
+				break
+			}
 		}
 	}
-	return ms.errs[name]
 }
 
 // report gives the errors found inside a macro at their places in it,
 // following references to nested macros, once per macro and severity.
-// It reports whether it found the macro's own errors.
+// It reports whether the macro has errors of its own or is broken.
 func (ms *macros) report(name string, sev rules.Severity, skipUnknown bool, d *diags) bool {
 	if ms.broken[name] {
 		return true
 	}
-	errs := ms.standalone(name)
+	errs, _ := filter.CompileMacro(name, ms.opts)
 	if len(errs) == 0 {
 		return false
 	}
@@ -105,17 +117,55 @@ func (ms *macros) report(name string, sev rules.Severity, skipUnknown bool, d *d
 	}
 	ms.shown[name] = sev
 	m := ms.spec.Macro(name)
+	c := ms.conds[name]
 	for _, e := range errs {
-		if inner, _, ok := inMacro(e.Msg); ok && ms.report(inner, sev, skipUnknown, d) {
+		if inner, _, ok := inMacro(e.Msg); ok && (inner == name || ms.report(inner, sev, skipUnknown, d)) {
 			continue
 		}
 		s := sev
 		if skipUnknown && isUnknownField(e.Msg) {
 			s = rules.SeverityWarning
 		}
-		d.at(s, m.Condition, e.Pos.Offset, macroItem(name), e.Msg)
+		off, msg := c.locate(e.Pos.Offset, e.Msg)
+		d.at(s, m.Condition, off, macroItem(name), msg)
 	}
 	return true
+}
+
+// warn reports the warnings of the macros rules use, once each.
+func (ms *macros) warn(used map[string]bool, d *diags) {
+	for _, m := range ms.spec.Macros {
+		if !used[m.Name] || ms.broken[m.Name] {
+			continue
+		}
+		errs, warns := filter.CompileMacro(m.Name, ms.opts)
+		if len(errs) > 0 {
+			continue
+		}
+		c := ms.conds[m.Name]
+		for _, w := range warns {
+			if _, list := c.sub.origin(w.Pos.Offset); list != "" {
+				continue
+			}
+			off, msg := c.locate(w.Pos.Offset, w.Msg)
+			d.at(rules.SeverityWarning, m.Condition, off, macroItem(m.Name), msg)
+		}
+	}
+}
+
+// uses adds to used the macros x names, and those they name.
+func (ms *macros) uses(x filter.Expr, used map[string]bool) {
+	filter.Inspect(x, func(n filter.Node) bool {
+		ref, ok := n.(*filter.MacroRef)
+		if !ok || used[ref.Name] {
+			return true
+		}
+		used[ref.Name] = true
+		if c := ms.conds[ref.Name]; c != nil && c.expr != nil {
+			ms.uses(c.expr, used)
+		}
+		return true
+	})
 }
 
 // inMacro splits a compiler message "in macro NAME: rest".
@@ -128,7 +178,12 @@ func inMacro(msg string) (name, rest string, ok bool) {
 	return name, rest, ok
 }
 
-func isUnknownField(msg string) bool { return strings.Contains(msg, "unknown field") }
+// isUnknownField reports whether a message is about a field or an event
+// type that does not exist, the errors skip-if-unknown-filter turns into
+// warnings, as in Falco.
+func isUnknownField(msg string) bool {
+	return strings.Contains(msg, "unknown field") || strings.Contains(msg, "unknown event type")
+}
 
 func macroItem(name string) string { return "macro " + quote(name) }
 

@@ -90,6 +90,29 @@ func containerFields() []Def {
 		ctrStr("container.image.repository", "repository of the container's image", func(k *state.Container) string { return k.ImageRepo }),
 		ctrStr("container.image.tag", "tag of the container's image", func(k *state.Container) string { return k.ImageTag }),
 		ctrStr("container.image.digest", "registry digest of the container's image", func(k *state.Container) string { return k.ImageDigest }),
+		{Name: "container.label", Type: event.PTCharBuf, Arg: ArgRequired,
+			Desc: "a label of the event's container (container.label.KEY or container.label[KEY])",
+			Text: func(d []byte, c *Context, a *Arg) ([]byte, bool) {
+				_, k := ctrOf(c)
+				if k == nil || a == nil {
+					return d, false
+				}
+				v, ok := k.Label(unquote(a.Text))
+				if !ok {
+					return d, false
+				}
+				return append(d, v...), true
+			}},
+		strField("container.labels", "labels of the event's container as key:value, comma-separated, without the kubelet's own (io.kubernetes.*) and annotations",
+			func(d []byte, c *Context) ([]byte, bool) {
+				_, k := ctrOf(c)
+				if k == nil {
+					return d, false
+				}
+				start := len(d)
+				d = appendPodLabels(d, k.Labels)
+				return d, len(d) > start
+			}),
 		ctrStr("container.ip", "primary IPv4 address of the container", func(k *state.Container) string { return k.IP }),
 		ctrStr("container.cni.json", "CNI result of the container's pod, as JSON text", func(k *state.Container) string { return k.CNIJSON }),
 		ctrBool("container.privileged", "true for a container running in privileged mode", func(k *state.Container) bool { return k.Privileged }),

@@ -107,7 +107,8 @@ func TestContainerFieldsAllocs(t *testing.T) {
 	c, at := ctrContext(t)
 	at(30)
 	f, err := Default().CompileFormat("%container.id %container.name %container.image.repository %container.privileged " +
-		"%container.mount.dest[/proc*] %container.mounts %k8s.pod.name %k8s.ns.name %k8s.pod.labels %container.start_ts")
+		"%container.mount.dest[/proc*] %container.mounts %k8s.pod.name %k8s.ns.name %k8s.pod.labels %container.start_ts " +
+		"%container.label[io.kubernetes.pod.name] %k8s.pod.ip")
 	if err != nil {
 		t.Fatal(err)
 	}

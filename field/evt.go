@@ -12,7 +12,7 @@ const nsPerSec = 1_000_000_000
 
 func evtFields() []Def {
 	defs := evtTimeFields()
-	for _, g := range [][]Def{evtArgFields(), evtClassFields(), evtLatencyFields(), evtSourceFields()} {
+	for _, g := range [][]Def{evtArgFields(), evtClassFields(), evtLatencyFields(), evtSourceFields(), evtTableFields()} {
 		defs = append(defs, g...)
 	}
 	return defs
@@ -37,8 +37,8 @@ func evtTimeFields() []Def {
 		{Name: "evt.rawtime", Type: event.PTAbsTime, Desc: "event time in nanoseconds since the epoch", Text: rawTime},
 		number("evt.rawtime.s", event.PTAbsTime, "integer part of the event time in seconds since the epoch",
 			func(c *Context) uint64 { return c.Event.TS() / nsPerSec }),
-		nanos("evt.rawtime.ns", "fractional part of the event time, nine digits",
-			func(c *Context) uint64 { return c.Event.TS() % nsPerSec }),
+		absTime(nanos("evt.rawtime.ns", "fractional part of the event time, nine digits",
+			func(c *Context) uint64 { return c.Event.TS() % nsPerSec })),
 		nanos("evt.reltime", "nanoseconds since the first event of the stream, at least nine digits", (*Context).rel),
 		number("evt.reltime.s", event.PTRelTime, "whole seconds since the first event of the stream",
 			func(c *Context) uint64 { return c.rel() / nsPerSec }),
@@ -84,6 +84,13 @@ func nanos(name, desc string, v func(*Context) uint64) Def {
 	d := number(name, event.PTRelTime, desc, v)
 	d.JSON = d.Text
 	d.Text = func(d []byte, c *Context, _ *Arg) ([]byte, bool) { return pad9(d, v(c)), true }
+	return d
+}
+
+// absTime types a time field as a point in time, as libsinsp types
+// evt.rawtime.ns.
+func absTime(d Def) Def {
+	d.Type = event.PTAbsTime
 	return d
 }
 

@@ -9,10 +9,10 @@ import (
 // Fields of an event's arguments and return value.
 func evtArgFields() []Def {
 	return []Def{
-		{Name: "evt.arg", Type: event.PTCharBuf, Arg: ArgRequired,
+		{Name: "evt.arg", Type: event.PTCharBuf, Arg: ArgRequired, CheckArg: evtArgArg, NoValue: evtArgNoValue,
 			Desc: "one argument, by name (evt.arg.fd) or position (evt.arg[0]), as text: the resolved form where there is one",
 			Text: argText(event.DefaultBufLen), JSON: argText(0)},
-		{Name: "evt.rawarg", Type: event.PTDyn, Arg: ArgRequired,
+		{Name: "evt.rawarg", Type: event.PTDyn, Arg: ArgRequired, CheckArg: rawArgArg,
 			Desc: "one argument, by name (evt.rawarg.res), as its raw value: numbers as numbers, strings and buffers unchanged",
 			Text: rawArgText, JSON: rawArgJSON, JSONRaw: true, Num: rawArgNum, ArgType: rawArgType},
 		{Name: "evt.buffer", Type: event.PTByteBuf, Desc: "the data buffer of events that carry one (read, write, sendto, …)",

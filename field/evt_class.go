@@ -11,7 +11,7 @@ import (
 func evtClassFields() []Def {
 	return []Def{
 		strField("evt.category", "event category (file, net, process, memory, …); for I/O events the kind of fd (file, net, ipc)", categoryText),
-		{Name: "evt.type.is", Type: event.PTUint32, Arg: ArgRequired,
+		{Name: "evt.type.is", Type: event.PTUint32, Arg: ArgRequired, CheckArg: typeIsArg,
 			Desc: "1 when the event has the type named by the argument (evt.type.is.open) or that code (evt.type.is.3), else 0",
 			Text: typeIsText, Num: typeIsNum},
 		strField("syscall.type", "name of the system call, for syscall events only (not switch or internal events)", syscallType),
@@ -31,6 +31,7 @@ func evtClassFields() []Def {
 		jsonBool(boolField("evt.is_open_read", "true for open events (open, openat, openat2) that open for reading", openFlag(openRead))),
 		jsonBool(boolField("evt.is_open_write", "true for open events (open, openat, openat2) that open for writing", openFlag(openWrite))),
 		jsonBool(boolField("evt.is_open_exec", "true for open or creat events that create a file with an execute permission bit", openFlag(openExec))),
+		jsonBool(boolField("evt.is_open_create", "true for open exit events (open, openat, openat2, open_by_handle_at) that created the file", openCreated)),
 	}
 }
 
@@ -279,11 +280,12 @@ const (
 
 // PPM open flags and mode bits.
 const (
-	ppmORdOnly  = 1 << 0
-	ppmOWrOnly  = 1 << 1
-	ppmOCreat   = 1 << 2
-	ppmOTmpFile = 1 << 13
-	ppmSExec    = 1<<0 | 1<<3 | 1<<6 // S_IXOTH, S_IXGRP, S_IXUSR
+	ppmORdOnly   = 1 << 0
+	ppmOWrOnly   = 1 << 1
+	ppmOCreat    = 1 << 2
+	ppmOTmpFile  = 1 << 13
+	ppmOFCreated = 1 << 14            // set by the driver when the call created the file
+	ppmSExec     = 1<<0 | 1<<3 | 1<<6 // S_IXOTH, S_IXGRP, S_IXUSR
 )
 
 func openFlag(mode int) func(*Context) (bool, bool) {
@@ -308,6 +310,30 @@ func openFlag(mode int) func(*Context) (bool, bool) {
 		}
 		return flags&(ppmOTmpFile|ppmOCreat) != 0 && paramUint(c.Event, "mode")&ppmSExec != 0, true
 	}
+}
+
+// openCreated is evt.is_open_create, as libs 0.25 computes it: an open
+// exit whose flags say the call created the file, or that opened an
+// O_TMPFILE file successfully.
+func openCreated(c *Context) (bool, bool) {
+	info := event.Current().Lookup(c.Event.Type())
+	if info == nil {
+		return false, true
+	}
+	switch info.Enum {
+	case "SYSCALL_OPEN_X", "SYSCALL_OPENAT_2_X", "SYSCALL_OPENAT2_X", "SYSCALL_OPEN_BY_HANDLE_AT_X":
+	default:
+		return false, true
+	}
+	flags := paramUint(c.Event, "flags")
+	if flags&ppmOFCreated != 0 {
+		return true, true
+	}
+	if flags&ppmOTmpFile != 0 {
+		v, ok := resultValue(c.Event)
+		return ok && v >= 0, true
+	}
+	return false, true
 }
 
 func paramUint(e *event.Event, name string) uint64 {

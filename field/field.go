@@ -8,6 +8,7 @@
 package field
 
 import (
+	"errors"
 	"fmt"
 	"net/netip"
 	"sort"
@@ -33,6 +34,9 @@ type Arg struct {
 	Text  string
 	Index int
 	IsNum bool
+	// Bracketed is set for an argument written in brackets (evt.arg[0]),
+	// clear for one after a dot (evt.arg.fd).
+	Bracketed bool
 }
 
 // Extractor appends the text form of a field's value for the current event
@@ -53,6 +57,17 @@ type Def struct {
 	// JSONRaw says the JSON extractor's output is a JSON number, inserted
 	// as it is; otherwise it is quoted as a string unless Type is numeric.
 	JSONRaw bool
+	// CheckArg, when set, validates an argument as libsinsp does when it
+	// parses the field, and may normalise it: it returns the argument to
+	// use (nil to use the field as if written without one) or why the
+	// field is wrong. An error whose text says "unknown field" counts as
+	// one, as libsinsp's "nonexistent field" does for Falco.
+	CheckArg func(a *Arg) (*Arg, error)
+	// NoValue, when set, says why the field never has a value with the
+	// (checked) argument a, as with an index past every event's
+	// parameters; "" otherwise. libsinsp accepts such arguments; Kestrel
+	// warns.
+	NoValue func(a *Arg) string
 	// ArgType, when set, gives the value type for one argument, for fields
 	// whose type depends on it (evt.rawarg.size is a number, while
 	// evt.rawarg.path is text); Type holds otherwise.
@@ -159,6 +174,9 @@ func (r *Registry) Match(s string) (*Def, *Arg, int, error) {
 			if err != nil {
 				return nil, nil, 0, err
 			}
+			if a, err = checkArg(d, a, s[:len(name)+n]); err != nil {
+				return nil, nil, 0, err
+			}
 			return d, a, len(name) + n, nil
 		}
 		i := strings.LastIndexByte(name, '.')
@@ -191,12 +209,52 @@ func (r *Registry) Resolve(name, arg string, hasArg bool) (*Def, *Arg, error) {
 	if d.Arg == ArgNone {
 		return nil, nil, fmt.Errorf("field %s takes no argument", name)
 	}
-	a := &Arg{Text: arg}
+	a := &Arg{Text: arg, Bracketed: true}
 	if v, err := parseInt(arg); err == nil {
 		a.Index, a.IsNum = v, true
 	}
+	a, err := checkArg(d, a, name+"["+arg+"]")
+	if err != nil {
+		return nil, nil, err
+	}
 	return d, a, nil
 }
+
+// checkArg applies the field's argument check; written is the field as
+// written, for messages.
+func checkArg(d *Def, a *Arg, written string) (*Arg, error) {
+	if d.CheckArg == nil || a == nil {
+		return a, nil
+	}
+	out, err := d.CheckArg(a)
+	if errors.Is(err, ErrNoSuchField) {
+		return nil, fmt.Errorf("unknown field %q: %w", written, err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("field %s: %w", written, err)
+	}
+	return out, nil
+}
+
+// ErrNoSuchField is matched by the error of a [Def.CheckArg] for an
+// argument that makes the field one libsinsp does not know
+// (proc.aname[abc]), rather than a field with a bad argument.
+var ErrNoSuchField = errors.New("no such field")
+
+// argError is an argument problem that may mean the field does not exist.
+type argError struct {
+	msg     string
+	noField bool
+}
+
+func (e *argError) Error() string { return e.msg }
+
+func (e *argError) Is(target error) bool {
+	return target == ErrBadArg || e.noField && target == ErrNoSuchField
+}
+
+// ErrBadArg is matched by every error of a [Def.CheckArg].
+var ErrBadArg = errors.New("bad field argument")
 
 func isNameChar(c byte) bool {
 	return c == '.' || c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
@@ -209,6 +267,7 @@ func parseArg(d *Def, rest string) (*Arg, int, error) {
 	}
 	var text string
 	n := 0
+	bracketed := strings.HasPrefix(rest, "[")
 	switch {
 	case strings.HasPrefix(rest, "["):
 		end := strings.IndexByte(rest, ']')
@@ -229,7 +288,7 @@ func parseArg(d *Def, rest string) (*Arg, int, error) {
 		}
 		return nil, 0, nil
 	}
-	a := &Arg{Text: text}
+	a := &Arg{Text: text, Bracketed: bracketed}
 	if v, err := parseInt(text); err == nil {
 		a.Index, a.IsNum = v, true
 	}

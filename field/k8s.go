@@ -89,6 +89,9 @@ func k8sFields() []Def {
 				return appendPodLabels(d, sb.Labels), true
 			}),
 	}
+	defs = append(defs,
+		podSandboxStr("k8s.pod.ip", "primary IPv4 address of the pod of the event's container (the pod sandbox's container.ip)", func(k *state.Container) string { return k.IP }),
+		podSandboxStr("k8s.pod.cni.json", "CNI result of the pod of the event's container, as JSON text (the pod sandbox's container.cni.json)", func(k *state.Container) string { return k.CNIJSON }))
 	for _, o := range []string{"rc", "svc", "rs", "deployment"} {
 		defs = append(defs,
 			noK8sAPI("k8s."+o+".name", "Kubernetes "+o+" name (needs the Kubernetes API)", ArgNone),
@@ -100,6 +103,33 @@ func k8sFields() []Def {
 		noK8sAPI("k8s.ns.id", "Kubernetes namespace id (needs the Kubernetes API)", ArgNone),
 		noK8sAPI("k8s.ns.label", "Kubernetes namespace label (needs the Kubernetes API)", ArgRequired),
 		noK8sAPI("k8s.ns.labels", "Kubernetes namespace labels (needs the Kubernetes API)", ArgNone))
+}
+
+// podSandboxStr defines a text field of the event's pod, as the container
+// plugin reads it: from the container's own record when that record has
+// the pod's CNI result, otherwise from the record of the pod sandbox
+// (found by the first 12 characters of its id). No value when neither has
+// one.
+func podSandboxStr(name, desc string, v func(k *state.Container) string) Def {
+	return strField(name, desc, func(d []byte, c *Context) ([]byte, bool) {
+		_, k := ctrOf(c)
+		if k == nil {
+			return d, false
+		}
+		if k.CNIJSON == "" {
+			id := k.SandboxID
+			if id == "" {
+				id, _ = k.Label(labelSandboxID)
+			}
+			if len(id) > 12 {
+				id = id[:12]
+			}
+			if k = c.State.Container(id); id == "" || k == nil {
+				return d, false
+			}
+		}
+		return appendNonEmpty(d, v(k))
+	})
 }
 
 func appendSandboxID(d []byte, c *Context, n int) ([]byte, bool) {

@@ -35,9 +35,9 @@ func threadFields() []Def {
 		threadStr("proc.exepath", "full path of the process's executable", func(d []byte, _ *Context, t *state.Thread) ([]byte, bool) {
 			return append(d, t.ExePath...), true
 		}),
-		threadStr("proc.args", "command line arguments after the first, separated by spaces", func(d []byte, _ *Context, t *state.Thread) ([]byte, bool) {
-			return appendList(d, t.Args), true
-		}),
+		{Name: "proc.args", Type: event.PTCharBuf, Arg: ArgOptional,
+			Desc: "command line arguments after the first, separated by spaces; proc.args[N] is the N-th of them, counting from 0 (empty past the last)",
+			Text: procArgs},
 		threadStr("proc.cmdline", "process name followed by its arguments", func(d []byte, _ *Context, t *state.Thread) ([]byte, bool) {
 			return appendCmdline(d, t), true
 		}),
@@ -45,10 +45,10 @@ func threadFields() []Def {
 			d = append(append(d, t.Exe...), ' ')
 			return appendList(d, t.Args), true
 		}),
-		threadStr("proc.cwd", "working directory of the process", func(d []byte, _ *Context, t *state.Thread) ([]byte, bool) {
+		threadStr("proc.cwd", "working directory of the process. For a process whose creation the stream did not show, the directory its execve reports (sysdig and libsinsp leave it empty when they read a capture, and read /proc when live)", func(d []byte, _ *Context, t *state.Thread) ([]byte, bool) {
 			return append(d, t.Cwd()...), true
 		}),
-		{Name: "proc.env", Type: event.PTCharBuf, Arg: ArgOptional,
+		{Name: "proc.env", Type: event.PTCharBuf, Arg: ArgOptional, CheckArg: envArg,
 			Desc: "environment of the process, separated by spaces; proc.env[NAME] is the value of variable NAME",
 			Text: procEnv},
 		threadNum("proc.cmdnargs", event.PTUint64, "number of command line arguments after the first", func(_ *Context, t *state.Thread) (int64, bool) {
@@ -61,8 +61,8 @@ func threadFields() []Def {
 		threadNum("proc.vpgid", event.PTInt64, "process group id of the process in its pid namespace", func(_ *Context, t *state.Thread) (int64, bool) {
 			return t.VPGID, true
 		}),
-		threadNum("proc.tty", event.PTInt32, "controlling terminal device of the process; 0 when it has none", func(_ *Context, t *state.Thread) (int64, bool) {
-			return int64(int32(t.TTY)), true
+		threadNum("proc.tty", event.PTUint32, "controlling terminal device of the process; 0 when it has none", func(_ *Context, t *state.Thread) (int64, bool) {
+			return int64(t.TTY), true
 		}),
 		threadBool("proc.is_sid_leader", "true when the process leads its session (proc.sid equals proc.vpid)", func(_ *Context, t *state.Thread) bool {
 			return t.SID == t.VPID
@@ -73,7 +73,7 @@ func threadFields() []Def {
 		threadNum("proc.duration", event.PTRelTime, "nanoseconds since the process was created", func(c *Context, t *state.Thread) (int64, bool) {
 			return int64(c.Event.TS() - t.CloneTS), t.CloneTS != 0
 		}),
-		threadNum("proc.pid.ts", event.PTAbsTime, "when the thread was created, in nanoseconds since the epoch", func(_ *Context, t *state.Thread) (int64, bool) {
+		threadNum("proc.pid.ts", event.PTRelTime, "when the thread was created, in nanoseconds since the epoch", func(_ *Context, t *state.Thread) (int64, bool) {
 			return int64(t.CloneTS), t.CloneTS != 0
 		}),
 		threadNum("proc.pidns_init_start_ts", event.PTUint64, "when the init process of the process's pid namespace started, in nanoseconds since the epoch", func(_ *Context, t *state.Thread) (int64, bool) {
@@ -84,6 +84,7 @@ func threadFields() []Def {
 	defs = append(defs, resourceFields()...)
 	defs = append(defs, capFields()...)
 	defs = append(defs, treeFields()...)
+	defs = append(defs, procMoreFields()...)
 	return append(defs, procTimeFields()...)
 }
 
@@ -135,6 +136,32 @@ func appendCmdline(d []byte, t *state.Thread) []byte {
 		d = appendList(append(d, ' '), t.Args)
 	}
 	return d
+}
+
+// procArgs extracts proc.args: every argument, or with a numeric
+// argument (proc.args[1]) that one, empty when there are fewer.
+func procArgs(d []byte, c *Context, a *Arg) ([]byte, bool) {
+	t := c.Thread()
+	if t == nil {
+		return d, false
+	}
+	if a == nil || !a.IsNum || a.Index < 0 {
+		return appendList(d, t.Args), true
+	}
+	l, n := t.Args, a.Index
+	for len(l) > 0 {
+		e := l
+		if i := bytes.IndexByte(l, 0); i >= 0 {
+			e, l = l[:i], l[i+1:]
+		} else {
+			l = nil
+		}
+		if n == 0 {
+			return append(d, e...), true
+		}
+		n--
+	}
+	return d, true
 }
 
 // procEnv extracts proc.env: the whole environment, or with an argument
@@ -262,7 +289,7 @@ func resourceFields() []Def {
 		threadStr("thread.cgroups", "the thread's cgroups, as subsystem=path separated by spaces", func(d []byte, _ *Context, t *state.Thread) ([]byte, bool) {
 			return appendCgroups(d, t.Cgroups)
 		}),
-		{Name: "thread.cgroup", Type: event.PTCharBuf, Arg: ArgRequired,
+		{Name: "thread.cgroup", Type: event.PTCharBuf, Arg: ArgRequired, CheckArg: cgroupArg,
 			Desc: "the thread's cgroup in one subsystem, as in thread.cgroup.cpuacct",
 			Text: func(d []byte, c *Context, a *Arg) ([]byte, bool) {
 				t := c.Thread()

@@ -55,7 +55,7 @@ func treeFields() []Def {
 			}
 			return p.VPID, true
 		}),
-		threadNum("proc.ppid.ts", event.PTAbsTime, "when the parent process was created, in nanoseconds since the epoch", func(c *Context, t *state.Thread) (int64, bool) {
+		threadNum("proc.ppid.ts", event.PTRelTime, "when the parent process was created, in nanoseconds since the epoch", func(c *Context, t *state.Thread) (int64, bool) {
 			p := c.State.Parent(t)
 			if p == nil {
 				return 0, false
@@ -69,20 +69,20 @@ func treeFields() []Def {
 			}
 			return int64(c.Event.TS() - p.CloneTS), true
 		}),
-		ancestorNum("proc.apid", "pid of an ancestor: proc.apid[0] is the process, [1] its parent, [2] its grandparent; without an index, in filters, any ancestor's",
+		ancestorNum("proc.apid", "pid of an ancestor: proc.apid[0] is the process, [1] its parent, [2] its grandparent; without an index, the process's (proc.apid[0]), and in filters any ancestor's",
 			func(a *state.Thread) (int64, bool) { return a.PID, xid(a.PID) }),
-		ancestorStr("proc.aname", "name of an ancestor: proc.aname[1] is the parent's, [2] the grandparent's; without an index, in filters, any ancestor's",
+		ancestorStr("proc.aname", "name of an ancestor: proc.aname[1] is the parent's, [2] the grandparent's, [0] the process's; without an index, every ancestor's, parent first, separated by spaces (none when the process has no known parent), and in filters any ancestor's",
 			func(d []byte, a *state.Thread) []byte { return append(d, a.Comm...) }),
-		ancestorStr("proc.aexe", "first command line argument of an ancestor, indexed as proc.aname",
+		ancestorStr("proc.aexe", "first command line argument of an ancestor, indexed as proc.aname; without an index, every ancestor's, as proc.aname",
 			func(d []byte, a *state.Thread) []byte { return append(d, a.Exe...) }),
-		ancestorStr("proc.aexepath", "full executable path of an ancestor, indexed as proc.aname",
+		ancestorStr("proc.aexepath", "full executable path of an ancestor, indexed as proc.aname; without an index, every ancestor's, as proc.aname",
 			func(d []byte, a *state.Thread) []byte { return append(d, a.ExePath...) }),
 		threadNum("proc.loginshellid", event.PTInt64, "pid of the oldest shell (a name ending in sh) among the process and its ancestors", loginShell),
-		threadNum("proc.nthreads", event.PTUint32, "number of threads of the process, the main thread included", func(c *Context, t *state.Thread) (int64, bool) {
+		threadNum("proc.nthreads", event.PTUint64, "number of threads of the process, the main thread included", func(c *Context, t *state.Thread) (int64, bool) {
 			n, ok := c.State.NThreads(t)
 			return int64(n), ok
 		}),
-		threadNum("proc.nchilds", event.PTUint32, "for a main thread, the number of the process's other threads; 0 for other threads", func(c *Context, t *state.Thread) (int64, bool) {
+		threadNum("proc.nchilds", event.PTUint64, "for a main thread, the number of the process's other threads; 0 for other threads", func(c *Context, t *state.Thread) (int64, bool) {
 			return int64(c.State.NChilds(t)), true
 		}),
 		threadStr("proc.sname", "name of the session leader of the process", func(d []byte, c *Context, t *state.Thread) ([]byte, bool) {
@@ -164,7 +164,7 @@ func ancestorNum(name, desc string, v func(a *state.Thread) (int64, bool)) Def {
 		}
 		return v(t)
 	}
-	return Def{Name: name, Type: event.PTInt64, Arg: ArgOptional, Desc: desc, Num: num,
+	return Def{Name: name, Type: event.PTInt64, Arg: ArgOptional, CheckArg: ancestorArg, NoValue: ancestorNoValue, Desc: desc, Num: num,
 		Text: func(d []byte, c *Context, a *Arg) ([]byte, bool) {
 			n, ok := num(c, a)
 			if !ok {
@@ -204,7 +204,7 @@ func appendNum(d []byte, n int64, ok bool) ([]byte, bool) {
 // ancestorStr defines a text field of an ancestor. Without an index, its
 // text is the values of every ancestor, parent first, separated by spaces.
 func ancestorStr(name, desc string, v func(d []byte, a *state.Thread) []byte) Def {
-	return Def{Name: name, Type: event.PTCharBuf, Arg: ArgOptional, Desc: desc,
+	return Def{Name: name, Type: event.PTCharBuf, Arg: ArgOptional, CheckArg: ancestorArg, NoValue: ancestorNoValue, Desc: desc,
 		Text: func(d []byte, c *Context, a *Arg) ([]byte, bool) {
 			if a == nil {
 				return allParents(d, c, v)

@@ -25,13 +25,13 @@ func userFields() []Def {
 			_, shell, ok := c.State.UserHome(t.UID)
 			return appendKnown(d, shell, ok)
 		}),
-		threadNum("user.loginuid", event.PTInt32, "audit login user id of the thread; -1 when unset", func(_ *Context, t *state.Thread) (int64, bool) {
+		threadNum("user.loginuid", event.PTInt64, "audit login user id of the thread; -1 when unset", func(_ *Context, t *state.Thread) (int64, bool) {
 			return int64(int32(t.LoginUID)), true
 		}),
 		threadStr("user.loginname", "name of the audit login user", func(d []byte, c *Context, t *state.Thread) ([]byte, bool) {
 			return appendUserName(d, c.State, t.LoginUID)
 		}),
-		threadNum("group.gid", event.PTUint64, "effective group id of the thread", func(_ *Context, t *state.Thread) (int64, bool) {
+		threadNum("group.gid", event.PTUint32, "effective group id of the thread", func(_ *Context, t *state.Thread) (int64, bool) {
 			return int64(t.GID), true
 		}),
 		threadStr("group.name", "name of the effective group", func(d []byte, c *Context, t *state.Thread) ([]byte, bool) {

@@ -7,8 +7,43 @@ import "github.com/kestrel-sec/kestrel/field"
 // each event extracts them once. Values are kept for the event that
 // [field.Context.Seq] numbers; a Cache serves one event stream, owned by
 // one goroutine.
+//
+// A Cache also keeps what compiling derives from the rules: each macro
+// compiled once, by name, and the sets built from each list. Programs
+// compiled with one Cache must therefore share one set of macros and
+// lists (one engine's).
 type Cache struct {
-	slots map[string]*slot
+	slots  map[string]*slot
+	macros map[string]*macroEntry
+	parts  map[partKey]any
+}
+
+// macroEntry is a macro compiled once: its closure, the event types it
+// holds for, its size in checks and what compiling it found.
+type macroEntry struct {
+	state uint8
+	eval  evalFn
+	ti    typeInfo
+	size  int
+	errs  Errors
+	warns Errors
+}
+
+// The states of a macroEntry.
+const (
+	macroNew uint8 = iota
+	macroCompiling
+	macroDone
+)
+
+// macro returns the entry of the macro called name.
+func (k *Cache) macro(name string) *macroEntry {
+	e := k.macros[name]
+	if e == nil {
+		e = &macroEntry{}
+		k.macros[name] = e
+	}
+	return e
 }
 
 type slot struct {
@@ -18,7 +53,9 @@ type slot struct {
 }
 
 // NewCache returns an empty Cache.
-func NewCache() *Cache { return &Cache{slots: map[string]*slot{}} }
+func NewCache() *Cache {
+	return &Cache{slots: map[string]*slot{}, macros: map[string]*macroEntry{}, parts: map[partKey]any{}}
+}
 
 // slot returns the slot of a field expression.
 func (k *Cache) slot(key string) *slot {

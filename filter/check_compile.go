@@ -14,6 +14,7 @@ type item struct {
 
 // check compiles one comparison.
 func (cp *compiler) check(n *Check) (evalFn, typeInfo) {
+	cp.size++
 	l, ok := cp.operand(n.Left)
 	if !ok {
 		return never, allTypes()
@@ -28,27 +29,48 @@ func (cp *compiler) check(n *Check) (evalFn, typeInfo) {
 		}
 		return f, allTypes()
 	}
-	items, ok := cp.items(n)
+	vals, ok := cp.values(n)
 	if !ok {
+		return never, allTypes()
+	}
+	if l.evtType && !cp.checkEventTypes(vals) {
 		return never, allTypes()
 	}
 	var f evalFn
 	switch l.kind {
 	case kText:
-		f, ok = cp.textCheck(n, l, items)
+		f, ok = cp.textCheck(n, l, vals)
 	case kNum, kBool:
-		f, ok = cp.numCheck(n, l, items)
+		f, ok = cp.numCheck(n, l, vals)
 	default:
-		f, ok = cp.addrCheck(n, l, items)
+		f, ok = cp.addrCheck(n, l, vals)
 	}
 	if !ok {
 		return never, allTypes()
 	}
-	ti := typeCond(n, l, items)
+	ti := cp.typeCond(n, l, vals)
 	if ti.exact {
 		f = byType(&ti.set, f)
 	}
 	return f, ti
+}
+
+// checkEventTypes reports the values compared with evt.type that name no
+// event type: libsinsp refuses them, whatever the operator.
+func (cp *compiler) checkEventTypes(v values) bool {
+	for _, it := range v.items {
+		if !KnownEventType(it.text) {
+			cp.errorAt(it.span, "unknown event type "+quote(it.text))
+			return false
+		}
+	}
+	for _, l := range v.lists {
+		if bad := cp.part(l.lv, partTypeCheck, unknownTypeOf).(string); bad != "" {
+			cp.errorAt(l.span, "unknown event type "+quote(bad)+inList(l.lv))
+			return false
+		}
+	}
+	return true
 }
 
 // byType evaluates an exact evt.type condition with a bit test on the
@@ -66,7 +88,7 @@ func byType(set *TypeSet, byName evalFn) evalFn {
 
 // typeCond derives the event types a check can hold for: a plain evt.type
 // compared with names restricts them, exactly.
-func typeCond(n *Check, l *operand, items []item) typeInfo {
+func (cp *compiler) typeCond(n *Check, l *operand, v values) typeInfo {
 	if !l.isType {
 		return allTypes()
 	}
@@ -76,11 +98,13 @@ func typeCond(n *Check, l *operand, items []item) typeInfo {
 		return allTypes()
 	}
 	ti := typeInfo{exact: true}
-	for _, it := range items {
+	for _, it := range v.items {
 		s := typesNamed(it.text)
-		for i := range ti.set.bits {
-			ti.set.bits[i] |= s.bits[i]
-		}
+		ti.set.Union(&s)
+	}
+	for _, li := range v.lists {
+		s := cp.part(li.lv, partTypes, typesOf).(TypeSet)
+		ti.set.Union(&s)
 	}
 	if n.Op == OpNe {
 		return ti.not()
@@ -88,50 +112,47 @@ func typeCond(n *Check, l *operand, items []item) typeInfo {
 	return ti
 }
 
-// items returns the right-hand values of n: one value, or a list with
-// list names expanded.
-func (cp *compiler) items(n *Check) ([]item, bool) {
+// values returns the right-hand values of n: one value, or a list with
+// the lists it names spliced in.
+func (cp *compiler) values(n *Check) (values, bool) {
 	listOp := n.Op.Operand() == OperandList
 	switch r := n.Right.(type) {
 	case *Value:
 		if listOp {
 			cp.errorAt(r.Loc, n.Op.String()+" needs a list of values, as in "+n.Op.String()+" (a, b)")
-			return nil, false
+			return values{}, false
 		}
-		return []item{{r.Text, r.Loc}}, true
+		return values{items: []item{{r.Text, r.Loc}}}, true
 	case *List:
 		if !listOp {
 			cp.errorAt(r.Loc, n.Op.String()+" takes one value, not a list")
-			return nil, false
+			return values{}, false
 		}
-		var out []item
+		var out values
 		for _, v := range r.Items {
 			if !v.Quoted && cp.opts.List != nil {
-				if vals, ok := cp.opts.List(v.Text); ok {
-					for _, x := range vals {
-						out = append(out, item{x, v.Loc})
-					}
+				if lv, ok := cp.opts.List(v.Text); ok {
+					out.lists = append(out.lists, listItem{lv, v.Loc})
 					continue
 				}
 			}
-			out = append(out, item{v.Text, v.Loc})
+			out.items = append(out.items, item{v.Text, v.Loc})
 		}
 		return out, true
 	case *ListRef:
-		if cp.opts.List != nil {
-			if vals, ok := cp.opts.List(r.Name); ok {
-				out := make([]item, len(vals))
-				for i, x := range vals {
-					out[i] = item{x, r.Loc}
-				}
-				return out, true
-			}
+		if cp.opts.List == nil {
+			cp.errorAt(r.Loc, "undefined list "+quote(r.Name))
+			return values{}, false
 		}
-		cp.errorAt(r.Loc, "undefined list "+quote(r.Name))
-		return nil, false
+		if lv, ok := cp.opts.List(r.Name); ok {
+			return values{lists: []listItem{{lv, r.Loc}}}, true
+		}
+		// As in Falco, a name after in that names no list is a value.
+		cp.warnAt(r.Loc, quote(r.Name)+" names no list, so "+n.Op.String()+" compares with the value "+quote(r.Name)+"; write "+n.Op.String()+" ("+r.Name+") to say so")
+		return values{items: []item{{r.Name, r.Loc}}}, true
 	}
 	cp.errorAt(n.Right.Span(), "expected a value after "+n.Op.String())
-	return nil, false
+	return values{}, false
 }
 
 func (cp *compiler) badOp(n *Check, l *operand) {

@@ -1,7 +1,9 @@
 package filter
 
 import (
+	"math"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/kestrel-sec/kestrel/field"
@@ -13,15 +15,25 @@ type Options struct {
 	Fields *field.Registry
 	// Macro returns the condition of the macro called name, for rule
 	// conditions; nil for command-line filters, which have no macros.
+	// Each macro is compiled once per [Cache] and shared by every
+	// condition that names it.
 	Macro func(name string) (Expr, bool)
-	// List returns the items of the list called name, for rule
-	// conditions: "proc.name in shell_binaries", and list names inside a
-	// parenthesised list, are replaced by the list's items.
-	List func(name string) ([]string, bool)
-	// Cache, when set, shares field values with other programs compiled
-	// with it (the rules of one engine); otherwise the program has its own.
+	// List returns the values of the list called name, for rule
+	// conditions: an unquoted item of a parenthesised list that names a
+	// list stands for its values ("proc.name in (shells, sh)"), as does a
+	// list named alone after in. Nil for command-line filters.
+	List func(name string) (*ListValues, bool)
+	// Cache, when set, shares field values, compiled macros and the sets
+	// built from lists with other programs compiled with it (the rules of
+	// one engine); otherwise the program has its own.
 	Cache *Cache
 }
+
+// MaxChecks bounds the comparisons a condition may hold once its macros
+// are expanded: a macro named several times is compiled once, but each
+// use is evaluated, so a condition past the bound would cost too much per
+// event.
+const MaxChecks = 100000
 
 // Program is a compiled filter. [Program.Match] allocates nothing. A
 // Program keeps scratch buffers: one goroutine uses it at a time.
@@ -29,6 +41,7 @@ type Program struct {
 	src   string
 	eval  evalFn
 	types typeInfo
+	warns Errors
 }
 
 // evalFn is a compiled condition.
@@ -39,6 +52,12 @@ func (p *Program) Match(c *field.Context) bool { return p.eval(c) }
 
 // String returns the filter's source text.
 func (p *Program) String() string { return p.src }
+
+// Warnings returns what compiling found suspicious but accepted, located
+// like errors: a glob pattern that can never match, a name after in that
+// names no list. Warnings inside macros are the macros' own (see
+// [CompileMacro]).
+func (p *Program) Warnings() Errors { return p.warns }
 
 // EventTypes returns the event types the filter can match, derived from
 // its evt.type conditions: an event of another type never matches. The
@@ -58,48 +77,100 @@ func Compile(src string, o Options) (*Program, error) {
 // CompileExpr checks and compiles a parsed filter; src is the text it was
 // parsed from, for error messages.
 func CompileExpr(x Expr, src string, o Options) (*Program, error) {
+	o = o.withDefaults()
+	cp := &compiler{opts: o, li: newLineIndex(src)}
+	eval, ti := cp.expr(x)
+	cp.checkSize(x.Span())
+	if len(cp.errs) > 0 {
+		return nil, sortErrors(cp.errs)
+	}
+	return &Program{src: src, eval: eval, types: ti, warns: sortErrors(cp.warns)}, nil
+}
+
+// CompileMacro compiles the macro called name on its own, if no program
+// compiled with o.Cache has, and returns its errors and warnings, located
+// in the macro's text (Source is empty: the compiler has only the tree).
+// An error of a macro it names is one error at the name, whose message
+// starts "in macro NAME: ", NAME being the macro the error is in.
+func CompileMacro(name string, o Options) (errs, warns Errors) {
+	o = o.withDefaults()
+	if o.Macro == nil {
+		return Errors{{Msg: "undefined macro " + quote(name)}}, nil
+	}
+	e := o.Cache.macro(name)
+	if e.state == macroNew {
+		body, ok := o.Macro(name)
+		if !ok {
+			return Errors{{Msg: "undefined macro " + quote(name)}}, nil
+		}
+		cp := &compiler{opts: o}
+		cp.compileMacro(name, e, body, Span{})
+	}
+	return e.errs, e.warns
+}
+
+func (o Options) withDefaults() Options {
 	if o.Fields == nil {
 		o.Fields = field.Default()
 	}
 	if o.Cache == nil {
 		o.Cache = NewCache()
 	}
-	cp := &compiler{opts: o, li: newLineIndex(src)}
-	eval, ti := cp.expr(x)
-	if len(cp.errs) > 0 {
-		sort.SliceStable(cp.errs, func(i, j int) bool { return cp.errs[i].Pos.Offset < cp.errs[j].Pos.Offset })
-		return nil, cp.errs
-	}
-	return &Program{src: src, eval: eval, types: ti}, nil
+	return o
+}
+
+func sortErrors(es Errors) Errors {
+	sort.SliceStable(es, func(i, j int) bool { return es[i].Pos.Offset < es[j].Pos.Offset })
+	return es
 }
 
 // compiler checks a tree and turns it into closures, gathering errors.
 type compiler struct {
-	opts Options
-	li   lineIndex
-	errs Errors
-	// macros is the stack of macros being expanded, to report cycles;
-	// while it is not empty, errors are reported at the outermost
-	// reference, since the macro's own text is elsewhere.
-	macros []string
-	site   Span
+	opts  Options
+	li    lineIndex
+	errs  Errors
+	warns Errors
+	// stack holds the macros being compiled, outermost first, to find
+	// reference loops; the last is the one this compiler compiles.
+	stack []*frame
+	// size counts the checks of the condition, its macros expanded.
+	size   int
+	tooBig bool
 }
 
-// errorAt records an error at sp (or at the macro reference being
-// expanded).
+// frame is a macro being compiled and where its parent names it.
+type frame struct {
+	name string
+	cp   *compiler
+	site Span
+}
+
+// errorAt records an error at sp.
 func (cp *compiler) errorAt(sp Span, msg string) {
 	if len(cp.errs) >= maxErrors {
 		return
 	}
-	if len(cp.macros) > 0 {
-		msg = "in macro " + cp.macros[len(cp.macros)-1] + ": " + msg
-		sp = cp.site
+	cp.errs = append(cp.errs, &Error{Pos: sp.Start, Msg: msg, Source: cp.li.lineOf(sp.Start.Line)})
+}
+
+// warnAt records a warning at sp.
+func (cp *compiler) warnAt(sp Span, msg string) {
+	if len(cp.warns) >= maxErrors {
+		return
 	}
-	cp.errs = append(cp.errs, &Error{Pos: sp.Start, Msg: msg, Source: cp.li.lineText(sp.Start.Line)})
+	cp.warns = append(cp.warns, &Error{Pos: sp.Start, Msg: msg, Source: cp.li.lineOf(sp.Start.Line)})
+}
+
+// checkSize reports a condition whose expanded size passes MaxChecks and
+// that no macro reference has reported.
+func (cp *compiler) checkSize(sp Span) {
+	if cp.size > MaxChecks && !cp.tooBig {
+		cp.tooBig = true
+		cp.errorAt(sp, "condition too large: it holds "+strconv.Itoa(cp.size)+" checks, more than the "+strconv.Itoa(MaxChecks)+" a condition may hold")
+	}
 }
 
 func never(*field.Context) bool { return false }
-
 func (cp *compiler) expr(x Expr) (evalFn, typeInfo) {
 	switch n := x.(type) {
 	case *Binary:
@@ -185,27 +256,88 @@ func anyOf(fs []evalFn) evalFn {
 	}
 }
 
+// macro compiles a macro reference: the macro is compiled once per cache
+// and its closure shared, so that nested macros cost their size, not the
+// size of their expansion.
 func (cp *compiler) macro(n *MacroRef) (evalFn, typeInfo) {
 	if cp.opts.Macro == nil {
 		cp.errorAt(n.Loc, "unknown macro "+quote(n.Name)+": a condition needs an operator, as in "+n.Name+" = value, or "+n.Name+" exists")
 		return never, allTypes()
 	}
-	body, ok := cp.opts.Macro(n.Name)
-	if !ok {
-		cp.errorAt(n.Loc, "undefined macro "+quote(n.Name))
+	e := cp.opts.Cache.macro(n.Name)
+	switch e.state {
+	case macroCompiling:
+		cp.loop(n)
 		return never, allTypes()
-	}
-	for _, m := range cp.macros {
-		if m == n.Name {
-			cp.errorAt(n.Loc, "macro "+quote(n.Name)+" refers to itself: "+strings.Join(append(cp.macros, n.Name), " -> "))
+	case macroNew:
+		body, ok := cp.opts.Macro(n.Name)
+		if !ok {
+			cp.errorAt(n.Loc, "undefined macro "+quote(n.Name))
 			return never, allTypes()
 		}
+		cp.compileMacro(n.Name, e, body, n.Loc)
 	}
-	if len(cp.macros) == 0 {
-		cp.site = n.Loc
+	if len(e.errs) > 0 {
+		msg := e.errs[0].Msg
+		if !strings.HasPrefix(msg, "in macro ") {
+			msg = "in macro " + n.Name + ": " + msg
+		}
+		// An error of the macro being compiled, come back through a loop,
+		// is already its own.
+		if k := len(cp.stack); k == 0 || !strings.HasPrefix(msg, "in macro "+cp.stack[k-1].name+": ") {
+			cp.errorAt(n.Loc, msg)
+		} else if len(cp.errs) == 0 {
+			cp.errorAt(n.Loc, strings.TrimPrefix(msg, "in macro "+cp.stack[k-1].name+": "))
+		}
+		return never, allTypes()
 	}
-	cp.macros = append(cp.macros, n.Name)
-	f, ti := cp.expr(body)
-	cp.macros = cp.macros[:len(cp.macros)-1]
-	return f, ti
+	cp.size = min(cp.size+e.size, math.MaxInt32)
+	if cp.size > MaxChecks && !cp.tooBig {
+		cp.tooBig = true
+		cp.errorAt(n.Loc, "condition too large: with macro "+quote(n.Name)+" expanded here ("+strconv.Itoa(e.size)+
+			" checks) it holds "+strconv.Itoa(cp.size)+" checks, more than the "+strconv.Itoa(MaxChecks)+" a condition may hold")
+	}
+	return e.eval, e.ti
+}
+
+// compileMacro compiles the body of macro name into e, named at site by
+// the condition cp compiles.
+func (cp *compiler) compileMacro(name string, e *macroEntry, body Expr, site Span) {
+	e.state = macroCompiling
+	sub := &compiler{opts: cp.opts}
+	sub.stack = append(cp.stack[:len(cp.stack):len(cp.stack)], &frame{name: name, cp: sub, site: site})
+	e.eval, e.ti = sub.expr(body)
+	sub.checkSize(body.Span())
+	e.size = sub.size
+	e.errs, e.warns = sortErrors(sub.errs), sortErrors(sub.warns)
+	e.state = macroDone
+}
+
+// loop reports a reference to a macro being compiled: a loop, reported
+// once, in the macro the loop starts from, at the name that leads into
+// it; the macros between fail with it.
+func (cp *compiler) loop(n *MacroRef) {
+	k := len(cp.stack) - 1
+	for k >= 0 && cp.stack[k].name != n.Name {
+		k--
+	}
+	if k < 0 {
+		cp.errorAt(n.Loc, "undefined macro "+quote(n.Name))
+		return
+	}
+	chain := make([]string, 0, len(cp.stack)-k+1)
+	for _, f := range cp.stack[k:] {
+		chain = append(chain, f.name)
+	}
+	chain = append(chain, n.Name)
+	msg := "macro " + quote(n.Name) + " refers to itself: " + strings.Join(chain, " -> ")
+	start := cp.stack[k].cp
+	site := n.Loc
+	if k+1 < len(cp.stack) {
+		site = cp.stack[k+1].site
+	}
+	start.errorAt(site, msg)
+	if start != cp {
+		cp.errorAt(n.Loc, "in macro "+n.Name+": "+msg)
+	}
 }

@@ -300,7 +300,10 @@ func TestCompileMacrosAndLists(t *testing.T) {
 			}
 			return x, true
 		},
-		List: func(name string) ([]string, bool) { v, ok := lists[name]; return v, ok },
+		List: func(name string) (*ListValues, bool) {
+			v, ok := lists[name]
+			return &ListValues{Name: name, Values: v}, ok
+		},
 	}
 	cur = &sample{s: "Hello", n: 42, m: []string{"zsh"}}
 	for filter, want := range map[string]bool{

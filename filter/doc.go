@@ -29,6 +29,9 @@
 // those names against the field registry and the rules' macros and lists,
 // and a compiler walks the checked tree ([Walk], [Inspect]).
 //
-// The package has no mutable global state; parsing is safe from many
-// goroutines at once.
+// With rules, a [Cache] compiles each macro once and shares it between
+// the conditions that name it, and builds the sets of each list once.
+//
+// The package has no mutable global state (its tables of event names are
+// built once and only read); parsing is safe from many goroutines at once.
 package filter

@@ -10,28 +10,25 @@ import (
 )
 
 // numCheck compiles a check on a numeric or boolean operand.
-func (cp *compiler) numCheck(n *Check, l *operand, items []item) (evalFn, bool) {
-	vals := make([]int64, len(items))
-	for i, it := range items {
-		v, err := parseNumValue(it.text, l)
+func (cp *compiler) numCheck(n *Check, l *operand, v values) (evalFn, bool) {
+	vals := make([]int64, len(v.items))
+	for i, it := range v.items {
+		x, err := parseNumValue(it.text, l)
 		if err != "" {
 			cp.errorAt(it.span, err)
 			return nil, false
 		}
-		vals[i] = v
+		vals[i] = x
+	}
+	sets, ok := cp.numSets(l, v)
+	if !ok {
+		return nil, false
 	}
 	var m func(int64) bool
 	negate := false
 	switch n.Op {
 	case OpIn, OpIntersects:
-		m = func(x int64) bool {
-			for _, v := range vals {
-				if x == v {
-					return true
-				}
-			}
-			return false
-		}
+		m = numIn(vals, sets)
 	case OpNe:
 		v := vals[0]
 		m, negate = func(x int64) bool { return x == v }, true
@@ -58,6 +55,43 @@ func (cp *compiler) numCheck(n *Check, l *operand, items []item) (evalFn, bool) 
 		x, ok := num(c)
 		return ok && m(x) != negate
 	}, true
+}
+
+// numSets returns the numbers of the lists of v, each parsed once per
+// cache.
+func (cp *compiler) numSets(l *operand, v values) ([]map[int64]struct{}, bool) {
+	kind := partNums
+	if l.kind == kBool {
+		kind = partBools
+	}
+	var sets []map[int64]struct{}
+	for _, li := range v.lists {
+		p := cp.part(li.lv, kind, numsOf(l.kind == kBool)).(numsPart)
+		if !p.ok {
+			_, err := parseNumValue(p.bad, l)
+			cp.errorAt(li.span, err+inList(li.lv))
+			return nil, false
+		}
+		sets = append(sets, p.set)
+	}
+	return sets, true
+}
+
+// numIn tests membership in the literal numbers and the sets.
+func numIn(vals []int64, sets []map[int64]struct{}) func(int64) bool {
+	return func(x int64) bool {
+		for _, v := range vals {
+			if x == v {
+				return true
+			}
+		}
+		for _, s := range sets {
+			if _, ok := s[x]; ok {
+				return true
+			}
+		}
+		return false
+	}
 }
 
 // numCompare returns the comparison of two numbers that op makes.
@@ -163,25 +197,39 @@ func parseIntBytes(b []byte) (int64, bool) {
 // parseNumValue reads a value compared with a numeric operand: a decimal
 // or 0x number (durations in nanoseconds); true or false for booleans.
 func parseNumValue(s string, l *operand) (int64, string) {
-	if l.kind == kBool {
-		if v, ok := boolBytes([]byte(s)); ok {
-			return v, ""
-		}
-		return 0, "expected true or false for " + l.name + ", found " + quote(s)
-	}
-	if v, err := strconv.ParseInt(s, 0, 64); err == nil {
+	if v, ok := parseNumText(s, l.kind == kBool); ok {
 		return v, ""
 	}
-	if v, err := strconv.ParseUint(s, 0, 64); err == nil {
-		return int64(v), ""
+	if l.kind == kBool {
+		return 0, "expected true or false for " + l.name + ", found " + quote(s)
 	}
 	return 0, "expected a number for " + l.name + ", found " + quote(s)
+}
+
+// parseNumText reads a number, or true or false for a boolean.
+func parseNumText(s string, isBool bool) (int64, bool) {
+	if isBool {
+		switch s {
+		case "true":
+			return 1, true
+		case "false":
+			return 0, true
+		}
+		return 0, false
+	}
+	if v, err := strconv.ParseInt(s, 0, 64); err == nil {
+		return v, true
+	}
+	if v, err := strconv.ParseUint(s, 0, 64); err == nil {
+		return int64(v), true
+	}
+	return 0, false
 }
 
 // addrCheck compiles a check on an IP address or network operand. Values
 // are addresses or networks in CIDR notation; an address matches a
 // network that contains it.
-func (cp *compiler) addrCheck(n *Check, l *operand, items []item) (evalFn, bool) {
+func (cp *compiler) addrCheck(n *Check, l *operand, v values) (evalFn, bool) {
 	negate := false
 	switch n.Op {
 	case OpEq, OpIn, OpIntersects:
@@ -191,8 +239,8 @@ func (cp *compiler) addrCheck(n *Check, l *operand, items []item) (evalFn, bool)
 		cp.badOp(n, l)
 		return nil, false
 	}
-	nets := make([]netip.Prefix, len(items))
-	for i, it := range items {
+	nets := make([]netip.Prefix, len(v.items))
+	for i, it := range v.items {
 		p, err := parsePrefix(it.text)
 		if err != "" {
 			cp.errorAt(it.span, err+" for "+l.name)
@@ -200,11 +248,27 @@ func (cp *compiler) addrCheck(n *Check, l *operand, items []item) (evalFn, bool)
 		}
 		nets[i] = p
 	}
+	groups := [][]netip.Prefix{nets}
+	for _, li := range v.lists {
+		p := cp.part(li.lv, partNets, netsOf).(netsPart)
+		if p.msg != "" {
+			cp.errorAt(li.span, p.msg+" for "+l.name+inList(li.lv))
+			return nil, false
+		}
+		groups = append(groups, p.nets)
+	}
 	m := func(a netip.Addr) bool {
 		a = a.Unmap()
 		for _, p := range nets {
 			if p.Contains(a) {
 				return true
+			}
+		}
+		for _, g := range groups[1:] {
+			for _, p := range g {
+				if p.Contains(a) {
+					return true
+				}
 			}
 		}
 		return false

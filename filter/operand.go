@@ -2,6 +2,7 @@ package filter
 
 import (
 	"encoding/base64"
+	"errors"
 	"net/netip"
 	"slices"
 
@@ -63,7 +64,10 @@ type operand struct {
 	name   string // as written, for messages
 	typ    event.ParamType
 	isType bool // a plain evt.type
-	text   func(dst []byte, c *field.Context) ([]byte, bool)
+	// evtType is set for evt.type, alone or transformed to text: its
+	// values must name event types.
+	evtType bool
+	text    func(dst []byte, c *field.Context) ([]byte, bool)
 	// view returns the text value in a buffer the operand owns (or shares
 	// through the cache), valid until the next event.
 	view   func(c *field.Context) ([]byte, bool)
@@ -88,15 +92,28 @@ func (cp *compiler) operand(x Operand) (*operand, bool) {
 func (cp *compiler) fieldOperand(f *Field) (*operand, bool) {
 	def, arg, err := cp.opts.Fields.Resolve(f.Name, f.Arg, f.HasArg)
 	if err != nil {
-		cp.errorAt(f.Loc, err.Error())
+		at := f.Loc
+		if f.HasArg && errors.Is(err, field.ErrBadArg) {
+			at = f.ArgSpan
+		}
+		cp.errorAt(at, err.Error())
 		return nil, false
+	}
+	if def.NoValue != nil {
+		if why := def.NoValue(arg); why != "" {
+			at := f.Loc
+			if f.HasArg {
+				at = f.ArgSpan
+			}
+			cp.warnAt(at, f.String()+" never has a value: "+why)
+		}
 	}
 	typ := def.Type
 	if def.ArgType != nil {
 		typ = def.ArgType(arg)
 	}
 	o := &operand{kind: kindOf(typ), name: f.String(), typ: typ,
-		isType: def.Name == "evt.type" && !f.HasArg}
+		isType: def.Name == "evt.type" && !f.HasArg, evtType: def.Name == "evt.type"}
 	text := def.Text
 	o.text = func(dst []byte, c *field.Context) ([]byte, bool) { return text(dst, c, arg) }
 	o.view = cachedView(cp.opts.Cache.slot(f.String()), o.text)
@@ -133,12 +150,12 @@ func (cp *compiler) transform(t *Transform) (*operand, bool) {
 		cp.errorAt(t.Loc, t.Name+"() applies to a single value, and "+in.name+" stands for several")
 		return nil, false
 	}
-	o := &operand{kind: kText, name: t.String(), typ: event.PTCharBuf}
+	o := &operand{kind: kText, name: t.String(), typ: event.PTCharBuf, evtType: in.evtType}
 	var scratch []byte
 	src := in.text
 	switch t.Name {
 	case "len":
-		o.kind, o.typ = kNum, event.PTInt64
+		o.kind, o.typ, o.evtType = kNum, event.PTInt64, false
 		o.num = func(c *field.Context) (int64, bool) {
 			if in.multi != nil {
 				return countValues(in, c, &scratch), true

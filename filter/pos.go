@@ -96,3 +96,12 @@ func (li lineIndex) lineText(line int) string {
 	}
 	return strings.TrimSuffix(li.src[start:end], "\r")
 }
+
+// lineOf is lineText for an index that may have no text (a macro compiled
+// from its tree alone): "" then.
+func (li lineIndex) lineOf(line int) string {
+	if line < 1 || line > len(li.starts) {
+		return ""
+	}
+	return li.lineText(line)
+}

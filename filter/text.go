@@ -14,8 +14,8 @@ import (
 const smallSet = 8
 
 // textCheck compiles a check on a text operand.
-func (cp *compiler) textCheck(n *Check, l *operand, items []item) (evalFn, bool) {
-	m, negate, ok := cp.textMatcher(n, l, items)
+func (cp *compiler) textCheck(n *Check, l *operand, v values) (evalFn, bool) {
+	m, negate, ok := cp.textMatcher(n, l, v)
 	if !ok {
 		return nil, false
 	}
@@ -24,18 +24,16 @@ func (cp *compiler) textCheck(n *Check, l *operand, items []item) (evalFn, bool)
 
 // textMatcher returns the test of one text value, and whether the check
 // is its negation (!=).
-func (cp *compiler) textMatcher(n *Check, l *operand, items []item) (m func([]byte) bool, negate, ok bool) {
-	v := ""
-	if len(items) > 0 {
-		v = items[0].text
-	}
+func (cp *compiler) textMatcher(n *Check, l *operand, vals values) (m func([]byte) bool, negate, ok bool) {
+	first := vals.first()
+	v := first.text
 	switch n.Op {
 	case OpEq:
 		return func(b []byte) bool { return string(b) == v }, false, true
 	case OpNe:
 		return func(b []byte) bool { return string(b) == v }, true, true
 	case OpIn, OpIntersects:
-		return inSet(items), false, true
+		return cp.inSetOf(vals), false, true
 	case OpContains:
 		vb := []byte(v)
 		return func(b []byte) bool { return bytes.Contains(b, vb) }, false, true
@@ -49,26 +47,29 @@ func (cp *compiler) textMatcher(n *Check, l *operand, items []item) (m func([]by
 	case OpBContains, OpBStartsWith:
 		vb, err := hex.DecodeString(v)
 		if err != nil {
-			cp.errorAt(items[0].span, n.Op.String()+" needs hexadecimal bytes, as in "+n.Op.String()+" 2f6574632f, found "+quote(v))
+			cp.errorAt(first.span, n.Op.String()+" needs hexadecimal bytes, as in "+n.Op.String()+" 2f6574632f, found "+quote(v))
 			return nil, false, false
 		}
 		if n.Op == OpBContains {
 			return func(b []byte) bool { return bytes.Contains(b, vb) }, false, true
 		}
 		return func(b []byte) bool { return bytes.HasPrefix(b, vb) }, false, true
-	case OpGlob:
-		return func(b []byte) bool { return glob.Match(v, b, false) }, false, true
-	case OpIGlob:
-		return func(b []byte) bool { return glob.Match(v, b, true) }, false, true
+	case OpGlob, OpIGlob:
+		if globNeverMatches(v) {
+			cp.warnAt(first.span, "glob pattern "+quote(v)+" is malformed and never matches, as in Falco: "+globProblem(v))
+			return func([]byte) bool { return false }, false, true
+		}
+		fold := n.Op == OpIGlob
+		return func(b []byte) bool { return glob.Match(v, b, fold) }, false, true
 	case OpRegex:
 		re, err := regexp.Compile(v)
 		if err != nil {
-			cp.errorAt(items[0].span, "invalid regular expression: "+err.Error())
+			cp.errorAt(first.span, "invalid regular expression: "+err.Error())
 			return nil, false, false
 		}
 		return re.Match, false, true
 	case OpPmatch:
-		return prefixSet(items), false, true
+		return cp.prefixSetOf(vals), false, true
 	case OpLt, OpLe, OpGt, OpGe:
 		// Text orders byte by byte, as sysdig compares strings.
 		cmp, _ := numCompare(n.Op)
@@ -77,6 +78,36 @@ func (cp *compiler) textMatcher(n *Check, l *operand, items []item) (m func([]by
 	}
 	cp.badOp(n, l)
 	return nil, false, false
+}
+
+// inSetOf tests membership in the values: the literal ones, then the sets
+// of the lists, each built once per cache.
+func (cp *compiler) inSetOf(v values) func([]byte) bool {
+	var lit func([]byte) bool
+	if len(v.items) > 0 || len(v.lists) == 0 {
+		lit = inSet(v.items)
+	}
+	var sets []map[string]struct{}
+	for _, l := range v.lists {
+		sets = append(sets, cp.part(l.lv, partTextSet, textSetOf).(map[string]struct{}))
+	}
+	return setMatcher(lit, sets)
+}
+
+// prefixSetOf is prefixSet over the literal values and the lists.
+func (cp *compiler) prefixSetOf(v values) func([]byte) bool {
+	var ms []func([]byte) bool
+	if len(v.items) > 0 || len(v.lists) == 0 {
+		texts := make([]string, len(v.items))
+		for i, it := range v.items {
+			texts[i] = it.text
+		}
+		ms = append(ms, prefixSet(texts))
+	}
+	for _, l := range v.lists {
+		ms = append(ms, cp.part(l.lv, partPrefixSet, func(t []string) any { return prefixSet(t) }).(func([]byte) bool))
+	}
+	return anyMatcher(ms)
 }
 
 // inSet tests membership in the items: one by one for short lists, with a
@@ -110,11 +141,11 @@ func inSet(items []item) func([]byte) bool {
 // them: "/etc" matches /etc and /etc/passwd, not /etcd. The path's own
 // prefixes are looked up in a set, so the cost does not grow with the
 // number of items.
-func prefixSet(items []item) func([]byte) bool {
-	set := make(map[string]struct{}, len(items))
+func prefixSet(texts []string) func([]byte) bool {
+	set := make(map[string]struct{}, len(texts))
 	root := false
-	for _, it := range items {
-		p := strings.TrimRight(it.text, "/")
+	for _, t := range texts {
+		p := trimSlashes(t)
 		if p == "" {
 			root = true
 			continue

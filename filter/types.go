@@ -2,6 +2,7 @@ package filter
 
 import (
 	"math/bits"
+	"sync"
 
 	"github.com/kestrel-sec/kestrel/event"
 )
@@ -114,32 +115,60 @@ func (a typeInfo) not() typeInfo {
 // schema, enter and exit, every version. A name that is not a specific
 // event may be a syscall reported by the generic events.
 func typesNamed(name string) TypeSet {
+	if s, ok := eventTypeTable()[name]; ok {
+		return s
+	}
 	var s TypeSet
-	specific := false
-	for _, sc := range []*event.Schema{event.Current(), event.Legacy()} {
-		for t := 0; t < maxTypes; t++ {
-			info := sc.Lookup(event.Type(t))
-			if info == nil || info.Name != name {
-				continue
-			}
-			s.add(event.Type(t))
-			specific = specific || t > 1
-		}
-	}
-	if !specific || isSyscallName(name) {
-		s.add(0)
-		s.add(1)
-	}
+	s.add(0)
+	s.add(1)
 	return s
 }
 
-// isSyscallName reports whether a generic event can carry a syscall
-// called name.
-func isSyscallName(name string) bool {
-	for id := 0; id < 1<<10; id++ {
-		if event.SyscallDisplayName(uint16(id)) == name || event.Current().SyscallName(uint16(id)) == name {
-			return true
+// KnownEventType reports whether name is an event type a filter may
+// compare evt.type with: the name of an event of either schema or of a
+// system call, as libsinsp accepts; any other value is an error there.
+func KnownEventType(name string) bool {
+	_, ok := eventTypeTable()[name]
+	return ok
+}
+
+// eventTypeTable maps every event and syscall name to its codes; built
+// once, read only afterwards.
+var eventTypeTable = sync.OnceValue(func() map[string]TypeSet {
+	schemas := []*event.Schema{event.Current(), event.Legacy()}
+	specific := map[string]bool{}
+	out := map[string]TypeSet{}
+	for _, sc := range schemas {
+		for t := 0; t < maxTypes; t++ {
+			info := sc.Lookup(event.Type(t))
+			if info == nil {
+				continue
+			}
+			s := out[info.Name]
+			s.add(event.Type(t))
+			out[info.Name] = s
+			specific[info.Name] = specific[info.Name] || t > 1
 		}
 	}
-	return false
-}
+	syscalls := map[string]bool{}
+	for id := 0; id < 1<<10; id++ {
+		for _, n := range []string{event.SyscallDisplayName(uint16(id)), event.Current().SyscallName(uint16(id)), event.Legacy().SyscallName(uint16(id))} {
+			if n != "" {
+				syscalls[n] = true
+			}
+		}
+	}
+	for n := range syscalls {
+		if _, ok := out[n]; !ok {
+			out[n] = TypeSet{}
+		}
+	}
+	for n, s := range out {
+		if !specific[n] || syscalls[n] {
+			s.add(0)
+			s.add(1)
+			out[n] = s
+		}
+	}
+	return out
+})

@@ -210,7 +210,7 @@ t.yaml:1:3: warning: list "l": list not referred to by any rule, macro or other 
 	{
 		name: "engine version too new",
 		src:  "- required_engine_version: 0.99.0\n",
-		want: `t.yaml:1:28: error: required_engine_version: rules require engine version 0.99.0, but Kestrel implements engine version 0.57.0
+		want: `t.yaml:1:28: error: required_engine_version: rules require engine version 0.99.0, but Kestrel implements engine version 0.62.0
  1 | - required_engine_version: 0.99.0
    |                            ^`,
 	},
@@ -329,5 +329,85 @@ t.yaml:3:3: warning: macro "1m": macro not referred to by any rule or other macr
 t.yaml:1:3: warning: list "a b": list not referred to by any rule, macro or other list
  1 | - list: "a b"
    |   ^`,
+	},
+	{
+		name: "engine version bare number too new",
+		src:  "- required_engine_version: 63\n",
+		want: `t.yaml:1:28: error: required_engine_version: rules require engine version 0.63.0, but Kestrel implements engine version 0.62.0
+ 1 | - required_engine_version: 63
+   |                            ^`,
+	},
+	{
+		name: "engine version other major",
+		src:  "- required_engine_version: 1.0.0\n",
+		want: `t.yaml:1:28: error: required_engine_version: rules require engine version 1.0.0, but Kestrel implements engine version 0.62.0
+ 1 | - required_engine_version: 1.0.0
+   |                            ^`,
+	},
+	{
+		name: "engine version two numbers",
+		src:  "- required_engine_version: 0.62\n",
+		want: `t.yaml:1:28: error: required_engine_version: cannot parse engine version '0.62'; want a minor version number or x.y.z
+ 1 | - required_engine_version: 0.62
+   |                            ^`,
+	},
+	{
+		name: "plugin requirement unknown key",
+		src:  "- required_plugin_versions:\n    - name: k8saudit\n      version: 0.1.0\n      verison: 0.2.0\n",
+		want: `t.yaml:4:7: warning: required_plugin_versions: unknown key 'verison'; the key is ignored
+ 4 |       verison: 0.2.0
+   |       ^`,
+	},
+	{
+		name: "error behind an alias",
+		src:  "- list: a\n  items: &x [p, {q: r}, [s]]\n- list: b\n  items: *x\n- list: c\n  items: *x\n",
+		want: `t.yaml:2:17: error: list "a": each entry of 'items' must be a scalar, not a mapping
+ 2 |   items: &x [p, {q: r}, [s]]
+   |                 ^
+
+t.yaml:2:25: error: list "a": each entry of 'items' must be a scalar, not a sequence
+ 2 |   items: &x [p, {q: r}, [s]]
+   |                         ^
+
+t.yaml:4:10: error: list "b": each entry of 'items' must be a scalar, not a mapping
+ 4 |   items: *x
+   |          ^
+
+t.yaml:6:10: error: list "c": each entry of 'items' must be a scalar, not a mapping
+ 6 |   items: *x
+   |          ^`,
+	},
+	{
+		name: "alias before its anchor",
+		src:  "- list: a\n  items: [p]\n- rule: r\n  desc: d\n  condition: proc.name in (a)\n  output: o\n  priority: INFO\n  exceptions: *e\n- rule: s\n  desc: d\n  condition: proc.name in (a)\n  output: o\n  priority: INFO\n  exceptions: &e\n    - name: x\n      fields: [proc.name]\n      values: [[a, b]]\n",
+		want: `t.yaml:8:15: error: invalid YAML: unknown anchor 'e' referenced
+ 8 |   exceptions: *e
+   |               ^`,
+	},
+	{
+		name: "errors inside an aliased exception",
+		src:  "- list: a\n  items: [p]\n- rule: s\n  desc: d\n  condition: proc.name in (a)\n  output: o\n  priority: INFO\n  exceptions: &e\n    - name: x\n      fields: [proc.name]\n      comps: [in, in]\n      values: [[a, b]]\n- rule: r\n  desc: d\n  condition: proc.name in (a)\n  output: o\n  priority: INFO\n  exceptions: *e\n",
+		want: `t.yaml:11:14: error: rule "s": exception 'x': fields and comps must have the same length (1 fields, 2 comps)
+ 11 |       comps: [in, in]
+    |              ^
+
+t.yaml:18:15: error: rule "r": exception 'x': fields and comps must have the same length (1 fields, 2 comps)
+ 18 |   exceptions: *e
+    |               ^
+
+t.yaml:1:3: warning: list "a": list not referred to by any rule, macro or other list
+ 1 | - list: a
+   |   ^`,
+	},
+	{
+		name: "list refers to itself",
+		src:  "- list: a\n  items: [x, a]\n- list: b\n  items: [y]\n- list: b\n  items: [b]\n  override:\n    items: append\n- rule: r\n  desc: d\n  condition: proc.name in (a, b)\n  output: o\n  priority: INFO\n",
+		want: `t.yaml:2:14: warning: list "a": list refers to itself (a -> a); the name stays a plain value, as in Falco
+ 2 |   items: [x, a]
+   |              ^
+
+t.yaml:6:11: warning: list "b": list refers to itself (b -> b); the name stays a plain value, as in Falco
+ 6 |   items: [b]
+   |           ^`,
 	},
 }

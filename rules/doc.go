@@ -15,8 +15,10 @@
 //
 // Problems are gathered, not reported one at a time: [Diagnostics] holds
 // every error and warning, each rendered with the offending source line and
-// a caret. Loading a file that has errors still yields a [Spec] of the items
-// that were valid.
+// a caret. A problem inside content reached through a YAML alias is
+// reported at the alias, once. Loading a file that has errors still yields
+// a [Spec] of the items that were valid. Content an alias names is read
+// once and its values shared, so aliases cost no more than the text.
 //
 // The package has no global state and starts no goroutines; a [Loader] is
 // used by one goroutine at a time.

@@ -16,6 +16,8 @@ type rawException struct {
 	comps  *entry
 	values []*yaml.Node
 	hasVal bool
+	// via is the alias the exception, or its values, were written as.
+	via *yaml.Node
 }
 
 // entry is a scalar or a sequence of scalars.
@@ -24,9 +26,11 @@ type entry struct {
 	isList bool
 	item   string
 	items  []string
+	pos    []Pos // where each item is, for fields
 }
 
 func (it *item) readExceptions(appending bool) ([]rawException, bool) {
+	defer it.in("exceptions")()
 	kv, ok := it.keys["exceptions"]
 	if !ok || isNull(kv.val) {
 		return nil, ok
@@ -37,13 +41,13 @@ func (it *item) readExceptions(appending bool) ([]rawException, bool) {
 	}
 	var out []rawException
 	seen := map[string]bool{}
-	for _, n := range kv.val.Content {
-		n = deref(n)
+	for _, orig := range kv.val.Content {
+		n := deref(orig)
 		if n.Kind != yaml.MappingNode {
 			it.errorf(n, "each exception must be a mapping, not %s", kindName(n))
 			continue
 		}
-		ei := newItem(it.l, it.f, n)
+		ei := newItem(it.l, it.f, n, it.within(orig))
 		ei.label = it.label
 		ei.warnUnknownKeys("name", "fields", "comps", "values")
 		name, ok := ei.str("name", true)
@@ -55,7 +59,10 @@ func (it *item) readExceptions(appending bool) ([]rawException, bool) {
 			ei.warnf(ei.at("name"), "exception '%s' is defined more than once in this item", name)
 		}
 		seen[name] = true
-		raw := rawException{name: name, node: n}
+		raw := rawException{name: name, node: n, via: ei.via}
+		if raw.via == nil {
+			raw.via = ei.keys["values"].via
+		}
 		raw.fields = ei.entry("fields", name)
 		if raw.fields == nil && !appending && !ei.failed {
 			ei.errorf(n, "exception '%s' has no 'fields' key", name)
@@ -85,6 +92,7 @@ func (it *item) readExceptions(appending bool) ([]rawException, bool) {
 // entry reads key of an exception as a scalar or a sequence of scalars; it
 // returns nil when the key is absent or wrong.
 func (ei *item) entry(key, exName string) *entry {
+	defer ei.in(key)()
 	kv, ok := ei.keys[key]
 	if !ok || isNull(kv.val) {
 		return nil
@@ -97,6 +105,7 @@ func (ei *item) entry(key, exName string) *entry {
 			return nil
 		}
 		e.item = kv.val.Value
+		e.pos = []Pos{nodePos(ei.f, kv.val)}
 	case yaml.SequenceNode:
 		e.isList = true
 		for _, x := range kv.val.Content {
@@ -106,6 +115,7 @@ func (ei *item) entry(key, exName string) *entry {
 				return nil
 			}
 			e.items = append(e.items, x.Value)
+			e.pos = append(e.pos, nodePos(ei.f, x))
 		}
 	default:
 		ei.errorf(kv.val, "exception '%s': '%s' must be a string or a sequence of strings", exName, key)
@@ -133,6 +143,10 @@ func isModOp(op string) bool {
 
 // finishException checks a complete exception and converts it.
 func (it *item) finishException(raw rawException) (Exception, bool) {
+	if raw.via != nil && it.cur == nil && it.via == nil {
+		it.cur = raw.via
+		defer func() { it.cur = nil }()
+	}
 	ex := Exception{Name: raw.name, Pos: nodePos(it.f, raw.node)}
 	prefix := fmt.Sprintf("exception '%s': ", raw.name)
 	fail := func(n *yaml.Node, format string, args ...any) (Exception, bool) {
@@ -142,6 +156,7 @@ func (it *item) finishException(raw rawException) (Exception, bool) {
 	if raw.fields == nil {
 		return fail(raw.node, "no 'fields' key")
 	}
+	ex.FieldPos = raw.fields.pos
 	if !raw.fields.isList {
 		ex.Single = true
 		ex.Fields = []string{raw.fields.item}

@@ -1,6 +1,9 @@
 package rules
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // Finish resolves lists inside lists, records which macros and lists each
 // item mentions, warns about lists and macros nothing mentions, and
@@ -19,20 +22,7 @@ func (l *Loader) Finish() (*Spec, Diagnostics) {
 	// was last changed is replaced by that list's items as written (one
 	// level, as Falco expands them).
 	for _, li := range s.Lists {
-		li.Expanded = []string{}
-		li.UsesLists = nil
-		for _, v := range li.Items {
-			ref := s.lists[v.Value]
-			if ref == nil || ref.Index >= li.Visibility {
-				li.Expanded = append(li.Expanded, v.Value)
-				continue
-			}
-			usedList[ref.Name] = true
-			li.UsesLists = addTag(li.UsesLists, ref.Name)
-			for _, x := range ref.Items {
-				li.Expanded = append(li.Expanded, x.Value)
-			}
-		}
+		l.expandList(li, usedList)
 	}
 	// Macros see macros defined before them were last changed; lists have
 	// no such order in conditions.
@@ -82,6 +72,94 @@ func (l *Loader) Finish() (*Spec, Diagnostics) {
 		}
 	}
 	return s, l.diags
+}
+
+// expandList sets li.Expanded: an item naming a list defined before li
+// was last changed is replaced by that list's items as written (one
+// level, as Falco expands them). A list that ends up naming itself keeps
+// its name as a value, as in Falco; Kestrel warns.
+func (l *Loader) expandList(li *List, usedList map[string]bool) {
+	li.UsesLists = nil
+	if !l.refersToList(li) {
+		li.Expanded = l.valueTexts(li.Items)
+		return
+	}
+	li.Expanded = []string{}
+	warned := false
+	self := func(v Value, chain string) {
+		if !warned {
+			warned = true
+			l.warnAt(v.Pos, "list "+quote(li.Name), "list refers to itself ("+chain+"); the name stays a plain value, as in Falco")
+		}
+	}
+	for _, v := range li.Items {
+		ref := l.spec.lists[v.Value]
+		if ref == nil || ref.Index >= li.Visibility {
+			if ref == li {
+				self(v, li.Name+" -> "+li.Name)
+			}
+			li.Expanded = append(li.Expanded, v.Value)
+			continue
+		}
+		usedList[ref.Name] = true
+		li.UsesLists = addTag(li.UsesLists, ref.Name)
+		for _, x := range ref.Items {
+			if x.Value == li.Name {
+				chain := li.Name + " -> " + ref.Name + " -> " + li.Name
+				if ref == li {
+					chain = li.Name + " -> " + li.Name
+				}
+				self(v, chain)
+			}
+			li.Expanded = append(li.Expanded, x.Value)
+		}
+	}
+}
+
+// refersToList reports whether an item of li names a list, looking once
+// at items that lists share.
+func (l *Loader) refersToList(li *List) bool {
+	if len(li.Items) == 0 {
+		return false
+	}
+	key := itemsKey{&li.Items[0], len(li.Items)}
+	if r, ok := l.refs[key]; ok {
+		return r
+	}
+	r := false
+	for _, v := range li.Items {
+		if l.spec.lists[v.Value] != nil {
+			r = true
+			break
+		}
+	}
+	l.refs[key] = r
+	return r
+}
+
+// itemsKey identifies a slice of values.
+type itemsKey struct {
+	first *Value
+	n     int
+}
+
+// valueTexts returns the texts of the values, shared by lists whose items
+// are the same values (an anchored sequence and its aliases).
+func (l *Loader) valueTexts(vs []Value) []string {
+	if len(vs) == 0 {
+		return []string{}
+	}
+	key := &vs[0]
+	if out, ok := l.texts[key]; ok && len(out) == len(vs) {
+		return out
+	}
+	out := make([]string, len(vs))
+	for i, v := range vs {
+		out[i] = v.Value
+	}
+	out = slices.Clip(out)
+	l.texts[key] = out
+	return out
 }
 
 func (l *Loader) warnAt(p Pos, item, msg string) {

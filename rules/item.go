@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -17,16 +18,27 @@ type item struct {
 	keys   map[string]keyVal
 	order  []keyVal
 	failed bool
+	// via is the alias the item was reached through, and cur the alias
+	// of the key being read: problems inside aliased content are
+	// reported at the alias, once, rather than at the anchored text.
+	via, cur *yaml.Node
 }
 
 type keyVal struct {
 	name     string
 	key, val *yaml.Node
+	via      *yaml.Node // the alias the value was written as
 }
 
-func newItem(l *Loader, f *srcFile, n *yaml.Node) *item {
-	it := &item{l: l, f: f, node: n, keys: map[string]keyVal{}}
+// newItem reads the mapping n, reached through the alias via (nil when
+// written in place).
+func newItem(l *Loader, f *srcFile, n, via *yaml.Node) *item {
+	it := &item{l: l, f: f, node: n, keys: map[string]keyVal{}, via: via}
 	for i := 0; i+1 < len(n.Content); i += 2 {
+		var vvia *yaml.Node
+		if n.Content[i+1].Kind == yaml.AliasNode {
+			vvia = n.Content[i+1]
+		}
 		k, v := deref(n.Content[i]), deref(n.Content[i+1])
 		name := k.Value
 		if k.Kind != yaml.ScalarNode {
@@ -37,7 +49,7 @@ func newItem(l *Loader, f *srcFile, n *yaml.Node) *item {
 			it.errorf(k, "duplicate key '%s' (first given at line %d)", name, prev.key.Line)
 			continue
 		}
-		kv := keyVal{name: name, key: k, val: v}
+		kv := keyVal{name: name, key: k, val: v, via: vvia}
 		it.keys[name] = kv
 		it.order = append(it.order, kv)
 	}
@@ -46,11 +58,65 @@ func newItem(l *Loader, f *srcFile, n *yaml.Node) *item {
 
 func (it *item) errorf(n *yaml.Node, format string, args ...any) {
 	it.failed = true
-	it.l.add(it.f, SeverityError, n, it.label, fmt.Sprintf(format, args...))
+	if n, ok := it.loc(n, SeverityError); ok {
+		it.l.add(it.f, SeverityError, n, it.label, fmt.Sprintf(format, args...))
+	}
 }
 
 func (it *item) warnf(n *yaml.Node, format string, args ...any) {
-	it.l.add(it.f, SeverityWarning, n, it.label, fmt.Sprintf(format, args...))
+	if n, ok := it.loc(n, SeverityWarning); ok {
+		it.l.add(it.f, SeverityWarning, n, it.label, fmt.Sprintf(format, args...))
+	}
+}
+
+// loc returns the node a problem at n is reported at: the alias when n
+// was reached through one. ok is false for a second problem behind the
+// same alias, which is not reported again.
+func (it *item) loc(n *yaml.Node, sev Severity) (*yaml.Node, bool) {
+	via := it.cur
+	if via == nil {
+		via = it.via
+	}
+	if via == nil {
+		return n, true
+	}
+	k := aliasReport{via, sev}
+	if it.l.aliasShown[k] {
+		return nil, false
+	}
+	it.l.aliasShown[k] = true
+	return via, true
+}
+
+// aliasReport is an alias and the severity of the problem reported there.
+type aliasReport struct {
+	via *yaml.Node
+	sev Severity
+}
+
+// in makes the problems found until the returned function is called be
+// reported at the alias key's value was written as, if any.
+func (it *item) in(key string) func() {
+	kv, ok := it.keys[key]
+	if !ok || kv.via == nil || it.cur != nil || it.via != nil {
+		return func() {}
+	}
+	it.cur = kv.via
+	return func() { it.cur = nil }
+}
+
+// within is the alias a sub-item read from node n (written as orig)
+// inherits: the current one, or orig when it is an alias.
+func (it *item) within(orig *yaml.Node) *yaml.Node {
+	switch {
+	case it.cur != nil:
+		return it.cur
+	case it.via != nil:
+		return it.via
+	case orig.Kind == yaml.AliasNode:
+		return orig
+	}
+	return nil
 }
 
 func (it *item) pos() Pos { return nodePos(it.f, it.node) }
@@ -60,9 +126,13 @@ func (it *item) has(key string) bool {
 	return ok
 }
 
-// at is the node to point at for key: its value, or the item itself.
+// at is the node to point at for key: its value (the alias when it was
+// written as one), or the item itself.
 func (it *item) at(key string) *yaml.Node {
 	if kv, ok := it.keys[key]; ok {
+		if kv.via != nil {
+			return kv.via
+		}
 		return kv.val
 	}
 	return it.node
@@ -82,6 +152,7 @@ func (it *item) warnUnknownKeys(known ...string) {
 // reported when required; a null or empty value is reported unless
 // canBeEmpty.
 func (it *item) scalar(key string, required, canBeEmpty bool) (*yaml.Node, bool) {
+	defer it.in(key)()
 	kv, ok := it.keys[key]
 	if !ok {
 		if required {
@@ -151,6 +222,7 @@ func (it *item) textOf(n *yaml.Node) Text {
 }
 
 func (it *item) boolean(key string, required bool) (bool, bool) {
+	defer it.in(key)()
 	v, ok := it.scalar(key, required, false)
 	if !ok || v == nil {
 		return false, false
@@ -163,6 +235,7 @@ func (it *item) boolean(key string, required bool) (bool, bool) {
 }
 
 func (it *item) uint(key string) (uint64, bool) {
+	defer it.in(key)()
 	v, ok := it.scalar(key, false, false)
 	if !ok || v == nil {
 		return 0, false
@@ -177,6 +250,7 @@ func (it *item) uint(key string) (uint64, bool) {
 
 // strings reads a sequence of scalars.
 func (it *item) strings(key string, required bool) ([]Value, bool) {
+	defer it.in(key)()
 	kv, ok := it.keys[key]
 	if !ok {
 		if required {
@@ -191,16 +265,25 @@ func (it *item) strings(key string, required bool) ([]Value, bool) {
 		it.errorf(kv.val, "value of '%s' must be a sequence, not %s", key, kindName(kv.val))
 		return nil, false
 	}
+	// A sequence written once and named by aliases is read once: the
+	// lists that share it share its values.
+	if vs, ok := it.l.seqs[kv.val]; ok {
+		return vs, true
+	}
 	out := []Value{}
 	good := true
-	for _, e := range kv.val.Content {
-		e = deref(e)
+	for _, orig := range kv.val.Content {
+		e := deref(orig)
 		if e.Kind != yaml.ScalarNode || isNull(e) {
-			it.errorf(e, "each entry of '%s' must be a scalar, not %s", key, kindName(e))
+			it.errorf(orig, "each entry of '%s' must be a scalar, not %s", key, kindName(e))
 			good = false
 			continue
 		}
 		out = append(out, Value{Value: e.Value, Pos: nodePos(it.f, e)})
+	}
+	out = slices.Clip(out)
+	if good && (kv.val.Anchor != "" || kv.via != nil) {
+		it.l.seqs[kv.val] = out
 	}
 	return out, good
 }

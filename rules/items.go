@@ -32,12 +32,16 @@ const (
 	msgOverrideAndAppend = "'override' and 'append: true' cannot be used together; use only 'override'"
 )
 
-func (l *Loader) readItem(f *srcFile, n *yaml.Node) {
+func (l *Loader) readItem(f *srcFile, n, via *yaml.Node) {
 	if n.Kind != yaml.MappingNode {
-		l.add(f, SeverityError, n, "", "each item must be a mapping, not "+kindName(n))
+		at := n
+		if via != nil {
+			at = via
+		}
+		l.add(f, SeverityError, at, "", "each item must be a mapping, not "+kindName(n))
 		return
 	}
-	it := newItem(l, f, n)
+	it := newItem(l, f, n, via)
 	switch {
 	case it.has("required_engine_version"):
 		it.label = "required_engine_version"
@@ -76,7 +80,7 @@ func (l *Loader) readEngineVersion(it *item) {
 		return
 	}
 	req := l.spec.RequiredEngineVersion
-	if req == nil || !versionAtLeast(req.Version, ver) {
+	if req == nil || versionLess(req.Version, ver) {
 		l.spec.RequiredEngineVersion = &EngineRequirement{Version: ver, Pos: nodePos(it.f, v)}
 	}
 }
@@ -88,14 +92,16 @@ func (l *Loader) readPluginVersions(it *item) {
 		it.errorf(kv.val, "value of 'required_plugin_versions' must be a sequence, not %s", kindName(kv.val))
 		return
 	}
-	for _, e := range kv.val.Content {
-		e = deref(e)
+	defer it.in("required_plugin_versions")()
+	for _, orig := range kv.val.Content {
+		e := deref(orig)
 		if e.Kind != yaml.MappingNode {
 			it.errorf(e, "each plugin requirement must be a mapping, not %s", kindName(e))
 			continue
 		}
-		pi := newItem(l, it.f, e)
+		pi := newItem(l, it.f, e, it.within(orig))
 		pi.label = it.label
+		pi.warnUnknownKeys("name", "version", "alternatives")
 		name, _ := pi.str("name", true)
 		version, _ := pi.str("version", true)
 		req := PluginRequirement{Name: name, Version: version, Pos: nodePos(it.f, e)}
@@ -104,14 +110,15 @@ func (l *Loader) readPluginVersions(it *item) {
 			if alt.val.Kind != yaml.SequenceNode {
 				pi.errorf(alt.val, "value of 'alternatives' must be a sequence, not %s", kindName(alt.val))
 			} else {
-				for _, a := range alt.val.Content {
-					a = deref(a)
+				for _, origAlt := range alt.val.Content {
+					a := deref(origAlt)
 					if a.Kind != yaml.MappingNode {
 						pi.errorf(a, "each alternative must be a mapping, not %s", kindName(a))
 						continue
 					}
-					ai := newItem(l, it.f, a)
+					ai := newItem(l, it.f, a, pi.within(origAlt))
 					ai.label = it.label
+					ai.warnUnknownKeys("name", "version")
 					an, _ := ai.str("name", true)
 					av, _ := ai.str("version", true)
 					if ai.failed {
@@ -167,7 +174,8 @@ func (it *item) readOverrides(appendable, replaceable []string) (overrides, bool
 		return o, false
 	}
 	good := true
-	oi := newItem(it.l, it.f, kv.val)
+	defer it.in("override")()
+	oi := newItem(it.l, it.f, kv.val, it.within(kv.val))
 	oi.label = it.label
 	if oi.failed {
 		it.failed, good = true, false

@@ -45,11 +45,20 @@ type Loader struct {
 	broken map[string]bool
 	files  map[string]*srcFile
 	done   bool
+	// aliasShown records the aliases a problem has been reported at.
+	aliasShown map[aliasReport]bool
+	// seqs holds the values read from anchored sequences, and texts the
+	// texts of value slices, so that aliases share them.
+	seqs  map[*yaml.Node][]Value
+	texts map[*Value][]string
+	refs  map[itemsKey]bool
 }
 
 // NewLoader returns an empty loader.
 func NewLoader() *Loader {
-	return &Loader{spec: newSpec(), broken: map[string]bool{}, files: map[string]*srcFile{}}
+	return &Loader{spec: newSpec(), broken: map[string]bool{}, files: map[string]*srcFile{},
+		aliasShown: map[aliasReport]bool{}, seqs: map[*yaml.Node][]Value{}, texts: map[*Value][]string{},
+		refs: map[itemsKey]bool{}}
 }
 
 // LoadPath loads a file, or every *.yaml and *.yml file of a directory in
@@ -110,6 +119,29 @@ type srcFile struct {
 	lines []string
 }
 
+// find returns where an alias *name is first written: outside comments
+// and quotes, and not followed by more of a name.
+func (f *srcFile) find(alias string) Pos {
+	for i, line := range f.lines {
+		for from := 0; ; {
+			j := strings.Index(line[from:], alias)
+			if j < 0 {
+				break
+			}
+			j += from
+			end := j + len(alias)
+			if hash := strings.Index(line, "#"); hash >= 0 && hash < j {
+				break
+			}
+			if end == len(line) || strings.IndexByte(" \t,]}", line[end]) >= 0 {
+				return Pos{File: f.name, Line: i + 1, Column: runeColumn(line, j)}
+			}
+			from = end
+		}
+	}
+	return Pos{File: f.name}
+}
+
 func (f *srcFile) line(n int) string {
 	if n < 1 || n > len(f.lines) {
 		return ""
@@ -117,7 +149,12 @@ func (f *srcFile) line(n int) string {
 	return f.lines[n-1]
 }
 
-var yamlErrLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+var (
+	yamlErrLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+	// yamlErrAnchor is the YAML error of an alias to no anchor, which
+	// carries no line: it is located at the alias.
+	yamlErrAnchor = regexp.MustCompile(`^yaml: unknown anchor '(.*)' referenced$`)
+)
 
 // LoadBytes loads one rules file held in memory.
 func (l *Loader) LoadBytes(name string, src []byte) {
@@ -149,6 +186,9 @@ func (l *Loader) yamlError(f *srcFile, err error) {
 		pos.Line = n
 		pos.Column = runeColumn(line, len(line)-len(strings.TrimLeft(line, " \t")))
 		msg = m[2]
+	} else if m := yamlErrAnchor.FindStringSubmatch(msg); m != nil {
+		pos = f.find("*" + m[1])
+		msg = strings.TrimPrefix(msg, "yaml: ")
 	} else {
 		msg = strings.TrimPrefix(msg, "yaml: ")
 	}
@@ -173,12 +213,16 @@ func (l *Loader) readDoc(f *srcFile, doc *yaml.Node) {
 		l.add(f, SeverityError, root, "", "rules content must be a YAML sequence of items, not "+kindName(root))
 		return
 	}
-	for _, n := range root.Content {
-		n = deref(n)
+	for _, orig := range root.Content {
+		n := deref(orig)
 		if isNull(n) {
 			continue
 		}
-		l.readItem(f, n)
+		var via *yaml.Node
+		if orig.Kind == yaml.AliasNode {
+			via = orig
+		}
+		l.readItem(f, n, via)
 	}
 }
 

@@ -231,32 +231,45 @@ func (l *Loader) enableRule(it *item, name, source string, enabled bool) {
 	prev.Updates = append(prev.Updates, it.pos())
 }
 
-// parseEngineVersion accepts a bare minor version (8 means 0.8.0, as in
-// Falco) or x.y.z, and returns x.y.z.
+// parseEngineVersion reads a required_engine_version as Falco does: a
+// bare number N is the minor version (8 means 0.8.0); otherwise the text
+// must start with three dot-separated numbers, as sscanf("%u.%u.%u")
+// reads them, and what follows is ignored ("0.57.0-rc1" is 0.57.0). It
+// returns x.y.z.
 func parseEngineVersion(s string) (string, bool) {
 	if n, err := strconv.ParseUint(s, 10, 32); err == nil {
 		return fmt.Sprintf("0.%d.0", n), true
 	}
-	if !validSemver(s) {
+	v, ok := semverParts(s)
+	if !ok {
 		return "", false
 	}
-	return s, true
+	return fmt.Sprintf("%d.%d.%d", v[0], v[1], v[2]), true
 }
 
+// semverParts reads the three numbers a version starts with.
 func semverParts(s string) ([3]uint64, bool) {
 	var out [3]uint64
-	s, _, _ = strings.Cut(s, "+")
-	s, _, _ = strings.Cut(s, "-")
-	f := strings.Split(s, ".")
-	if len(f) != 3 {
-		return out, false
-	}
-	for i, p := range f {
-		n, err := strconv.ParseUint(p, 10, 64)
+	rest := s
+	for i := range out {
+		if i > 0 {
+			if !strings.HasPrefix(rest, ".") {
+				return out, false
+			}
+			rest = rest[1:]
+		}
+		n := 0
+		for n < len(rest) && rest[n] >= '0' && rest[n] <= '9' {
+			n++
+		}
+		if n == 0 {
+			return out, false
+		}
+		v, err := strconv.ParseUint(rest[:n], 10, 32)
 		if err != nil {
 			return out, false
 		}
-		out[i] = n
+		out[i], rest = v, rest[n:]
 	}
 	return out, true
 }
@@ -274,10 +287,17 @@ func versionAtLeast(have, want string) bool {
 	if !ok1 || !ok2 || h[0] != w[0] {
 		return false
 	}
-	for i := 1; i < 3; i++ {
-		if h[i] != w[i] {
-			return h[i] > w[i]
+	return !versionLess(have, want)
+}
+
+// versionLess orders versions by their numbers.
+func versionLess(a, b string) bool {
+	x, _ := semverParts(a)
+	y, _ := semverParts(b)
+	for i := range x {
+		if x[i] != y[i] {
+			return x[i] < y[i]
 		}
 	}
-	return true
+	return false
 }

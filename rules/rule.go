@@ -174,6 +174,7 @@ func addTag(tags []string, t string) []string {
 }
 
 func (it *item) priority() (Priority, bool) {
+	defer it.in("priority")()
 	s, ok := it.str("priority", true)
 	if !ok {
 		return 0, false

@@ -188,7 +188,7 @@ func TestUpstream(t *testing.T) {
 			t.Errorf("%v: got %d rules (%d enabled), %d macros, %d lists; want %d (%d), %d, %d",
 				c.paths, len(s.Rules), enabled, len(s.Macros), len(s.Lists), c.rules, c.enabled, c.macros, c.lists)
 		}
-		if s.RequiredEngineVersion == nil || s.RequiredEngineVersion.Version != EngineVersion {
+		if s.RequiredEngineVersion == nil || s.RequiredEngineVersion.Version != "0.57.0" {
 			t.Errorf("%v: required engine version %+v", c.paths, s.RequiredEngineVersion)
 		}
 	}
@@ -334,4 +334,33 @@ func FuzzLoad(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestEngineVersion checks Kestrel's engine version, Falco 0.44's, and
+// that required_engine_version is compared by its numbers in both forms.
+func TestEngineVersion(t *testing.T) {
+	if EngineVersion != "0.62.0" {
+		t.Errorf("EngineVersion %s, want 0.62.0 (Falco 0.44)", EngineVersion)
+	}
+	for _, c := range []struct{ versions, want string }{
+		{"0.62.0", "0.62.0"},
+		{"0.60.0 62", "0.62.0"},
+		{"0.9.0 0.10.0", "0.10.0"},
+		{"0.10.0 9", "0.10.0"},
+		{"0.62.0-rc1", "0.62.0"},
+		{"0.26.0.1 11", "0.26.0"},
+	} {
+		var src strings.Builder
+		for _, v := range strings.Fields(c.versions) {
+			src.WriteString("- required_engine_version: " + v + "\n")
+		}
+		s, ds := LoadBytes("v.yaml", []byte(src.String()))
+		if len(ds) > 0 {
+			t.Errorf("%s: %s", c.versions, ds)
+			continue
+		}
+		if s.RequiredEngineVersion == nil || s.RequiredEngineVersion.Version != c.want {
+			t.Errorf("%s: required %+v, want %s", c.versions, s.RequiredEngineVersion, c.want)
+		}
+	}
 }

@@ -6,9 +6,10 @@ import (
 )
 
 // EngineVersion is the version of the rules engine Kestrel implements, in
-// Falco's numbering. A file whose required_engine_version is newer is
-// refused.
-const EngineVersion = "0.57.0"
+// Falco's numbering: that of Falco 0.44 (FALCO_ENGINE_VERSION in
+// userspace/engine/falco_engine_version.h), whose rules language Kestrel
+// reads. A file whose required_engine_version is newer is refused.
+const EngineVersion = "0.62.0"
 
 // SyscallSource is the event source a rule has when it names none.
 const SyscallSource = "syscall"
@@ -150,6 +151,9 @@ type Exception struct {
 	// Fields and Comps have one element and each value has one item.
 	Single bool
 	Fields []string
+	// FieldPos is where each field is written; the exception's Pos for
+	// fields an append took from the exception it extends.
+	FieldPos []Pos
 	// Comps has one operator per field: "=" by default in the tuple form,
 	// "in" in the single-field form.
 	Comps  []string

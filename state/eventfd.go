@@ -16,10 +16,14 @@ type fdEvent struct {
 	// of a failed openat.
 	fd  *FD
 	set bool
-	// v4 and v6 are the host's interface addresses from the capture.
-	v4 [][4]byte
+	// v4 and v6 are the host's interface addresses, from the capture or
+	// the live snapshot, in the order the section lists them.
+	v4 []ifaceV4
 	v6 [][16]byte
 }
+
+// ifaceV4 is an IPv4 interface address with its netmask.
+type ifaceV4 struct{ addr, mask [4]byte }
 
 // begin forgets the previous event's designation.
 func (x *fdEvent) begin() { x.fd, x.set = nil, false }
@@ -37,7 +41,11 @@ func (x *fdEvent) setInterfaces(sec *scap.Section) {
 		it := &sec.Interfaces[i]
 		switch len(it.Addr) {
 		case 4:
-			x.v4 = append(x.v4, [4]byte(it.Addr))
+			v := ifaceV4{addr: [4]byte(it.Addr)}
+			if len(it.Netmask) == 4 {
+				v.mask = [4]byte(it.Netmask)
+			}
+			x.v4 = append(x.v4, v)
 		case 16:
 			x.v6 = append(x.v6, [16]byte(it.Addr))
 		}
@@ -188,7 +196,7 @@ func (s *State) IsLocal(th *Thread, a []byte) bool {
 	switch len(a) {
 	case 4:
 		for i := range s.fdev.v4 {
-			if bytes.Equal(s.fdev.v4[i][:], a) {
+			if bytes.Equal(s.fdev.v4[i].addr[:], a) {
 				return true
 			}
 		}

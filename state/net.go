@@ -312,7 +312,11 @@ func (s *State) tupleUpdate(e *event.Event, th *Thread, src *event.Event, inboun
 		if f.L4 == L4Unknown && f.IsConnSock() {
 			f.L4 = L4UDP
 		}
+		s.fdev.completeEnds(f)
 		if !f.IsConnSock() {
+			// An IPv6 listening socket keeps its type; sysdig names it
+			// after the tuple as the event shows it.
+			s.nameAfterParam(e, f, src, "tuple")
 			return
 		}
 		if f.Role == RoleNone {
@@ -419,6 +423,19 @@ func (f *FD) swapEnds() {
 
 // isTCP reports what sysdig takes for a TCP socket: an IPv4 one.
 func (f *FD) isTCP() bool { return f.Type == scap.FDIPv4Sock && f.L4 == L4TCP }
+
+// nameAfterParam names f after parameter name of src as sysdig prints it,
+// allocating only when the name changes.
+func (s *State) nameAfterParam(e *event.Event, f *FD, src *event.Event, name string) {
+	i := paramIndex(src, name)
+	if i < 0 {
+		return
+	}
+	s.buf = event.AppendValue(s.buf[:0], src, i, &src.Info().Params[i], nil)
+	if string(s.buf) != f.Name {
+		f.setName(e, string(s.buf))
+	}
+}
 
 // nameAfterEnds names a connection socket "sip:sport->dip:dport".
 func (s *State) nameAfterEnds(e *event.Event, f *FD) {

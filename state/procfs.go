@@ -25,6 +25,10 @@ type SnapshotOptions struct {
 	// MaxArgs and MaxEnv bound the bytes kept of a process's command line
 	// and environment; 0 means 4096, the limit of capture files.
 	MaxArgs, MaxEnv int
+	// NoInterfaces leaves out the interface list, which is otherwise read
+	// from the network namespace Kestrel runs in (whatever procRoot is),
+	// as libscap reads it for a live capture.
+	NoInterfaces bool
 }
 
 const defaultMaxStrings = 4096
@@ -32,7 +36,8 @@ const defaultMaxStrings = 4096
 // Snapshot reads the host state from a procfs mounted at procRoot
 // ("/proc") and the user and group databases under etcRoot ("/etc"): every
 // thread of every process, the fd tables of the processes, the machine
-// block, users and groups, as the metadata of a capture section.
+// block, the host's interface addresses, users and groups, as the
+// metadata of a capture section.
 // [FromSection] turns it into a live model.
 //
 // # Nothing that starts during the snapshot is missed
@@ -84,6 +89,9 @@ func Snapshot(procRoot, etcRoot string, opts SnapshotOptions) (*scap.Section, er
 	r := newProcReader(procRoot, opts, 0)
 	sec := &scap.Section{Major: 1, Minor: 2}
 	sec.Machine = r.machine()
+	if !opts.NoInterfaces {
+		sec.Interfaces = hostInterfaces()
+	}
 	sec.Users, sec.Groups = readUsers(filepath.Join(etcRoot, "passwd")), readGroups(filepath.Join(etcRoot, "group"))
 	results := make([]procResult, len(pids))
 	walk(pids, results, func() *procReader { return newProcReader(procRoot, opts, r.bootNS) }, opts.Workers)

@@ -549,12 +549,15 @@ func (s *State) applyExit(e *event.Event, th *Thread, name string) {
 				s.setCwd(th, []byte(f.Name))
 			}
 		}
-	case "read", "write", "recv", "send", "readv", "writev", "pread", "pwrite", "preadv", "pwritev":
+	case "read", "write", "readv", "writev", "pread", "pwrite", "preadv", "pwritev":
 		s.rwExit(e, th)
-	case "recvfrom", "recvmsg":
+	case "recvfrom", "recvmsg", "recv", "recvmmsg":
+		// recv and recvmmsg carry a tuple in the current model only.
 		s.tupleUpdate(e, th, e, true)
 	case "sendto", "sendmsg":
 		s.tupleUpdate(e, th, s.argsOf(e, th), false)
+	case "send", "sendmmsg":
+		s.tupleUpdate(e, th, e, false)
 	default:
 		s.applyCred(e, th, name)
 	}

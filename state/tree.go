@@ -146,3 +146,25 @@ func (s *State) NChilds(t *Thread) int {
 	}
 	return t.proc.threads - 1
 }
+
+// ProcessGroupLeader returns the leader of t's process group by its id in
+// the host's pid namespace (PGID): the thread with that id or, when the
+// model does not know it, the oldest ancestor of t in the same group. It
+// returns nil when t has no group id or no such thread is known.
+func (s *State) ProcessGroupLeader(t *Thread) *Thread {
+	if t.PGID == -1 {
+		return nil
+	}
+	if l := s.threads[t.PGID]; l != nil {
+		return l
+	}
+	var leader *Thread
+	s.WalkParents(t, func(a *Thread) bool {
+		if a.PGID != t.PGID {
+			return false
+		}
+		leader = a
+		return true
+	})
+	return leader
+}

@@ -8,6 +8,7 @@ import (
 
 func newFieldsCmd() *cobra.Command {
 	var format formatFlags
+	var missing bool
 	cmd := &cobra.Command{
 		Use:   "fields [--format text|markdown|json]",
 		Short: "List the fields of -p formats, filters and rule outputs (like sysdig -l)",
@@ -19,20 +20,28 @@ left out: proc.aname[2], evt.arg.fd).
 --format markdown prints one table per field class, as falco --list
 --format markdown does; --format json (or --json) an array of objects
 {name, type, arg, desc} for tools. 'kestrel events' lists the event types
-and their parameters.`,
+and their parameters.
+
+--missing lists instead the fields of Falco's syscall source that Kestrel
+does not have, each with the reason.`,
 		Example: `  kestrel fields | grep '^fd\.'
   kestrel fields --format markdown > fields.md
-  kestrel fields --json | jq -r '.[] | select(.type == "IPADDR") | .name'`,
+  kestrel fields --json | jq -r '.[] | select(.type == "IPADDR") | .name'
+  kestrel fields --missing`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			f, err := format.value(cmd.Flags())
 			if err != nil {
 				return err
 			}
+			if missing {
+				return app.ListMissingFields(f, cmd.OutOrStdout())
+			}
 			return app.ListFields(f, cmd.OutOrStdout())
 		},
 	}
 	format.add(cmd.Flags())
+	cmd.Flags().BoolVar(&missing, "missing", false, "list the fields of Falco's syscall source that Kestrel lacks, with the reason")
 	return cmd
 }
 

@@ -48,7 +48,7 @@ func Capture(ctx context.Context, o CaptureOptions, stdout, stderr io.Writer) er
 	if o.Snaplen < 0 || o.Snaplen > ebpf.MaxSnaplen {
 		return Usagef("--snaplen %d: give a number of bytes from 0 to %d", o.Snaplen, ebpf.MaxSnaplen)
 	}
-	prog, err := compileFilter(o.Filter)
+	prog, err := compileFilter(o.Filter, stderr)
 	if err != nil {
 		return err
 	}

@@ -27,7 +27,8 @@ import (
 // expression, with the reason. Every other difference fails the test.
 var fieldDiffs = map[string]string{
 	"evt.rawarg.size":   "sysdig 0.29.3 prints no value for raw unsigned and 8-32-bit arguments (it formats them with the field's print format, which has none); Kestrel prints the number, as current Falco does",
-	"proc.cwd":          "for a process known only from its execve, Kestrel keeps the working directory the execve exit reports; sysdig 0.29.3 leaves it empty",
+	"proc.cwd":          "for a process known only from its execve, Kestrel keeps the working directory the execve exit reports; sysdig 0.29.3 and libs 0.25 ignore that parameter and leave it empty in a capture (live, they read it from /proc)",
+	"proc.aname":        "without an index, sysdig 0.29.3 prints the process's own name (proc.aname[0]); Falco 0.44 (libs 0.24 and later) prints every ancestor's name, parent first, and Kestrel does the same",
 	"evt.latency.human": "on the first event of a thread created in a pid namespace, sysdig 0.29.3 prints the latency of the event before (1.66us) while its evt.latency says 0; Kestrel prints the thread's own latency, as evt.latency does",
 	"group.gid":         "sysdig 0.29.3 reads the 32-bit gid as a 64-bit value, whose upper half is the neighbouring thread count (8589934591 while curl has one child thread); Kestrel prints the gid",
 }

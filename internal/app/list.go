@@ -118,3 +118,24 @@ func argSuffix(m field.ArgMode) string {
 	}
 	return ""
 }
+
+// ListMissingFields prints the fields of current Falco's syscall source
+// that Kestrel does not have, each with the reason.
+func ListMissingFields(f ListFormat, w io.Writer) error {
+	missing := field.Missing()
+	if f == ListJSON {
+		type row struct {
+			Name   string `json:"name"`
+			Reason string `json:"reason"`
+		}
+		rows := make([]row, 0, len(missing))
+		for _, m := range missing {
+			rows = append(rows, row{m.Name, m.Reason})
+		}
+		return writeJSON(w, rows)
+	}
+	for _, m := range missing {
+		fmt.Fprintf(w, "%-22s %s\n", m.Name, m.Reason)
+	}
+	return nil
+}

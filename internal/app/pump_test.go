@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"slices"
 	"testing"
 	"time"
@@ -112,7 +113,7 @@ func TestLivePipelineDrains(t *testing.T) {
 // open it does not match is written as state-only events, with its
 // rebuilt enter event; a read it does not match is left out.
 func TestCaptureFiltersBeforeConversion(t *testing.T) {
-	prog, err := compileFilter("evt.type = dup2")
+	prog, err := compileFilter("evt.type = dup2", io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -62,7 +62,7 @@ type ReadOptions struct {
 
 // Read prints or copies the events of a capture file, like sysdig -r.
 func Read(ctx context.Context, o ReadOptions, stdout, stderr io.Writer) error {
-	prog, err := compileFilter(o.Filter)
+	prog, err := compileFilter(o.Filter, stderr)
 	if err != nil {
 		return err
 	}
@@ -127,8 +127,10 @@ func newPrinter(o ReadOptions, fc *field.Context, out io.Writer, prog *filter.Pr
 	}), nil
 }
 
-// compileFilter compiles a command-line filter; "" is no filter.
-func compileFilter(src string) (*filter.Program, error) {
+// compileFilter compiles a command-line filter; "" is no filter. Its
+// warnings (a pattern that never matches, an index that gives no value)
+// are printed on stderr.
+func compileFilter(src string, stderr io.Writer) (*filter.Program, error) {
 	if src == "" {
 		return nil, nil
 	}
@@ -136,6 +138,9 @@ func compileFilter(src string) (*filter.Program, error) {
 	var errs filter.Errors
 	if errors.As(err, &errs) {
 		return nil, Usagef("%s", errs.Format("filter"))
+	}
+	if err == nil && len(prog.Warnings()) > 0 {
+		fmt.Fprintf(stderr, "kestrel: warning: %s\n", prog.Warnings().Format("filter"))
 	}
 	return prog, err
 }

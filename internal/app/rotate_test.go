@@ -447,7 +447,7 @@ func TestRotateFiltered(t *testing.T) {
 	sec, evs := replayedStream(t)
 	dir := t.TempDir()
 	const flt = "evt.type in (connect, sendto, recvfrom, write, read)"
-	prog, err := compileFilter(flt)
+	prog, err := compileFilter(flt, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
