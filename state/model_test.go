@@ -214,3 +214,21 @@ func TestJoin(t *testing.T) {
 		}
 	}
 }
+
+// TestLateParentOfExitedChild checks a vfork (or a clone whose child runs
+// first) whose parent's side comes after the child has run and exited:
+// the late event does not bring the child back, where no event would
+// ever remove it; a new thread that takes the tid later is added.
+func TestLateParentOfExitedChild(t *testing.T) {
+	st := seeded(t)
+	st.apply(300, cloneX, cloneVals(0, 300, 300, 100, 0)) // the child's side
+	st.apply(300, procexitE, nil)
+	st.apply(100, cloneX, cloneVals(300, 100, 100, 1, 0)) // the parent's side, late
+	st.want(300, "", 0)
+	if n := st.s.Len(); n != 2 {
+		t.Errorf("%d threads in the model, want the 2 seeded", n)
+	}
+	st.ts += uint64(2 * goneWindow) // later, a new process gets tid 300
+	st.apply(100, cloneX, cloneVals(300, 100, 100, 1, 0))
+	st.want(300, "app", 300)
+}

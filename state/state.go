@@ -13,6 +13,7 @@ package state
 
 import (
 	"encoding/binary"
+	"time"
 
 	"github.com/kestrel-sec/kestrel/event"
 	"github.com/kestrel-sec/kestrel/scap"
@@ -120,6 +121,10 @@ type State struct {
 	homes   map[uint32]userHome // home directory and shell, by uid
 
 	exited int64 // tid of a procexit applied last, removed at the next event
+	exitTS uint64
+	// gone are the threads that exited last (see recentlyExited).
+	gone     [goneLen]goneThread
+	goneNext int
 	// closeT and closeFD: the fd a successful close removes at the next
 	// event, as sysdig does.
 	closeT  *FDTable
@@ -185,6 +190,7 @@ func (s *State) Reset(sec *scap.Section) {
 	clear(s.users)
 	clear(s.groups)
 	s.exited, s.closeT, s.closeFD = -1, nil, -1
+	s.gone, s.goneNext = [goneLen]goneThread{}, 0
 	s.last = nil
 	s.classic = false
 	s.fdev.setInterfaces(sec)
@@ -351,6 +357,32 @@ func (s *State) remove(tid int64) {
 	}
 }
 
+// goneLen is how many exited threads the model remembers, and goneWindow
+// how long: the parent's side of a vfork (or of a clone whose child ran
+// first) may come after the child has already run, exec'd and exited;
+// that late event must not bring the child back, where nothing would
+// ever remove it.
+const (
+	goneLen    = 64
+	goneWindow = uint64(time.Second)
+)
+
+// goneThread is a thread that exited, and when.
+type goneThread struct {
+	tid int64
+	ts  uint64
+}
+
+// recentlyExited reports whether thread tid exited shortly before ts.
+func (s *State) recentlyExited(tid int64, ts uint64) bool {
+	for _, g := range s.gone {
+		if g.tid == tid && g.ts <= ts && ts-g.ts < goneWindow {
+			return true
+		}
+	}
+	return false
+}
+
 // intern returns b as a string, shared with earlier equal values.
 func (s *State) intern(b []byte) string {
 	if v, ok := s.names[string(b)]; ok {
@@ -372,6 +404,8 @@ func (s *State) Len() int { return len(s.threads) }
 func (s *State) Apply(e *event.Event) {
 	if s.exited >= 0 {
 		s.remove(s.exited)
+		s.gone[s.goneNext] = goneThread{tid: s.exited, ts: s.exitTS}
+		s.goneNext = (s.goneNext + 1) % goneLen
 		s.exited = -1
 	}
 	if s.closeT != nil {
@@ -473,7 +507,7 @@ func (s *State) applyEnter(e *event.Event, th *Thread, info *event.Info, name st
 	}
 	switch name {
 	case "procexit":
-		s.exited = th.TID
+		s.exited, s.exitTS = th.TID, e.TS()
 	case "switch":
 		s.switchEnter(e, th)
 	case "connect":
@@ -614,6 +648,9 @@ func (s *State) applyClone(e *event.Event, th *Thread, res int64) {
 		parent = th
 		if c := s.threads[child]; c != nil && !c.Partial {
 			return // the child's side came first
+		}
+		if s.recentlyExited(child, e.TS()) {
+			return // the child ran, and exited, before its parent returned
 		}
 		if cloneInPidns(e, flags) {
 			// The caller or its child is in another pid namespace: the
