@@ -27,7 +27,7 @@ var descriptions = map[string]string{
 	"rule_matching":                       "first: an event raises the alert of the first rule it matches, in the order of the rules files; all: of every rule it matches.",
 
 	"outputs_queue":          "The queue between the rules and the outputs.",
-	"outputs_queue.capacity": "Most alerts queued before new ones are dropped and counted; 0 is unbounded.",
+	"outputs_queue.capacity": "Most alerts each output may have waiting before new ones are dropped and counted; 0 is Kestrel's default, 1024 (Falco's 0 is unbounded: Kestrel always bounds).",
 
 	"append_output":                  "Text and fields added to the alerts of the rules each entry matches.",
 	"append_output.match":            "Which alerts the entry applies to; every condition given must hold, and none matches all alerts.",
