@@ -2,7 +2,6 @@ package state
 
 import (
 	"strconv"
-	"strings"
 	"testing"
 
 	"github.com/kestrel-sec/kestrel/scap"
@@ -21,51 +20,6 @@ func cg(paths ...string) []byte {
 		b = append(append(b, []string{"cpu", "memory", "pids", "name=systemd"}[i%4]+"="+p...), 0)
 	}
 	return b
-}
-
-// TestContainerFromCgroups checks the cgroup layouts of the runtimes on
-// the paths they make (podman, docker and containerd's as recorded on a
-// cgroupfs host; the systemd forms as the runtimes name their scopes).
-func TestContainerFromCgroups(t *testing.T) {
-	for _, c := range []struct {
-		name    string
-		cgroups []byte
-		id      string
-		typ     ContainerType
-		record  bool
-	}{
-		{"host", cg("/", "/user.slice/user-1000.slice/session-1.scope"), "", 0, false},
-		{"podman cgroupfs", cg("/libpod_parent/libpod-" + idA), idA[:12], CTPodman, true},
-		{"podman in a pod", cg("/libpod_parent/" + idB + "/libpod-" + idA), idA[:12], CTPodman, true},
-		{"podman systemd", cg("/machine.slice/libpod-" + idA + ".scope"), idA[:12], CTPodman, true},
-		{"podman systemd container", cg("/machine.slice/libpod-" + idA + ".scope/container"), idA[:12], CTPodman, true},
-		{"podman's conmon", cg("/libpod_parent/conmon", "/"), "", 0, false},
-		{"docker cgroupfs", cg("/docker/" + idC), idC[:12], CTDocker, true},
-		{"docker systemd", cg("/system.slice/docker-" + idC + ".scope"), idC[:12], CTDocker, true},
-		{"kubelet cgroupfs", cg("/kubepods/besteffort/pod1111-2222-3333/" + idB), idB[:12], CTDocker, true},
-		{"containerd systemd", cg("/kubepods.slice/kubepods-burstable.slice/cri-containerd-" + idB + ".scope"), idB[:12], CTContainerd, false},
-		{"containerd cgroupfs", cg("/kubepods/burstable/podx:cri-containerd:" + idB), idB[:12], CTContainerd, false},
-		{"cri-o", cg("/kubepods/pod1/crio-" + idB), idB[:12], CTCRIO, false},
-		{"cri-o systemd", cg("/kubepods.slice/crio-" + idB + ".scope"), idB[:12], CTCRIO, false},
-		{"ctr run (name, not hex)", cg("/default/ctr-sleeper"), "", 0, false},
-		{"runc under a caller's cgroup", cg("/runc-test1", "/process_api/572acbb71f33ebd0956e62e6f82376de/runc-test1"), "", 0, false},
-		{"short id", cg("/docker/" + idC[:63]), "", 0, false},
-		{"not hex", cg("/docker/" + strings.Replace(idC, "6", "g", 1)), "", 0, false},
-		{"second cgroup", cg("/", "/docker/"+idC), idC[:12], CTDocker, true},
-		{"malformed list", append([]byte("nosep\x00"), cg("/docker/"+idC)...), "", 0, false},
-	} {
-		id, typ, rec := ContainerFromCgroups(c.cgroups)
-		if string(id) != c.id || (c.id != "" && (typ != c.typ || rec != c.record)) {
-			t.Errorf("%s: got %q %v %v, want %q %v %v", c.name, id, typ, rec, c.id, c.typ, c.record)
-		}
-	}
-}
-
-func TestContainerFromCgroupsAllocs(t *testing.T) {
-	b := cg("/", "/system.slice/docker-"+idC+".scope")
-	if n := testing.AllocsPerRun(100, func() { ContainerFromCgroups(b) }); n != 0 {
-		t.Errorf("%v allocations per call", n)
-	}
 }
 
 const webJSON = `{"container":{"id":"6c607bd199f8","full_id":"` + idA + `","type":7,"name":"web","image":"nginx:1.25",

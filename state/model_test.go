@@ -2,8 +2,11 @@ package state
 
 import (
 	"net/netip"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/kestrel-sec/kestrel/event"
 	"github.com/kestrel-sec/kestrel/internal/evtest"
@@ -231,4 +234,27 @@ func TestLateParentOfExitedChild(t *testing.T) {
 	st.ts += uint64(2 * goneWindow) // later, a new process gets tid 300
 	st.apply(100, cloneX, cloneVals(300, 100, 100, 1, 0))
 	st.want(300, "app", 300)
+}
+
+// TestSweep checks that a sweep removes the idle threads that no longer
+// exist in /proc, and keeps those that exist or had an event lately.
+func TestSweep(t *testing.T) {
+	st := seeded(t)
+	st.apply(300, cloneX, cloneVals(0, 300, 300, 100, 0))
+	st.apply(301, cloneX, cloneVals(0, 301, 301, 100, 0))
+	proc := t.TempDir()
+	for _, tid := range []string{"100", "101"} { // alive
+		if err := os.Mkdir(filepath.Join(proc, tid), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	now := st.ts + uint64(time.Minute)
+	st.ts = now - 1
+	st.apply(301, closeE, map[string]any{"fd": 0}) // 301 had an event just now
+	if n := st.s.Sweep(proc, now, 30*time.Second); n != 1 {
+		t.Errorf("swept %d threads, want 1 (300)", n)
+	}
+	st.want(300, "", 0)
+	st.want(301, "app", 301)
+	st.want(100, "app", 100)
 }

@@ -79,6 +79,7 @@ type Thread struct {
 	pendingExit event.Type
 
 	dead bool    // exited leader kept while other threads of its process live
+	seen uint64  // time of the thread's latest event (ns since the epoch)
 	lat  latency // for evt.latency (latency.go)
 }
 
@@ -428,6 +429,7 @@ func (s *State) Apply(e *event.Event) {
 		if th == nil {
 			return
 		}
+		th.seen = e.TS()
 		th.noteLatency(e, info)
 		s.applyEnter(e, th, info, name)
 		return
@@ -444,6 +446,7 @@ func (s *State) Apply(e *event.Event) {
 	if th == nil {
 		return
 	}
+	th.seen = e.TS()
 	th.noteLatency(e, info)
 	if th.pendingExit != t {
 		s.exitAsEnter(e, th, name)
