@@ -92,26 +92,33 @@ type Options struct {
 	TimeState bool
 	// Count keeps [Counters] for metrics.
 	Count bool
+	// Sweep, for a live source, removes every Sweep of event time the
+	// threads idle that long that no longer exist under ProcRoot (see
+	// [state.State.Sweep]); 0: never.
+	Sweep    time.Duration
+	ProcRoot string
 }
 
 // Pipeline owns a source, the model of the host and the field context,
 // and hands each event to its sinks.
 type Pipeline struct {
-	src      driver.Source
-	sect     sectioned // src, when it has sections
-	pend     pending   // src, when it is live
-	sectNum  int
-	st       *state.State
-	fc       *field.Context
-	opts     Options
-	sinks    []Sink
-	before   []BeforeSink
-	idlers   []IdleSink
-	begun    bool // an event that is not a container record was seen
-	events   uint64
-	stateNS  int64     // with Options.TimeState
-	counters *Counters // with Options.Count
-	closed   bool
+	src       driver.Source
+	sect      sectioned // src, when it has sections
+	pend      pending   // src, when it is live
+	sectNum   int
+	st        *state.State
+	fc        *field.Context
+	opts      Options
+	sinks     []Sink
+	before    []BeforeSink
+	idlers    []IdleSink
+	begun     bool // an event that is not a container record was seen
+	events    uint64
+	stateNS   int64     // with Options.TimeState
+	counters  *Counters // with Options.Count
+	nextSweep uint64    // event time of the next sweep (Options.Sweep)
+	swept     uint64
+	closed    bool
 }
 
 // New returns a pipeline over src whose model starts from sec (a capture's
@@ -246,6 +253,9 @@ func (p *Pipeline) Apply(e *event.Event) error {
 	if p.counters != nil {
 		p.count(e)
 	}
+	if p.opts.Sweep > 0 && e.TS() >= p.nextSweep {
+		p.sweep(e.TS())
+	}
 	for _, s := range p.sinks {
 		if err := s.Event(e, k); err != nil {
 			return err
@@ -253,6 +263,18 @@ func (p *Pipeline) Apply(e *event.Event) error {
 	}
 	return nil
 }
+
+// sweep removes the threads gone from the host (see Options.Sweep); the
+// first call only sets the time of the next.
+func (p *Pipeline) sweep(now uint64) {
+	if p.nextSweep != 0 {
+		p.swept += uint64(p.st.Sweep(p.opts.ProcRoot, now, p.opts.Sweep))
+	}
+	p.nextSweep = now + uint64(p.opts.Sweep)
+}
+
+// Swept returns how many threads sweeps removed.
+func (p *Pipeline) Swept() uint64 { return p.swept }
 
 // kind classifies e for the sinks.
 func (p *Pipeline) kind(e *event.Event) Kind {

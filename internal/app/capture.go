@@ -66,7 +66,7 @@ func Capture(ctx context.Context, o CaptureOptions, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	p := pipeline.New(src, sec, pipeline.Options{})
+	p := pipeline.New(src, sec, pipeline.Options{Sweep: sweepEvery, ProcRoot: orDefault(o.ProcRoot, "/proc")})
 	defer p.Close()
 	if err := addCaptureSink(p, sec, o, stdout, prog); err != nil {
 		return err

@@ -178,13 +178,18 @@ func (a *agent) start(cfg *config.Config) error {
 		a.probe.Close()
 		return err
 	}
-	a.pipe = pipeline.New(a.probe, sec, pipeline.Options{Hostname: hostnameOf(a.o), Count: true})
+	a.pipe = pipeline.New(a.probe, sec, pipeline.Options{Hostname: hostnameOf(a.o), Count: true,
+		Sweep: sweepEvery, ProcRoot: orDefault(a.o.ProcRoot, "/proc")})
 	a.rules = pipeline.NewRules(eng, a.pipe.Context(), a.outs.emit)
 	a.rules.Time(evalSample)
 	a.pipe.Add(a.rules)
 	a.mon.attach()
 	return nil
 }
+
+// sweepEvery is how often a live model drops the threads gone from the
+// host whose exit it did not see (see state.State.Sweep).
+const sweepEvery = time.Minute
 
 // evalSample is how often the rules' evaluation time is measured: one
 // event in evalSample, the time scaled.
@@ -350,6 +355,9 @@ func (a *agent) summary(outs *outputs) {
 	outs.counts.summary(w, a.pipe.Events())
 	for _, s := range outs.stats() {
 		fmt.Fprintf(w, "kestrel: output %s: %d sent, %d failed, %d dropped\n", s.Name, s.Sent, s.Failed, s.DroppedTotal())
+	}
+	if n := a.pipe.Swept(); n > 0 {
+		fmt.Fprintf(w, "kestrel: %d threads whose exit the events did not show were removed from the model\n", n)
 	}
 	if n := a.mon.drops.seen; n > 0 {
 		fmt.Fprintf(w, "kestrel: %d seconds with events dropped over the threshold, acted on %d\n", n, a.mon.drops.acted)
