@@ -77,8 +77,9 @@ func exceptionClause(ex *rules.Exception) string {
 }
 
 // tupleItem writes one item of a tuple value: a list as "(a, b)", a
-// scalar compared with a list operator in parentheses (so that it may name
-// a list), any other scalar quoted when it holds a blank.
+// scalar compared with a list operator or an operator with a modifier
+// ("startswith oneof") in parentheses (so that it may name a list), any
+// other scalar quoted when it holds a blank.
 func tupleItem(it rules.ExceptionItem, comp string) string {
 	if it.IsList {
 		parts := make([]string, len(it.List))
@@ -96,4 +97,27 @@ func tupleItem(it rules.ExceptionItem, comp string) string {
 	return quoteItem(it.Value)
 }
 
-func isListOp(op string) bool { return op == "in" || op == "intersects" || op == "pmatch" }
+// isListOp reports whether Falco gives op a parenthesised list: in,
+// intersects, pmatch, and an operator taking one value followed by one
+// blank and a modifier, as libsinsp's str_to_cmpop_with_modifier reads
+// it ("startswith oneof", "= allof"; not "startswith  oneof").
+func isListOp(op string) bool {
+	switch op {
+	case "in", "intersects", "pmatch":
+		return true
+	}
+	base, mod, ok := strings.Cut(op, " ")
+	if !ok {
+		return false
+	}
+	switch mod {
+	case "oneof", "anyof", "allof":
+	default:
+		return false
+	}
+	switch base {
+	case "=", "==", "!=", "contains", "icontains", "bcontains", "startswith", "bstartswith", "endswith", "glob", "iglob", "regex":
+		return true
+	}
+	return false
+}

@@ -98,7 +98,7 @@ func (o *Options) selected(r *rules.Rule) bool {
 		}
 	}
 	for _, p := range o.Disable {
-		if nameMatches(p, r.Name) {
+		if NameMatches(p, r.Name) {
 			on = false
 		}
 	}
@@ -127,8 +127,11 @@ func (s Selection) matches(r *rules.Rule) bool {
 	return s.Tag != "" && hasAnyTag(r.Tags, []string{s.Tag})
 }
 
-// nameMatches applies one -D pattern to a rule name.
-func nameMatches(pattern, name string) bool {
+// NameMatches applies one -D pattern to a rule name, as Falco does: a
+// pattern with * or ? is matched against the whole name, * standing for
+// any run of characters and ? for one; any other pattern matches the
+// names that contain it.
+func NameMatches(pattern, name string) bool {
 	if strings.ContainsAny(pattern, "*?") {
 		return wildcard(pattern, name)
 	}

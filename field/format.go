@@ -1,15 +1,19 @@
 package field
 
 import (
+	"errors"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 )
 
 // Format is a compiled output format such as "%evt.num %evt.type
 // %proc.name": literal text with fields to fill in, as sysdig's -p and
-// Falco's rule outputs write it.
+// Falco's rule outputs write it. A placeholder may also be a transformer
+// applied to fields ("%tolower(proc.name)"), and may start with a width
+// ("%10proc.name").
 type Format struct {
 	segs []segment
 	// all is set by a leading '*': print the line even when a field has
@@ -23,8 +27,15 @@ type segment struct {
 	lit  string
 	def  *Def
 	arg  *Arg
+	val  *Value // a transformer placeholder
 	key  string // the field as written, e.g. "evt.arg[0]"
 	jkey string // key as a quoted JSON string and a colon, for AppendJSON
+	// width, when not 0, is the width the value is printed in: cut to it
+	// or padded with blanks.
+	width int
+	// hidden marks a field inside a transformer placeholder: it has a
+	// JSON key, as in libsinsp, but prints nothing in the text.
+	hidden bool
 }
 
 // FormatError locates a mistake in a format: Col is the 1-based column of
@@ -44,9 +55,15 @@ func (e *FormatError) Unwrap() error { return e.Err }
 // NA is what a field with no value prints as.
 const NA = "<NA>"
 
+// maxWidth bounds the width of a placeholder.
+const maxWidth = 1 << 16
+
 // CompileFormat parses a format. Fields are introduced by '%'; "%%" is a
 // literal percent sign. A leading '*' prints events whose fields are not
-// all available.
+// all available. Digits after the '%' give the width the value is
+// printed in. A transformer placeholder's value prints in the text; in
+// JSON, as in Falco's output fields and sysdig's -j, it has no key, and
+// the fields inside it have theirs.
 func (r *Registry) CompileFormat(s string) (*Format, error) {
 	f := &Format{}
 	orig := s
@@ -66,15 +83,16 @@ func (r *Registry) CompileFormat(s string) (*Format, error) {
 			i += 2
 			continue
 		}
-		d, a, n, err := r.Match(s[i+1:])
+		col := i + 1 + len(orig) - len(s)
+		segs, n, err := r.placeholder(s[i+1:])
 		if err != nil {
-			return nil, &FormatError{Format: orig, Col: i + 1 + len(orig) - len(s), Err: err}
+			return nil, &FormatError{Format: orig, Col: col, Err: err}
 		}
 		if lit.Len() > 0 {
 			f.segs = append(f.segs, segment{lit: lit.String()})
 			lit.Reset()
 		}
-		f.segs = append(f.segs, segment{def: d, arg: a, key: s[i+1 : i+1+n]})
+		f.segs = append(f.segs, segs...)
 		i += 1 + n
 	}
 	if lit.Len() > 0 {
@@ -82,6 +100,44 @@ func (r *Registry) CompileFormat(s string) (*Format, error) {
 	}
 	f.sortKeys()
 	return f, nil
+}
+
+// placeholder compiles what follows a '%': an optional width, then a
+// field or a transformer call. It returns the segments (a call's fields
+// follow it, hidden) and the bytes read.
+func (r *Registry) placeholder(s string) ([]segment, int, error) {
+	w := 0
+	for w < len(s) && isDigitByte(s[w]) {
+		w++
+	}
+	width := 0
+	if w > 0 {
+		if w == len(s) {
+			return nil, 0, errors.New("formatting cannot end with a number")
+		}
+		n, err := strconv.Atoi(s[:w])
+		if err != nil || n > maxWidth {
+			return nil, 0, fmt.Errorf("width %s is too large: at most %d", s[:w], maxWidth)
+		}
+		width = n
+	}
+	rest := s[w:]
+	if transformerAt(rest) != "" {
+		v, n, err := r.compileValuePrefix(rest)
+		if err != nil {
+			return nil, 0, err
+		}
+		segs := []segment{{val: v, key: v.src, width: width}}
+		for _, fr := range v.fields {
+			segs = append(segs, segment{def: fr.def, arg: fr.arg, key: fr.key, hidden: true})
+		}
+		return segs, w + n, nil
+	}
+	d, a, n, err := r.Match(rest)
+	if err != nil {
+		return nil, 0, err
+	}
+	return []segment{{def: d, arg: a, key: rest[:n], width: width}}, w + n, nil
 }
 
 func (f *Format) sortKeys() {
@@ -103,21 +159,43 @@ func (f *Format) AppendText(dst []byte, c *Context) ([]byte, bool) {
 	start := len(dst)
 	for i := range f.segs {
 		sg := &f.segs[i]
-		if sg.def == nil {
+		if sg.hidden {
+			continue
+		}
+		if sg.def == nil && sg.val == nil {
 			dst = append(dst, sg.lit...)
 			continue
 		}
 		var ok bool
 		mark := len(dst)
-		dst, ok = sg.def.Text(dst, c, sg.arg)
+		if sg.val != nil {
+			dst, ok = sg.val.appendPrinted(dst, c)
+		} else {
+			dst, ok = sg.def.Text(dst, c, sg.arg)
+		}
 		if !ok {
 			if !f.all {
 				return dst[:start], false
 			}
 			dst = append(dst[:mark], NA...)
 		}
+		if sg.width > 0 {
+			dst = fitWidth(dst, mark, sg.width)
+		}
 	}
 	return dst, true
+}
+
+// fitWidth cuts what follows mark in dst to width bytes, or pads it with
+// blanks to that width.
+func fitWidth(dst []byte, mark, width int) []byte {
+	if len(dst)-mark >= width {
+		return dst[:mark+width]
+	}
+	for len(dst)-mark < width {
+		dst = append(dst, ' ')
+	}
+	return dst
 }
 
 // AppendJSON appends the event as a JSON object with one key per field, in

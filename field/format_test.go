@@ -2,6 +2,7 @@ package field
 
 import (
 	"encoding/binary"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -175,4 +176,122 @@ func TestGenericEventType(t *testing.T) {
 			t.Errorf("generic event with ID %d: %q, want %q", id, got, want)
 		}
 	}
+}
+
+// TestFormatWidth checks %N placeholders as libsinsp prints them: the
+// value cut to N bytes or padded with blanks, <NA> included; JSON keys
+// without the width.
+func TestFormatWidth(t *testing.T) {
+	reg := Default()
+	c := testContext(t)
+	for _, tc := range []struct{ format, want string }{
+		{"[%10evt.type]", "[open      ]"},
+		{"[%2evt.type]", "[op]"},
+		{"[%0evt.type]", "[open]"},
+		{"[%4evt.num]", "[7   ]"},
+		{"*[%6proc.name]", "[<NA>  ]"},
+		{"*[%2proc.name]", "[<N]"},
+		{"[%3toupper(evt.type)]", "[OPE]"},
+		{"[%6tolower(evt.type)]", "[open  ]"},
+	} {
+		f, err := reg.CompileFormat(tc.format)
+		if err != nil {
+			t.Fatalf("%q: %v", tc.format, err)
+		}
+		if got, ok := f.AppendText(nil, c); !ok || string(got) != tc.want {
+			t.Errorf("%q: got %q (ok=%v), want %q", tc.format, got, ok, tc.want)
+		}
+	}
+	f, _ := reg.CompileFormat("%10evt.type %3evt.num")
+	if got, _ := f.AppendJSON(nil, c); string(got) != `{"evt.num":7,"evt.type":"open"}` {
+		t.Errorf("JSON: %s", got)
+	}
+}
+
+// TestFormatTransformers checks transformer placeholders: the text holds
+// the transformed value; the JSON keys, as Falco's output fields and
+// sysdig's -j, are those of the fields inside, not the transformer's.
+func TestFormatTransformers(t *testing.T) {
+	reg := Default()
+	c := testContext(t)
+	for _, tc := range []struct{ format, want, json string }{
+		{"%toupper(evt.type)", "OPEN", `{"evt.type":"open"}`},
+		{"%tolower(toupper(evt.arg.name))", "/etc/passwd", `{"evt.arg.name":"/etc/passwd"}`},
+		{"%toupper( evt.type ) end", "OPEN end", `{"evt.type":"open"}`},
+		{"%basename(evt.arg.name)", "passwd", `{"evt.arg.name":"/etc/passwd"}`},
+		{"%b64(\"aGVsbG8=\")", "hello", `{}`},
+		{`%concat(evt.type, ":", evt.arg.name)`, "open:/etc/passwd", `{"evt.arg.name":"/etc/passwd","evt.type":"open"}`},
+		{`%join("->", (evt.type, evt.arg.name, evt.num))`, "open->/etc/passwd->7", `{"evt.arg.name":"/etc/passwd","evt.num":7,"evt.type":"open"}`},
+		{`%toupper(join("->", (concat(evt.type, evt.arg.name), evt.type)))`, "OPEN/ETC/PASSWD->OPEN", `{"evt.arg.name":"/etc/passwd","evt.type":"open"}`},
+		{`%getopt(("-n", "-t", "x", "y"), "nt:")`, "(n,t,x)", `{}`},
+		{`%getopt(("-n", "-t", "x"), "nt:")[t]!`, "x!", `{}`},
+		{`%getopt(("a"), "n")`, "()", `{}`},
+		{`%tolower(evt.arg[1])`, "/etc/passwd", `{"evt.arg[1]":"/etc/passwd"}`},
+		// libsinsp prints a length with the print format of the field it
+		// measures, which text fields lack: <NA>.
+		{`*%len(evt.arg.name)|%len(("a", "b"))`, "<NA>|<NA>", `{"evt.arg.name":"/etc/passwd"}`},
+	} {
+		f, err := reg.CompileFormat(tc.format)
+		if err != nil {
+			t.Fatalf("%q: %v", tc.format, err)
+		}
+		if got, ok := f.AppendText(nil, c); !ok || string(got) != tc.want {
+			t.Errorf("%q: got %q (ok=%v), want %q", tc.format, got, ok, tc.want)
+		}
+		if got, _ := f.AppendJSON(nil, c); string(got) != tc.json {
+			t.Errorf("%q: JSON %s, want %s", tc.format, got, tc.json)
+		}
+	}
+	// Without '*', a value the event does not give drops the line.
+	f, _ := reg.CompileFormat("%evt.type %len(evt.arg.name)")
+	if got, ok := f.AppendText(nil, c); ok {
+		t.Errorf("line printed: %q", got)
+	}
+}
+
+func TestFormatTransformerErrors(t *testing.T) {
+	reg := Default()
+	for _, tc := range []struct{ format, want string }{
+		{"x %5", "column 3: formatting cannot end with a number\n  x %5\n    ^"},
+		{"%99999999proc.name", "column 1: width 99999999 is too large: at most 65536\n  %99999999proc.name\n  ^"},
+		{"%toupper(evt.num)", "column 1: toupper() applies to text, and evt.num is numeric\n  %toupper(evt.num)\n  ^"},
+		{"%toupper (evt.type)", "column 1: unknown field \"toupper\"\n  %toupper (evt.type)\n  ^"},
+		{"%(evt.type)", "column 1: unknown field \"\"\n  %(evt.type)\n  ^"},
+		{"%val(evt.type)", "column 1: unknown field \"val\"\n  %val(evt.type)\n  ^"},
+		{"%toupper(evt.type", "column 1: expected \",\" or \")\" after an argument of toupper(, found the end\n  %toupper(evt.type\n  ^"},
+		{"%toupper(tolower)", "column 1: expected a field, a transformer, a quoted string, a number or a list inside toupper(), found \"tolower\"\n  %toupper(tolower)\n  ^"},
+		{"%tolower(evt.nope)", "column 1: unknown field \"evt.nope\"\n  %tolower(evt.nope)\n  ^"},
+	} {
+		_, err := reg.CompileFormat(tc.format)
+		if err == nil || err.Error() != tc.want {
+			t.Errorf("%q: got error\n%v\nwant\n%s", tc.format, err, tc.want)
+		}
+	}
+}
+
+// FuzzFormat checks that compiling a format never panics, that an error
+// points inside the format, and that a compiled format prints without
+// panicking.
+func FuzzFormat(f *testing.F) {
+	for _, s := range []string{
+		"%evt.num %proc.name", "*%10proc.name|%2evt.type", `%join(",", (evt.type, evt.arg.name, 1.5))`,
+		`%getopt(("-n", "-t", evt.arg.name), ":t:")[t] %len(())`, `%toupper(concat(evt.type, "\t", basename(evt.arg.name)))`,
+		`%b64("aGVsbG8") %tolower(("A", evt.type)) %%`, "%5", "%tolower(", "%getopt((), \"\")[\"\"]",
+	} {
+		f.Add(s)
+	}
+	reg := Default()
+	c := testContext(&testing.T{})
+	f.Fuzz(func(t *testing.T, s string) {
+		fm, err := reg.CompileFormat(s)
+		if err != nil {
+			var fe *FormatError
+			if !errors.As(err, &fe) || fe.Col < 1 || fe.Col > len(s) {
+				t.Fatalf("%q: error %v outside the format", s, err)
+			}
+			return
+		}
+		fm.AppendText(nil, c)
+		fm.AppendJSON(nil, c)
+	})
 }

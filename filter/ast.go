@@ -17,9 +17,10 @@ type Expr interface {
 }
 
 // Operand is a node that yields a value: a [Field], a [Transform], a
-// [Val], a [Value], a [List] or a [ListRef]. The left-hand side of a
-// [Check] is a Field or a Transform; the right-hand side may be any
-// operand but a Field.
+// [Val], a [Value], a [List], a [ListRef] or an [ArgList]. The left-hand
+// side of a [Check] is a Field or a Transform; the right-hand side may be
+// any operand but a Field or an ArgList, which only stands as an argument
+// of a Transform.
 type Operand interface {
 	Node
 	operand()
@@ -42,8 +43,9 @@ type Not struct {
 }
 
 // Check compares an operand with a value: "fd.name = /etc/passwd",
-// "proc.name in (bash, sh)", "fd.name exists". Right is nil exactly when
-// Op is [OpExists].
+// "proc.name in (bash, sh)", "fd.name exists", "proc.name startswith
+// anyof (ba, zs)". Right is nil exactly when Op is [OpExists]; it is a
+// List or a ListRef when Op has a [Modifier].
 type Check struct {
 	Loc    Span // where the node is in the source
 	Left   Operand
@@ -75,12 +77,30 @@ type Field struct {
 	ArgSpan Span
 }
 
-// Transform applies a transformer function (tolower, toupper, b64,
-// basename, len) to a field or to another transform.
+// Transform applies a transformer function to its arguments: tolower,
+// toupper, b64, basename and len take one, join a separator and a list,
+// concat two or more texts, getopt a list of arguments and an option
+// string. An argument is a *Field, a *Transform, a constant (*Value: a
+// quoted string or a number) or an *ArgList. A bracketed argument may
+// follow the call, as in getopt(proc.args, "nt:")[t].
 type Transform struct {
 	Loc  Span // where the node is in the source
 	Name string
-	X    Operand // a *Field or a *Transform
+	Args []Operand
+	// Arg is the text inside brackets after the call, unescaped when it
+	// was quoted; HasArg says there is one.
+	Arg       string
+	HasArg    bool
+	ArgQuoted bool
+	ArgSpan   Span // the argument's extent, quotes included
+}
+
+// ArgList is a parenthesised list of fields, transforms and constants
+// given as an argument to a transformer: the (proc.name, proc.pname) of
+// join(",", (proc.name, proc.pname)).
+type ArgList struct {
+	Loc   Span // where the node is in the source
+	Items []Operand
 }
 
 // Val is "val(field)" on the right-hand side of a check: the value of
@@ -142,6 +162,9 @@ func (n *List) Span() Span { return n.Loc }
 // Span returns where the node is in the source.
 func (n *ListRef) Span() Span { return n.Loc }
 
+// Span returns where the node is in the source.
+func (n *ArgList) Span() Span { return n.Loc }
+
 func (*Binary) expr()   {}
 func (*Not) expr()      {}
 func (*Check) expr()    {}
@@ -153,3 +176,4 @@ func (*Val) operand()       {}
 func (*Value) operand()     {}
 func (*List) operand()      {}
 func (*ListRef) operand()   {}
+func (*ArgList) operand()   {}

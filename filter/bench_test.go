@@ -25,6 +25,10 @@ var benchFilters = map[string]string{
 	"network":  `fd.sip = 127.0.0.1 and fd.sport in (80, 443, 8080) and fd.l4proto = tcp`,
 	"strings":  `proc.cmdline contains passwd or fd.name glob "/etc/*sh*" or proc.name icontains CAT`,
 	"rulesize": ruleSized(),
+	"modifiers": `evt.type in (open, openat, execve) and proc.name = anyof (bash, sh, cat, curl) and ` +
+		`fd.name startswith oneof (/etc, /usr, /lib) and proc.pname != allof (init, systemd)`,
+	"transformers": `concat(proc.name, ":", fd.directory) = "cat:/etc" or join(",", (proc.name, proc.pname)) startswith "bash," ` +
+		`or getopt((proc.args[0], proc.args[1]), "lc:")[c] exists or tolower(fd.name) contains anyof (passwd, shadow)`,
 }
 
 // ruleSized is a condition shaped like a large Falco rule: event types,

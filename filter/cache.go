@@ -85,14 +85,3 @@ func cachedView(s *slot, text func([]byte, *field.Context) ([]byte, bool)) func(
 		return s.buf, s.ok
 	}
 }
-
-// scratchView returns a function giving text's value in a buffer of its
-// own, valid until the next call.
-func scratchView(text func([]byte, *field.Context) ([]byte, bool)) func(*field.Context) ([]byte, bool) {
-	var scratch []byte
-	return func(c *field.Context) ([]byte, bool) {
-		var ok bool
-		scratch, ok = text(scratch[:0], c)
-		return scratch, ok
-	}
-}

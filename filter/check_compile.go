@@ -22,8 +22,9 @@ func (cp *compiler) check(n *Check) (evalFn, typeInfo) {
 	if n.Op == OpExists {
 		return exists(l), allTypes()
 	}
-	if v, isVal := n.Right.(*Val); isVal {
-		f, ok := cp.valCheck(n, l, v)
+	switch r := n.Right.(type) {
+	case *Val, *Transform:
+		f, ok := cp.rhsCheck(n, l, r)
 		if !ok {
 			return never, allTypes()
 		}
@@ -37,10 +38,14 @@ func (cp *compiler) check(n *Check) (evalFn, typeInfo) {
 		return never, allTypes()
 	}
 	var f evalFn
-	switch l.kind {
-	case kText:
+	switch {
+	case l.list:
+		f, ok = cp.listCheck(n, l, vals)
+	case n.Op.Modifier() != ModNone:
+		f, ok = cp.modCheck(n, l, vals)
+	case l.kind == kText:
 		f, ok = cp.textCheck(n, l, vals)
-	case kNum, kBool:
+	case l.kind == kNum || l.kind == kBool:
 		f, ok = cp.numCheck(n, l, vals)
 	default:
 		f, ok = cp.addrCheck(n, l, vals)
@@ -156,12 +161,44 @@ func (cp *compiler) values(n *Check) (values, bool) {
 }
 
 func (cp *compiler) badOp(n *Check, l *operand) {
+	if l.list {
+		cp.errorAt(n.OpSpan, "operator "+n.Op.String()+" cannot compare "+l.name+", a list: lists compare with in, intersects and exists")
+		return
+	}
 	k := l.kind.String()
 	a := "a "
 	if strings.HasPrefix(k, "IP") {
 		a = "an "
 	}
 	cp.errorAt(n.OpSpan, "operator "+n.Op.String()+" cannot compare "+l.name+", "+a+k+" field")
+}
+
+// listCheck compiles a check on a list: "in" holds when every value of
+// the list is one of the values given (an empty list is in any), and
+// "intersects" when one is, as in libsinsp.
+func (cp *compiler) listCheck(n *Check, l *operand, v values) (evalFn, bool) {
+	if n.Op != OpIn && n.Op != OpIntersects {
+		cp.badOp(n, l)
+		return nil, false
+	}
+	return listMembership(l, cp.inSetOf(v), n.Op == OpIn), true
+}
+
+// listMembership tests the values of the list l with in: every value when
+// all is set, one otherwise.
+func listMembership(l *operand, in func([]byte) bool, all bool) evalFn {
+	return func(c *field.Context) bool {
+		vs, ok := l.values(c)
+		if !ok {
+			return false
+		}
+		for i := 0; i < vs.Len(); i++ {
+			if in(vs.At(i)) != all {
+				return !all
+			}
+		}
+		return all
+	}
 }
 
 // exists holds when the operand has a value.

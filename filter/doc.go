@@ -16,11 +16,22 @@
 //	check     = operand "exists"
 //	          | operand numop  ( number | rhs-call )
 //	          | operand strop  ( string | bare | rhs-call )
+//	          | operand strop blank modifier blank ( list | identifier )
 //	          | operand listop ( list | identifier | rhs-call )
-//	operand   = field | transformer "(" operand ")"
-//	rhs-call  = "val(" field ")" | transformer "(" operand ")"
+//	modifier  = "oneof" | "anyof" | "allof"
+//	operand   = field | call
+//	call      = transformer "(" arg { "," arg } ")" [ "[" ( string | bare ) "]" ]
+//	arg       = number | string | "(" [ item { "," item } ] ")" | call | field
+//	item      = field | call | string | number
+//	rhs-call  = "val(" field ")" | call
 //	field     = class "." name { "." name } [ "[" ( string | bare ) "]" ]
 //	list      = "(" [ value { "," value } ] ")"
+//
+// The transformers are tolower, toupper, b64, basename, len, join, concat
+// and getopt; their meaning is the field registry's ([field.Value]), so
+// that outputs and conditions agree. A modifier keyword not followed by a
+// list (or followed by "and", "or" or "not") is a plain value, as in
+// libsinsp.
 //
 // Precedence is not > and > or. The parser does not know which fields,
 // macros or lists exist: a field keeps its dotted name and the raw text of

@@ -249,14 +249,14 @@ filter:1:22: invalid escape \" in a '-quoted string
 	{
 		name: "transformer without field",
 		src:  "tolower(cat) = x",
-		want: `filter:1:9: expected a field or a transformer inside tolower(), found "cat"
+		want: `filter:1:9: expected a field, a transformer, a quoted string, a number or a list inside tolower(), found "cat"
  1 | tolower(cat) = x
    |         ^`,
 	},
 	{
 		name: "transformer unclosed",
 		src:  "tolower(proc.name = x",
-		want: `filter:1:19: expected ")" to close tolower(, found "="
+		want: `filter:1:19: expected "," or ")" to close tolower(, found "="
  1 | tolower(proc.name = x
    |                   ^`,
 	},
@@ -308,6 +308,97 @@ filter:1:22: invalid escape \" in a '-quoted string
 		want: `filter:1:29: expected an operator after "fd.name", found "~"
  1 | evt.type = open and	fd.name ~ x
    |                    	        ^`,
+	},
+	{
+		name: "no hexadecimal escapes",
+		src:  `proc.name = "\x41"`,
+		want: `filter:1:14: unsupported escape sequence \x
+ 1 | proc.name = "\x41"
+   |              ^`,
+	},
+	{
+		name: "modifier without a blank before it",
+		src:  "proc.name ==oneof (cat, nginx)",
+		want: `filter:1:19: expected "and", "or" or the end of the filter, found "("
+ 1 | proc.name ==oneof (cat, nginx)
+   |                   ^`,
+	},
+	{
+		name: "modifier without a blank after it",
+		src:  "proc.name contains oneof(cat, nginx)",
+		want: `filter:1:25: expected "and", "or" or the end of the filter, found "("
+ 1 | proc.name contains oneof(cat, nginx)
+   |                         ^`,
+	},
+	{
+		name: "modifier with a trailing comma",
+		src:  "proc.name == oneof (cat,)",
+		want: `filter:1:25: expected a value after ",": a list has no trailing comma
+ 1 | proc.name == oneof (cat,)
+   |                         ^`,
+	},
+	{
+		name: "modifier after a numeric operator",
+		src:  "evt.num > oneof (1, 2)",
+		want: `filter:1:11: expected a number after ">", found "oneof"
+ 1 | evt.num > oneof (1, 2)
+   |           ^`,
+	},
+	{
+		name: "modifier before a logical keyword",
+		src:  "proc.name == anyof not_x",
+		want: `filter:1:20: expected "and", "or" or the end of the filter, found "not_x"
+ 1 | proc.name == anyof not_x
+   |                    ^`,
+	},
+	{
+		name: "modifier before val",
+		src:  "proc.name = oneof val(proc.pname)",
+		want: `filter:1:22: expected "and", "or" or the end of the filter, found "("
+ 1 | proc.name = oneof val(proc.pname)
+   |                      ^`,
+	},
+	{
+		name: "transformer with a trailing comma",
+		src:  "concat(proc.name, ) = x",
+		want: `filter:1:19: expected a field, a transformer, a quoted string, a number or a list inside concat(), found ")"
+ 1 | concat(proc.name, ) = x
+   |                   ^`,
+	},
+	{
+		name: "bare word in an argument list",
+		src:  `join(",", (proc.name, cat)) = x`,
+		want: `filter:1:23: expected a field, a transformer, a quoted string or a number in the list, found "cat"
+ 1 | join(",", (proc.name, cat)) = x
+   |                       ^`,
+	},
+	{
+		name: "argument list not closed",
+		src:  `join(",", (proc.name = x`,
+		want: `filter:1:22: expected "," or ")" to close the list at 1:11, found "="
+ 1 | join(",", (proc.name = x
+   |                      ^`,
+	},
+	{
+		name: "number followed by letters",
+		src:  "len(123abc) = 1",
+		want: `filter:1:8: expected "," or ")" to close len(, found "abc"
+ 1 | len(123abc) = 1
+   |        ^`,
+	},
+	{
+		name: "empty transformer argument",
+		src:  `getopt(proc.args, "nt:")[] = value`,
+		want: `filter:1:26: expected a field argument after "[", found "]"
+ 1 | getopt(proc.args, "nt:")[] = value
+   |                          ^`,
+	},
+	{
+		name: "val with an argument",
+		src:  "fd.name = val(proc.name)[x]",
+		want: `filter:1:25: val() takes no argument in brackets
+ 1 | fd.name = val(proc.name)[x]
+   |                         ^`,
 	},
 	{
 		name: "several errors",

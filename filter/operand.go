@@ -1,10 +1,8 @@
 package filter
 
 import (
-	"encoding/base64"
 	"errors"
 	"net/netip"
-	"slices"
 
 	"github.com/kestrel-sec/kestrel/event"
 	"github.com/kestrel-sec/kestrel/field"
@@ -75,6 +73,14 @@ type operand struct {
 	addr   func(c *field.Context) (netip.Addr, bool)
 	multi  func(dst []byte, c *field.Context, i int) ([]byte, bool)
 	addrAt func(c *field.Context, i int) (netip.Addr, bool) // multi-valued addresses
+	// list is set for a list (getopt's result, a transformed list):
+	// values returns its values, which in, intersects and exists test.
+	list   bool
+	values func(c *field.Context) (*field.Values, bool)
+	// custom is set for the fields libsinsp compares with code of its own
+	// (the fields standing for several values, evt.rawarg), which ignores
+	// a modifier and compares with the first value of the list.
+	custom bool
 }
 
 // operand compiles the left-hand side of a check, or a val() argument.
@@ -113,7 +119,8 @@ func (cp *compiler) fieldOperand(f *Field) (*operand, bool) {
 		typ = def.ArgType(arg)
 	}
 	o := &operand{kind: kindOf(typ), name: f.String(), typ: typ,
-		isType: def.Name == "evt.type" && !f.HasArg, evtType: def.Name == "evt.type"}
+		isType: def.Name == "evt.type" && !f.HasArg, evtType: def.Name == "evt.type",
+		custom: def.Multi != nil || def.Name == "evt.rawarg"}
 	text := def.Text
 	o.text = func(dst []byte, c *field.Context) ([]byte, bool) { return text(dst, c, arg) }
 	o.view = cachedView(cp.opts.Cache.slot(f.String()), o.text)
@@ -132,80 +139,90 @@ func (cp *compiler) fieldOperand(f *Field) (*operand, bool) {
 	if def.Multi != nil {
 		multi := def.Multi
 		o.multi = func(dst []byte, c *field.Context, i int) ([]byte, bool) { return multi(dst, c, arg, i) }
+		// A field libsinsp marks as a list (fd.types) compares as one.
+		if v, err := cp.opts.Fields.CompileValue(f.String()); err == nil && v.IsList() {
+			var vs field.Values
+			o.list, o.multi, o.custom = true, nil, false
+			o.values = func(c *field.Context) (*field.Values, bool) {
+				vs.Reset()
+				ok := v.AppendValues(&vs, c)
+				return &vs, ok
+			}
+		}
 	}
 	return o, true
 }
 
-// transform compiles tolower(x), toupper(x), b64(x), basename(x), len(x).
+// transform compiles a transformer call. Its arguments are checked
+// first, so that a mistake there is reported where it is; the call itself
+// is compiled by the field registry, which gives transformers the meaning
+// they have in outputs too.
 func (cp *compiler) transform(t *Transform) (*operand, bool) {
-	in, ok := cp.operand(t.X)
-	if !ok {
+	if !cp.checkArgs(t.Args) {
 		return nil, false
 	}
-	if in.kind != kText {
-		cp.errorAt(t.Loc, t.Name+"() applies to text, and "+in.name+" is "+in.kind.String())
+	v, err := cp.opts.Fields.CompileValue(t.String())
+	if err != nil {
+		cp.errorAt(t.Loc, err.Error())
 		return nil, false
 	}
-	if in.multi != nil && t.Name != "len" {
-		cp.errorAt(t.Loc, t.Name+"() applies to a single value, and "+in.name+" stands for several")
-		return nil, false
-	}
-	o := &operand{kind: kText, name: t.String(), typ: event.PTCharBuf, evtType: in.evtType}
-	var scratch []byte
-	src := in.text
-	switch t.Name {
-	case "len":
-		o.kind, o.typ, o.evtType = kNum, event.PTInt64, false
-		o.num = func(c *field.Context) (int64, bool) {
-			if in.multi != nil {
-				return countValues(in, c, &scratch), true
-			}
-			var ok bool
-			scratch, ok = src(scratch[:0], c)
-			return int64(len(scratch)), ok
+	o := &operand{name: t.String(), typ: v.Type(), kind: kindOf(v.Type()), evtType: typeTransform(t)}
+	switch {
+	case v.IsList():
+		o.kind, o.list = kText, true
+		var vs field.Values
+		o.values = func(c *field.Context) (*field.Values, bool) {
+			vs.Reset()
+			ok := v.AppendValues(&vs, c)
+			return &vs, ok
 		}
+		o.text = v.AppendText
+	case o.kind == kNum:
+		o.num = v.Num
 		o.text = numText(o.num)
-		o.view = scratchView(o.text)
-		return o, true
-	case "tolower", "toupper":
-		upper := t.Name == "toupper"
-		o.text = func(dst []byte, c *field.Context) ([]byte, bool) {
-			start := len(dst)
-			dst, ok := src(dst, c)
-			foldASCII(dst[start:], upper)
-			return dst, ok
-		}
-	case "basename":
-		o.text = func(dst []byte, c *field.Context) ([]byte, bool) {
-			var ok bool
-			scratch, ok = src(scratch[:0], c)
-			return append(dst, basename(scratch)...), ok
-		}
-	case "b64":
-		o.text = func(dst []byte, c *field.Context) ([]byte, bool) {
-			var ok bool
-			if scratch, ok = src(scratch[:0], c); !ok {
-				return dst, false
-			}
-			return appendBase64Decoded(dst, scratch)
-		}
 	default:
-		cp.errorAt(t.Loc, "unknown transformer "+quote(t.Name))
-		return nil, false
+		o.text = v.AppendText
 	}
-	o.view = scratchView(o.text)
+	o.view = cachedView(cp.opts.Cache.slot(o.name), o.text)
 	return o, true
 }
 
-func countValues(o *operand, c *field.Context, scratch *[]byte) int64 {
-	n := int64(0)
-	for i := 0; ; i++ {
-		var ok bool
-		if *scratch, ok = o.multi((*scratch)[:0], c, i); !ok {
-			return n
+// checkArgs checks the arguments of a call: its fields and calls.
+func (cp *compiler) checkArgs(args []Operand) bool {
+	ok := true
+	for _, a := range args {
+		switch n := a.(type) {
+		case *Field:
+			_, good := cp.fieldOperand(n)
+			ok = good && ok
+		case *Transform:
+			_, good := cp.transform(n)
+			ok = good && ok
+		case *ArgList:
+			ok = cp.checkArgs(n.Items) && ok
 		}
-		n++
 	}
+	return ok
+}
+
+// typeTransform reports whether t is evt.type under text transformers,
+// whose values must name event types.
+func typeTransform(t *Transform) bool {
+	switch t.Name {
+	case "tolower", "toupper", "b64", "basename":
+	default:
+		return false
+	}
+	if len(t.Args) != 1 {
+		return false
+	}
+	switch a := t.Args[0].(type) {
+	case *Field:
+		return a.Name == "evt.type"
+	case *Transform:
+		return typeTransform(a)
+	}
+	return false
 }
 
 func numText(num func(*field.Context) (int64, bool)) func([]byte, *field.Context) ([]byte, bool) {
@@ -233,38 +250,4 @@ func appendInt(dst []byte, v int64) []byte {
 		}
 	}
 	return append(dst, tmp[i:]...)
-}
-
-func foldASCII(b []byte, upper bool) {
-	for i, c := range b {
-		switch {
-		case upper && c >= 'a' && c <= 'z':
-			b[i] = c - 'a' + 'A'
-		case !upper && c >= 'A' && c <= 'Z':
-			b[i] = c - 'A' + 'a'
-		}
-	}
-}
-
-// basename returns the last element of a path: what follows the last '/'.
-func basename(p []byte) []byte {
-	for i := len(p) - 1; i >= 0; i-- {
-		if p[i] == '/' {
-			return p[i+1:]
-		}
-	}
-	return p
-}
-
-// appendBase64Decoded appends the decoding of standard base64 text; ok is
-// false when src is not base64.
-func appendBase64Decoded(dst, src []byte) ([]byte, bool) {
-	n := base64.StdEncoding.DecodedLen(len(src))
-	start := len(dst)
-	dst = slices.Grow(dst, n)[:start+n]
-	m, err := base64.StdEncoding.Decode(dst[start:], src)
-	if err != nil {
-		return dst[:start], false
-	}
-	return dst[:start+m], true
 }

@@ -1,7 +1,35 @@
 package filter
 
-// Operator is a comparison operator of a [Check].
+// Operator is a comparison operator of a [Check], with its modifier,
+// if any: "=", "startswith", "= oneof", "contains allof".
 type Operator uint8
+
+// Modifier is how a string operator applies to a list of values: "proc.name
+// startswith oneof (a, b)" holds when exactly one value satisfies
+// startswith, anyof when at least one does, allof when every one does. An
+// empty list satisfies none of them.
+type Modifier uint8
+
+// The modifiers.
+const (
+	ModNone Modifier = iota
+	ModOneOf
+	ModAnyOf
+	ModAllOf
+)
+
+var modifierNames = [...]string{ModOneOf: "oneof", ModAnyOf: "anyof", ModAllOf: "allof"}
+
+// String returns the modifier's keyword, or "" for ModNone.
+func (m Modifier) String() string {
+	if int(m) >= len(modifierNames) {
+		return ""
+	}
+	return modifierNames[m]
+}
+
+// modShift is where an Operator keeps its modifier.
+const modShift = 5
 
 // The operators. "==" is a spelling of [OpEq].
 const (
@@ -67,20 +95,40 @@ var operators = [...]operatorInfo{
 	OpExists:      {"exists", OperandNone},
 }
 
-// String returns the canonical spelling of o.
+// Base returns the operator without its modifier.
+func (o Operator) Base() Operator { return o & (1<<modShift - 1) }
+
+// Modifier returns the operator's modifier.
+func (o Operator) Modifier() Modifier { return Modifier(o >> modShift) }
+
+// With returns the base operator with the modifier m. Only the operators
+// that take one value (=, !=, contains, icontains, bcontains, startswith,
+// bstartswith, endswith, glob, iglob, regex) take a modifier.
+func (o Operator) With(m Modifier) Operator { return o.Base() | Operator(m)<<modShift }
+
+// String returns the canonical spelling of o: "=", "!= allof".
 func (o Operator) String() string {
-	if int(o) >= len(operators) {
+	b := o.Base()
+	if int(b) >= len(operators) {
 		return operators[OpInvalid].text
 	}
-	return operators[o].text
+	if m := o.Modifier(); m != ModNone {
+		return operators[b].text + " " + m.String()
+	}
+	return operators[b].text
 }
 
-// Operand returns what o takes on its right-hand side.
+// Operand returns what o takes on its right-hand side: a list for an
+// operator with a modifier.
 func (o Operator) Operand() OperandKind {
-	if int(o) >= len(operators) {
+	b := o.Base()
+	if int(b) >= len(operators) {
 		return OperandNone
 	}
-	return operators[o].operand
+	if o.Modifier() != ModNone {
+		return OperandList
+	}
+	return operators[b].operand
 }
 
 // lookupOperator returns the operator spelled s.
@@ -121,15 +169,6 @@ var precedence = map[string]struct {
 }{
 	"or":  {Or, 1},
 	"and": {And, 2},
-}
-
-// transformers are the functions that may wrap a field.
-var transformers = map[string]bool{
-	"tolower":  true,
-	"toupper":  true,
-	"b64":      true,
-	"basename": true,
-	"len":      true,
 }
 
 // keywords cannot be macro names.

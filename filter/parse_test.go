@@ -213,3 +213,40 @@ func BenchmarkParseRule(b *testing.B) {
 		}
 	}
 }
+
+// TestCallSpans checks the spans of calls with several arguments, their
+// argument lists and constants, and of a modifier check.
+func TestCallSpans(t *testing.T) {
+	t.Parallel()
+	src := `getopt((proc.args[0], "-t"), ':t:')[t] = x and proc.name startswith  oneof (a, b)`
+	x, err := Parse(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	Inspect(x, func(n Node) bool {
+		if n != nil {
+			if _, isBinary := n.(*Binary); !isBinary {
+				got = append(got, spanText(src, n))
+			}
+		}
+		return true
+	})
+	want := []string{
+		`getopt((proc.args[0], "-t"), ':t:')[t] = x`, `getopt((proc.args[0], "-t"), ':t:')[t]`, `(proc.args[0], "-t")`,
+		`proc.args[0]`, `"-t"`, `':t:'`, `x`,
+		`proc.name startswith  oneof (a, b)`, `proc.name`, `(a, b)`, `a`, `b`,
+	}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("spans:\n got %q\nwant %q", got, want)
+	}
+	c := x.(*Binary).Y.(*Check)
+	if c.Op != OpStartsWith.With(ModOneOf) || c.Op.Base() != OpStartsWith || c.Op.Modifier() != ModOneOf ||
+		c.Op.String() != "startswith oneof" || c.Op.Operand() != OperandList || spanText(src, &Check{Loc: c.OpSpan}) != "startswith" {
+		t.Errorf("operator %v (%q)", c.Op, c.Op.String())
+	}
+	tr := x.(*Binary).X.(*Check).Left.(*Transform)
+	if !tr.HasArg || tr.Arg != "t" || tr.ArgQuoted || spanText(src, &Value{Loc: tr.ArgSpan}) != "t" || len(tr.Args) != 2 {
+		t.Errorf("transform %+v", tr)
+	}
+}

@@ -3,6 +3,8 @@ package filter
 import (
 	"sort"
 	"strings"
+
+	"github.com/kestrel-sec/kestrel/field"
 )
 
 // Limits of the parser, against hostile or broken input.
@@ -234,7 +236,7 @@ func (p *parser) parseGroup() Expr {
 func (p *parser) parseWordStart(t token) Expr {
 	var left Operand
 	switch {
-	case transformers[t.text] && p.opensCall(t):
+	case field.IsTransformer(t.text) && p.opensCall(t):
 		left = p.parseCall(t, modeExpr)
 	case strings.Contains(t.text, "."):
 		f := p.parseField(t)

@@ -41,19 +41,34 @@ func (c *Check) String() string {
 func (m *MacroRef) String() string { return m.Name }
 
 // String returns the field with its argument, if any.
-func (f *Field) String() string {
-	if !f.HasArg {
-		return f.Name
+func (f *Field) String() string { return f.Name + bracketArg(f.Arg, f.HasArg, f.ArgQuoted) }
+
+// bracketArg writes a bracketed argument, quoted when it was or must be.
+func bracketArg(arg string, has, quoted bool) string {
+	if !has {
+		return ""
 	}
-	arg := f.Arg
-	if f.ArgQuoted || !isBareArg(arg) {
+	if quoted || !isBareArg(arg) {
 		arg = quoteValue(arg)
 	}
-	return f.Name + "[" + arg + "]"
+	return "[" + arg + "]"
 }
 
-// String returns "name(operand)".
-func (t *Transform) String() string { return t.Name + "(" + t.X.String() + ")" }
+// String returns "name(arg1, arg2)", with the bracketed argument if any.
+func (t *Transform) String() string {
+	return t.Name + "(" + joinOperands(t.Args) + ")" + bracketArg(t.Arg, t.HasArg, t.ArgQuoted)
+}
+
+// String returns "(item1, item2)".
+func (l *ArgList) String() string { return "(" + joinOperands(l.Items) + ")" }
+
+func joinOperands(xs []Operand) string {
+	parts := make([]string, len(xs))
+	for i, x := range xs {
+		parts[i] = x.String()
+	}
+	return strings.Join(parts, ", ")
+}
 
 // String returns "val(field)".
 func (v *Val) String() string { return "val(" + v.Field.String() + ")" }

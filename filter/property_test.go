@@ -87,7 +87,7 @@ func randList(rng *rand.Rand, pool []string, q bool) string {
 }
 
 func randCheck(rng *rand.Rand) string {
-	switch rng.IntN(7) {
+	switch rng.IntN(8) {
 	case 0, 1: // text
 		f := pick(rng, []string{"t.s", "t.path", "t.m", "tolower(t.s)", "basename(t.path)"})
 		v := pick(rng, append(poolS, poolPath...))
@@ -126,8 +126,49 @@ func randCheck(rng *rand.Rand) string {
 		return f + " " + op + " " + pick(rng, poolNet)
 	case 5:
 		return "t.s = val(t.path)"
+	case 6:
+		return randModifier(rng)
 	}
 	return "t.n " + pick(rng, []string{"<", ">", "="}) + " val(t.u)"
+}
+
+// randModifier returns a check with a modifier on a text field.
+func randModifier(rng *rand.Rand) string {
+	f := pick(rng, []string{"t.s", "t.path", "tolower(t.s)", "basename(t.path)"})
+	op := pick(rng, []string{"=", "!=", "contains", "startswith", "endswith", "glob"})
+	pool := append(append([]string{}, poolS...), poolPath...)
+	if op == "glob" {
+		pool = []string{"*bash", "/etc/*", "?ash", "[bB]ash", "*", "/usr/*/ls"}
+	}
+	var items []string
+	for range rng.IntN(4) {
+		items = append(items, quoted(pick(rng, pool)))
+	}
+	return f + " " + op + " " + pick(rng, []string{"oneof", "anyof", "allof"}) + " (" + strings.Join(items, ", ") + ")"
+}
+
+// refModifier is the reference meaning of a modifier: count the values
+// the base operator holds for.
+func refModifier(c *Check, v string, rhs []string) bool {
+	k := 0
+	for _, r := range rhs {
+		if c.Op.Base() == OpNe {
+			if v != r {
+				k++
+			}
+		} else if refCompare(c, v, c.Op.Base(), []string{r}) {
+			k++
+		}
+	}
+	switch {
+	case len(rhs) == 0:
+		return false
+	case c.Op.Modifier() == ModOneOf:
+		return k == 1
+	case c.Op.Modifier() == ModAnyOf:
+		return k > 0
+	}
+	return k == len(rhs)
 }
 
 // refEval is the reference meaning of a filter on s.
@@ -170,9 +211,9 @@ func refValues(o Operand, s *sample) []string {
 			return s.m
 		}
 	case *Transform:
-		in := refValues(n.X, s)
+		in := refValues(n.Args[0], s)
 		if n.Name == "len" {
-			if f, ok := n.X.(*Field); ok && f.Name == "t.m" {
+			if f, ok := n.Args[0].(*Field); ok && f.Name == "t.m" {
 				if s.missing["t.m"] {
 					return []string{"0"}
 				}
@@ -219,6 +260,9 @@ func refCheck(c *Check, s *sample) bool {
 			return false
 		}
 		rhs = rv
+	}
+	if c.Op.Modifier() != ModNone {
+		return refModifier(c, vals[0], rhs)
 	}
 	if c.Op == OpNe {
 		for _, v := range vals {
@@ -300,7 +344,7 @@ func refNum(name, v string, op Operator, rhs []string) bool {
 		return false
 	}
 	a, b := refInt(v), refInt(rhs[0])
-	if name == "t.u" {
+	if name == "t.u" || name == "len(t.s)" { // len is unsigned, as in libsinsp
 		ua, _ := strconv.ParseUint(v, 10, 64)
 		ub := uint64(b)
 		switch op {

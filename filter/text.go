@@ -25,59 +25,77 @@ func (cp *compiler) textCheck(n *Check, l *operand, v values) (evalFn, bool) {
 // textMatcher returns the test of one text value, and whether the check
 // is its negation (!=).
 func (cp *compiler) textMatcher(n *Check, l *operand, vals values) (m func([]byte) bool, negate, ok bool) {
-	first := vals.first()
-	v := first.text
 	switch n.Op {
-	case OpEq:
-		return func(b []byte) bool { return string(b) == v }, false, true
 	case OpNe:
-		return func(b []byte) bool { return string(b) == v }, true, true
+		m, ok = cp.textTest(n, l, OpEq, vals.first(), nil)
+		return m, true, ok
 	case OpIn, OpIntersects:
 		return cp.inSetOf(vals), false, true
+	case OpPmatch:
+		return cp.prefixSetOf(vals), false, true
+	}
+	m, ok = cp.textTest(n, l, n.Op, vals.first(), nil)
+	return m, false, ok
+}
+
+// textTest returns the test that op, an operator taking one value, makes
+// of a text with the value it; lv is the list it comes from, if any.
+func (cp *compiler) textTest(n *Check, l *operand, op Operator, it item, lv *ListValues) (func([]byte) bool, bool) {
+	v := it.text
+	switch op {
+	case OpEq:
+		return func(b []byte) bool { return string(b) == v }, true
 	case OpContains:
 		vb := []byte(v)
-		return func(b []byte) bool { return bytes.Contains(b, vb) }, false, true
+		return func(b []byte) bool { return bytes.Contains(b, vb) }, true
 	case OpIContains:
 		vb := []byte(strings.ToLower(v))
-		return func(b []byte) bool { return containsFold(b, vb) }, false, true
+		return func(b []byte) bool { return containsFold(b, vb) }, true
 	case OpStartsWith:
-		return func(b []byte) bool { return len(b) >= len(v) && string(b[:len(v)]) == v }, false, true
+		return func(b []byte) bool { return len(b) >= len(v) && string(b[:len(v)]) == v }, true
 	case OpEndsWith:
-		return func(b []byte) bool { return len(b) >= len(v) && string(b[len(b)-len(v):]) == v }, false, true
+		return func(b []byte) bool { return len(b) >= len(v) && string(b[len(b)-len(v):]) == v }, true
 	case OpBContains, OpBStartsWith:
 		vb, err := hex.DecodeString(v)
 		if err != nil {
-			cp.errorAt(first.span, n.Op.String()+" needs hexadecimal bytes, as in "+n.Op.String()+" 2f6574632f, found "+quote(v))
-			return nil, false, false
+			cp.errorAt(it.span, op.String()+" needs hexadecimal bytes, as in "+op.String()+" 2f6574632f, found "+quote(v)+inList(lv))
+			return nil, false
 		}
-		if n.Op == OpBContains {
-			return func(b []byte) bool { return bytes.Contains(b, vb) }, false, true
+		if op == OpBContains {
+			return func(b []byte) bool { return bytes.Contains(b, vb) }, true
 		}
-		return func(b []byte) bool { return bytes.HasPrefix(b, vb) }, false, true
+		return func(b []byte) bool { return bytes.HasPrefix(b, vb) }, true
 	case OpGlob, OpIGlob:
 		if globNeverMatches(v) {
-			cp.warnAt(first.span, "glob pattern "+quote(v)+" is malformed and never matches, as in Falco: "+globProblem(v))
-			return func([]byte) bool { return false }, false, true
+			cp.warnAt(it.span, "glob pattern "+quote(v)+inList(lv)+" is malformed and never matches, as in Falco: "+globProblem(v))
+			return func([]byte) bool { return false }, true
 		}
-		fold := n.Op == OpIGlob
-		return func(b []byte) bool { return glob.Match(v, b, fold) }, false, true
+		fold := op == OpIGlob
+		return func(b []byte) bool { return glob.Match(v, b, fold) }, true
 	case OpRegex:
-		re, err := regexp.Compile(v)
+		re, err := compileRegex(v)
 		if err != nil {
-			cp.errorAt(first.span, "invalid regular expression: "+err.Error())
-			return nil, false, false
+			cp.errorAt(it.span, "invalid regular expression"+inList(lv)+": "+err.Error())
+			return nil, false
 		}
-		return re.Match, false, true
-	case OpPmatch:
-		return cp.prefixSetOf(vals), false, true
+		return re.Match, true
 	case OpLt, OpLe, OpGt, OpGe:
 		// Text orders byte by byte, as sysdig compares strings.
-		cmp, _ := numCompare(n.Op)
+		cmp, _ := numCompare(op)
 		vb := []byte(v)
-		return func(b []byte) bool { return cmp(int64(bytes.Compare(b, vb)), 0) }, false, true
+		return func(b []byte) bool { return cmp(int64(bytes.Compare(b, vb)), 0) }, true
 	}
 	cp.badOp(n, l)
-	return nil, false, false
+	return nil, false
+}
+
+// compileRegex compiles a pattern as libsinsp does: POSIX syntax (RE2's
+// POSIX mode), matched against the whole text.
+func compileRegex(p string) (*regexp.Regexp, error) {
+	if _, err := regexp.CompilePOSIX(p); err != nil {
+		return nil, err
+	}
+	return regexp.CompilePOSIX("^(" + p + ")$")
 }
 
 // inSetOf tests membership in the values: the literal ones, then the sets
@@ -200,23 +218,43 @@ func lowerASCII(c byte) byte {
 	return c
 }
 
-// valCheck compiles "left OP val(field)": both sides are read from the
-// same event.
-func (cp *compiler) valCheck(n *Check, l *operand, v *Val) (evalFn, bool) {
-	r, ok := cp.fieldOperand(v.Field)
+// rhsCheck compiles "left OP val(field)" and "left OP transformer(...)":
+// both sides are read from the same event.
+func (cp *compiler) rhsCheck(n *Check, l *operand, right Operand) (evalFn, bool) {
+	var r *operand
+	var ok bool
+	switch x := right.(type) {
+	case *Val:
+		r, ok = cp.fieldOperand(x.Field)
+	case *Transform:
+		r, ok = cp.transform(x)
+	}
 	if !ok {
 		return nil, false
 	}
+	desc := right.String()
+	at := right.Span()
+	if n.Op == OpPmatch || n.Op == OpRegex {
+		cp.errorAt(n.OpSpan, "operator "+n.Op.String()+" compares with values only, not with "+desc)
+		return nil, false
+	}
+	if l.list || r.list {
+		return cp.listPairCheck(n, l, r, desc, at)
+	}
 	if r.multi != nil || l.multi != nil {
-		cp.errorAt(v.Loc, "val() compares single values, and "+r.name+" or "+l.name+" stands for several")
+		cp.errorAt(at, desc+" compares single values, and "+r.name+" or "+l.name+" stands for several")
 		return nil, false
 	}
 	if l.kind == kNum || l.kind == kBool {
 		if r.kind != kNum && r.kind != kBool {
-			cp.errorAt(v.Loc, "val("+r.name+") is "+r.kind.String()+" and "+l.name+" is numeric")
+			cp.errorAt(at, desc+" is "+r.kind.String()+" and "+l.name+" is numeric")
 			return nil, false
 		}
-		cmp, ok := numCompare(n.Op)
+		op := n.Op
+		if op == OpIn || op == OpIntersects {
+			op = OpEq
+		}
+		cmp, ok := numCompare(op)
 		if !ok {
 			cp.badOp(n, l)
 			return nil, false
@@ -242,20 +280,76 @@ func (cp *compiler) valCheck(n *Check, l *operand, v *Val) (evalFn, bool) {
 	}, true
 }
 
-// textPair returns the test of two text values for the operators val()
-// supports.
+// listPairCheck compiles in and intersects between two lists: every
+// value, or one value, of the left one is among the right one's.
+func (cp *compiler) listPairCheck(n *Check, l, r *operand, desc string, at Span) (evalFn, bool) {
+	switch {
+	case !r.list:
+		cp.errorAt(at, l.name+" is a list and "+desc+" is not")
+		return nil, false
+	case !l.list:
+		cp.errorAt(at, desc+" is a list and "+l.name+" is not")
+		return nil, false
+	case n.Op != OpIn && n.Op != OpIntersects:
+		cp.badOp(n, l)
+		return nil, false
+	}
+	var rv *field.Values
+	in := func(b []byte) bool {
+		for i := 0; i < rv.Len(); i++ {
+			if bytes.Equal(rv.At(i), b) {
+				return true
+			}
+		}
+		return false
+	}
+	each := listMembership(l, in, n.Op == OpIn)
+	return func(c *field.Context) bool {
+		var ok bool
+		if rv, ok = r.values(c); !ok {
+			return false
+		}
+		return each(c)
+	}, true
+}
+
+// textPair returns the test of two text values for the operators that
+// compare with a field on the right.
 func textPair(op Operator) (func(a, b []byte) bool, bool) {
 	switch op {
-	case OpEq:
+	case OpEq, OpIn, OpIntersects:
 		return bytes.Equal, true
 	case OpNe:
 		return func(a, b []byte) bool { return !bytes.Equal(a, b) }, true
 	case OpContains:
 		return bytes.Contains, true
+	case OpIContains:
+		return containsFoldBoth, true
 	case OpStartsWith:
 		return bytes.HasPrefix, true
 	case OpEndsWith:
 		return bytes.HasSuffix, true
+	case OpLt, OpLe, OpGt, OpGe:
+		cmp, _ := numCompare(op)
+		return func(a, b []byte) bool { return cmp(int64(bytes.Compare(a, b)), 0) }, true
 	}
 	return nil, false
+}
+
+// containsFoldBoth reports whether b contains needle, ignoring ASCII case
+// on both sides.
+func containsFoldBoth(b, needle []byte) bool {
+	for i := 0; i+len(needle) <= len(b); i++ {
+		match := true
+		for j, c := range needle {
+			if lowerASCII(b[i+j]) != lowerASCII(c) {
+				match = false
+				break
+			}
+		}
+		if match {
+			return true
+		}
+	}
+	return false
 }

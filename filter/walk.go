@@ -48,7 +48,9 @@ func children(n Node) []Node {
 		}
 		return []Node{n.Left, n.Right}
 	case *Transform:
-		return []Node{n.X}
+		return operandNodes(n.Args)
+	case *ArgList:
+		return operandNodes(n.Items)
 	case *Val:
 		return []Node{n.Field}
 	case *List:
@@ -59,4 +61,12 @@ func children(n Node) []Node {
 		return out
 	}
 	return nil
+}
+
+func operandNodes(xs []Operand) []Node {
+	out := make([]Node, len(xs))
+	for i, x := range xs {
+		out[i] = x
+	}
+	return out
 }

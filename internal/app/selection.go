@@ -3,7 +3,6 @@ package app
 import (
 	"errors"
 	"fmt"
-	"regexp"
 	"sort"
 	"strings"
 
@@ -114,30 +113,10 @@ func tagHint(tags map[string]bool) string {
 }
 
 // anyNameMatches reports whether a -D pattern matches the name of one of
-// the rules, as the engine applies it: a pattern with * or ? is matched
-// against the whole name, * standing for any run of characters and ? for
-// one; any other pattern matches the names that contain it.
+// the rules, as the engine applies it.
 func anyNameMatches(pattern string, rs []*engine.Rule) bool {
-	match := func(name string) bool { return strings.Contains(name, pattern) }
-	if strings.ContainsAny(pattern, "*?") {
-		var b strings.Builder
-		b.WriteString(`^(?s:`)
-		for _, r := range pattern {
-			switch r {
-			case '*':
-				b.WriteString(`.*`)
-			case '?':
-				b.WriteString(`.`)
-			default:
-				b.WriteString(regexp.QuoteMeta(string(r)))
-			}
-		}
-		b.WriteString(`)$`)
-		re := regexp.MustCompile(b.String())
-		match = re.MatchString
-	}
 	for _, r := range rs {
-		if match(r.Spec.Name) {
+		if engine.NameMatches(pattern, r.Spec.Name) {
 			return true
 		}
 	}
