@@ -177,16 +177,5 @@ func TestInferCurrentModel(t *testing.T) {
 // currentType returns the newest code of the current table for a syscall.
 func currentType(t testing.TB, name string, enter bool) event.Type {
 	t.Helper()
-	s := event.Current()
-	found := event.Type(0)
-	for i := range s.Events {
-		info, ty := &s.Events[i], event.Type(i)
-		if info.Name == name && ty.IsEnter() == enter && info.Known() && info.Flags&event.FlagOldVersion == 0 {
-			found = ty
-		}
-	}
-	if found == 0 {
-		t.Fatalf("no %s event in the current table", name)
-	}
-	return found
+	return newestType(t, event.Current(), name, enter)
 }

@@ -163,7 +163,12 @@ func fdSection() *scap.Section {
 // legacyType returns the newest code of the legacy table for a syscall.
 func legacyType(t testing.TB, name string, enter bool) event.Type {
 	t.Helper()
-	s := event.Legacy()
+	return newestType(t, event.Legacy(), name, enter)
+}
+
+// newestType returns the newest code of table s for a syscall.
+func newestType(t testing.TB, s *event.Schema, name string, enter bool) event.Type {
+	t.Helper()
 	found := event.Type(0)
 	for i := range s.Events {
 		info, ty := &s.Events[i], event.Type(i)
@@ -172,7 +177,7 @@ func legacyType(t testing.TB, name string, enter bool) event.Type {
 		}
 	}
 	if found == 0 {
-		t.Fatalf("no %s event in the legacy table", name)
+		t.Fatalf("no %s event in the %s table", name, s.Name)
 	}
 	return found
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -50,21 +51,31 @@ type sidekickAlert struct {
 // output_fields has at least one key. Otherwise it answers 400.
 func checkSidekick(t *testing.T, line []byte) sidekickAlert {
 	t.Helper()
+	a, err := sidekickAccepts(line)
+	if err != nil {
+		t.Errorf("%v: %s", err, line)
+	}
+	return a
+}
+
+// sidekickAccepts applies falcosidekick's input rules (see checkSidekick)
+// and says why it refuses an alert.
+func sidekickAccepts(line []byte) (sidekickAlert, error) {
 	var a sidekickAlert
 	d := json.NewDecoder(bytes.NewReader(line))
 	d.UseNumber()
 	if err := d.Decode(&a); err != nil {
-		t.Fatalf("falcosidekick cannot decode %s: %v", line, err)
+		return a, fmt.Errorf("falcosidekick cannot decode it: %v", err)
 	}
 	switch strings.ToLower(a.Priority) {
 	case "emergency", "alert", "critical", "error", "warning", "notice", "informational", "info", "debug":
 	default:
-		t.Errorf("priority %q is not one falcosidekick knows: %s", a.Priority, line)
+		return a, fmt.Errorf("priority %q is not one falcosidekick knows", a.Priority)
 	}
 	if a.Rule == "" || a.Time.IsZero() || len(a.OutputFields) == 0 {
-		t.Errorf("falcosidekick refuses (rule, time and output_fields are required): %s", line)
+		return a, fmt.Errorf("falcosidekick refuses it (rule, time and output_fields are required)")
 	}
-	return a
+	return a, nil
 }
 
 // replayAlerts runs the replay rules on a capture and returns the JSON
