@@ -42,8 +42,14 @@ func sandboxOf(c *Context) *state.Container {
 	if k == nil {
 		return nil
 	}
-	id, ok := k.Label(labelSandboxID)
-	if !ok {
+	if k.IsSandbox {
+		return k
+	}
+	id := k.SandboxID
+	if id == "" {
+		id, _ = k.Label(labelSandboxID)
+	}
+	if id == "" {
 		return nil
 	}
 	if len(id) > 12 {

@@ -129,7 +129,19 @@ type Container struct {
 	Probes      [numProbes]Probe
 	// Failed is set for a record whose lookup failed.
 	Failed bool
+	// Stub is set for a record made from a thread's cgroups alone, before
+	// (or without) a runtime's answer: it has the id and runtime only.
+	Stub bool
+	// gen is the record's place in the order records were put in the
+	// model (see [State.ContainerGen]).
+	gen uint64
+	// unused: no thread referred to it at the last sweep.
+	unused bool
 }
+
+// Gen returns the generation the model gave the record when it was put
+// in: records put later have higher ones.
+func (c *Container) Gen() uint64 { return c.gen }
 
 // Label returns the value of label key.
 func (c *Container) Label(key string) (string, bool) {
@@ -156,6 +168,12 @@ const MaxContainers = 1 << 14
 type containerTable struct {
 	byID     map[string]*Container
 	overflow uint64
+	gen      uint64 // of the latest record put
+	swept    uint64 // gen at the last sweep
+	// watcher is told of each container first seen in a thread's
+	// cgroups; seen holds the ids it was told of.
+	watcher ContainerWatcher
+	seen    map[string]struct{}
 	// meta is the thread of a container event: no process, named after
 	// the container ("container:ID"), in the container.
 	meta Thread
@@ -190,7 +208,71 @@ func (s *State) putContainer(c *Container) {
 		s.ctrs.overflow++
 		return
 	}
+	s.ctrs.gen++
+	c.gen = s.ctrs.gen
 	s.ctrs.byID[c.ID] = c
+}
+
+// PutContainer adds or replaces the record of container c.ID, as a
+// runtime's answer: events from then on see it. The model owns c from
+// then on.
+func (s *State) PutContainer(c *Container) {
+	if c.ID == "" {
+		return
+	}
+	c.ID = s.intern([]byte(c.ID))
+	s.putContainer(c)
+}
+
+// RemoveContainer forgets container id: its runtime said it is gone.
+// Threads still in it keep its id, and have no record until a runtime
+// knows it again.
+func (s *State) RemoveContainer(id string) {
+	delete(s.ctrs.byID, id)
+	delete(s.ctrs.seen, id)
+}
+
+// ContainerGen returns the generation of the latest record put in the
+// model: it changes whenever a record is added or replaced.
+func (s *State) ContainerGen() uint64 { return s.ctrs.gen }
+
+// EachContainer calls fn with every container record, in no order.
+func (s *State) EachContainer(fn func(c *Container)) {
+	for _, c := range s.ctrs.byID {
+		fn(c)
+	}
+}
+
+// ContainerWatcher is told of each container the model first sees in the
+// cgroups of a thread (see [State.WatchContainers]).
+type ContainerWatcher interface {
+	// ContainerSeen is called on the goroutine that owns the model, with
+	// what the cgroups tell of the container and the id the model
+	// reports for it. c's bytes are valid only during the call. It must
+	// not block.
+	ContainerSeen(c *CgroupContainer, id string)
+}
+
+// WatchContainers tells w of each container the model sees in threads'
+// cgroups: those of the threads it has now, at once, and each one it
+// first sees later. A container removed with [State.RemoveContainer] is
+// told of again when it is seen again.
+func (s *State) WatchContainers(w ContainerWatcher) {
+	s.ctrs.watcher = w
+	s.ctrs.seen = make(map[string]struct{})
+	for _, t := range s.threads {
+		if t.ContainerID == "" {
+			continue
+		}
+		if _, ok := s.ctrs.seen[t.ContainerID]; ok {
+			continue
+		}
+		c := MatchCgroups(t.Cgroups)
+		if c.Found() {
+			s.ctrs.seen[t.ContainerID] = struct{}{}
+			w.ContainerSeen(&c, t.ContainerID)
+		}
+	}
 }
 
 // resolveContainer sets t.ContainerID from t's cgroups. A container of a
@@ -199,11 +281,13 @@ func (s *State) putContainer(c *Container) {
 func (s *State) resolveContainer(t *Thread) {
 	m := &s.ctrs.memo
 	if !m.set || !bytes.Equal(m.cgroups, t.Cgroups) {
-		id, typ, record := ContainerFromCgroups(t.Cgroups)
+		c := MatchCgroups(t.Cgroups)
+		typ, record := c.record()
 		m.cgroups = append(m.cgroups[:0], t.Cgroups...)
 		m.id, m.typ, m.record, m.set = "", typ, record, true
-		if id != nil {
-			m.id = s.intern(id)
+		if c.Found() {
+			m.id = s.intern(c.ID)
+			s.tellWatcher(&c, m.id)
 		}
 	}
 	t.ContainerID = m.id
@@ -212,8 +296,26 @@ func (s *State) resolveContainer(t *Thread) {
 	}
 	typ, record := m.typ, m.record
 	if record && s.Container(t.ContainerID) == nil {
-		s.putContainer(&Container{ID: t.ContainerID, Type: typ})
+		s.putContainer(&Container{ID: t.ContainerID, Type: typ, Stub: true})
 	}
+}
+
+// tellWatcher tells the container watcher of container id, the first time
+// the model sees it.
+func (s *State) tellWatcher(c *CgroupContainer, id string) {
+	w := s.ctrs.watcher
+	if w == nil {
+		return
+	}
+	if _, ok := s.ctrs.seen[id]; ok {
+		return
+	}
+	if len(s.ctrs.seen) >= MaxContainers {
+		s.ctrs.overflow++
+		return
+	}
+	s.ctrs.seen[id] = struct{}{}
+	w.ContainerSeen(c, id)
 }
 
 // containerFromEvent sets t's container from the cgroups of an execve or

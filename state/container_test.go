@@ -1,7 +1,9 @@
 package state
 
 import (
+	"reflect"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/kestrel-sec/kestrel/scap"
@@ -117,5 +119,27 @@ func TestContainerTableBound(t *testing.T) {
 	}
 	if len(s.ctrs.byID) != MaxContainers || s.ContainerOverflow() != 5 {
 		t.Errorf("%d containers, %d overflow", len(s.ctrs.byID), s.ContainerOverflow())
+	}
+}
+
+func TestContainerJSONRoundTrip(t *testing.T) {
+	in := &Container{ID: "0123456789ab", FullID: "0123456789ab" + strings.Repeat("c", 52), Type: CTPodman,
+		Name: "web", Image: "localhost/busybox:test", ImageID: "fc53a23ddb79", ImageRepo: "localhost/busybox",
+		ImageTag: "test", ImageDigest: "sha256:00aa", Privileged: true, HostPID: true, HostNetwork: true,
+		HostIPC: true, IP: "10.88.0.7", CNIJSON: `{"ips":[]}`, SandboxID: strings.Repeat("d", 64),
+		CreatedTime: 1795510800, Mounts: []Mount{{Source: "/tmp/x", Dest: "/x", Mode: "ro", Propagation: "rprivate"}},
+		Labels: []Label{{"a", "1"}, {"io.kubernetes.pod.name", "p"}},
+		Probes: [numProbes]Probe{ProbeHealthcheck: {Set: true, Exe: "/bin/sh", Args: []string{"-c", "true"}}},
+	}
+	out, err := parseContainerJSON(in.AppendJSON(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(in, out) {
+		t.Errorf("round trip:\n got %+v\nwant %+v", out, in)
+	}
+	stub := &Container{ID: "0123456789ab", Type: CTDocker, Stub: true}
+	if b := stub.AppendJSON(nil); !strings.Contains(string(b), `"lookup_state":0`) {
+		t.Errorf("stub record %s: want lookup_state 0", b)
 	}
 }

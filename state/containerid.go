@@ -78,6 +78,19 @@ type CgroupContainer struct {
 	podUIDSlice bool   // from a systemd slice name, where '_' stands for '-'
 }
 
+// Namespace returns the containerd namespace of a container that
+// containerd runs itself (cgroup /NAMESPACE/NAME), nil for the others.
+func (c *CgroupContainer) Namespace() []byte {
+	if c.Type != CTContainerd || len(c.Path) == 0 || c.Path[0] != '/' {
+		return nil
+	}
+	ns, _, ok := bytes.Cut(c.Path[1:], []byte{'/'})
+	if !ok || bytes.HasSuffix(ns, []byte(".slice")) || bytes.HasSuffix(ns, []byte(".scope")) {
+		return nil
+	}
+	return ns
+}
+
 // Found reports whether the cgroups name a container.
 func (c *CgroupContainer) Found() bool { return c.ID != nil }
 

@@ -109,3 +109,97 @@ func jsonText(v any) string {
 	}
 	return ""
 }
+
+// containerRecord is the JSON record of a container event, as sysdig and
+// Falco write it; readers need every key.
+type containerRecord struct {
+	ID             string            `json:"id"`
+	FullID         string            `json:"full_id"`
+	Type           int               `json:"type"`
+	Name           string            `json:"name"`
+	Image          string            `json:"image"`
+	ImageID        string            `json:"imageid"`
+	ImageRepo      string            `json:"imagerepo"`
+	ImageTag       string            `json:"imagetag"`
+	ImageDigest    string            `json:"imagedigest"`
+	Privileged     bool              `json:"privileged"`
+	IsPodSandbox   bool              `json:"is_pod_sandbox"`
+	LookupState    int               `json:"lookup_state"`
+	CreatedTime    int64             `json:"created_time"`
+	LowerDir       string            `json:"lowerdir"`
+	Mounts         []mountRecord     `json:"Mounts"`
+	User           string            `json:"User"`
+	IP             string            `json:"ip"`
+	CNIJSON        string            `json:"cni_json,omitempty"`
+	PodSandboxID   string            `json:"pod_sandbox_id,omitempty"`
+	PortMappings   []any             `json:"port_mappings"`
+	Labels         map[string]string `json:"labels"`
+	Env            []string          `json:"env"`
+	MemoryLimit    int64             `json:"memory_limit"`
+	SwapLimit      int64             `json:"swap_limit"`
+	CPUShares      int64             `json:"cpu_shares"`
+	CPUQuota       int64             `json:"cpu_quota"`
+	CPUPeriod      int64             `json:"cpu_period"`
+	CPUSetCount    int               `json:"cpuset_cpu_count"`
+	Deadline       int64             `json:"metadata_deadline"`
+	HostPID        bool              `json:"host_pid"`
+	HostNetwork    bool              `json:"host_network"`
+	HostIPC        bool              `json:"host_ipc"`
+	Healthcheck    *probeRecord      `json:"Healthcheck,omitempty"`
+	LivenessProbe  *probeRecord      `json:"LivenessProbe,omitempty"`
+	ReadinessProbe *probeRecord      `json:"ReadinessProbe,omitempty"`
+}
+
+type mountRecord struct {
+	Source      string `json:"Source"`
+	Destination string `json:"Destination"`
+	Mode        string `json:"Mode"`
+	RW          bool   `json:"RW"`
+	Propagation string `json:"Propagation"`
+}
+
+type probeRecord struct {
+	Exe  string   `json:"exe"`
+	Args []string `json:"args"`
+}
+
+// AppendJSON appends the record of a container event for c, the JSON
+// object {"container": {…}} that sysdig and Falco write and read. A stub
+// (a container known by its cgroups alone) says its lookup has started;
+// a record whose lookup failed says so.
+func (c *Container) AppendJSON(dst []byte) []byte {
+	r := containerRecord{
+		ID: c.ID, FullID: c.FullID, Type: int(c.Type), Name: c.Name, Image: c.Image,
+		ImageID: c.ImageID, ImageRepo: c.ImageRepo, ImageTag: c.ImageTag, ImageDigest: c.ImageDigest,
+		Privileged: c.Privileged, IsPodSandbox: c.IsSandbox, LookupState: lookupSuccessful,
+		CreatedTime: c.CreatedTime, Mounts: make([]mountRecord, len(c.Mounts)), IP: c.IP,
+		CNIJSON: c.CNIJSON, PodSandboxID: c.SandboxID, PortMappings: []any{},
+		Labels: make(map[string]string, len(c.Labels)), Env: []string{}, CPUShares: 1024,
+		CPUPeriod: 100000, HostPID: c.HostPID, HostNetwork: c.HostNetwork, HostIPC: c.HostIPC,
+	}
+	switch {
+	case c.Failed:
+		r.LookupState = lookupFailed
+	case c.Stub:
+		r.LookupState = lookupStarted
+	}
+	for i, m := range c.Mounts {
+		r.Mounts[i] = mountRecord{Source: m.Source, Destination: m.Dest, Mode: m.Mode, RW: m.RW, Propagation: m.Propagation}
+	}
+	for _, l := range c.Labels {
+		r.Labels[l.Key] = l.Value
+	}
+	probes := [numProbes]**probeRecord{&r.Healthcheck, &r.LivenessProbe, &r.ReadinessProbe}
+	for i, p := range c.Probes {
+		if p.Set {
+			*probes[i] = &probeRecord{Exe: p.Exe, Args: append([]string{}, p.Args...)}
+		}
+	}
+	b, err := json.Marshal(struct {
+		Container containerRecord `json:"container"`
+	}{r})
+	if err != nil { // cannot happen: every value marshals
+		return dst
+	}
+	return append(dst, b...)
+}

@@ -258,3 +258,32 @@ func TestSweep(t *testing.T) {
 	st.want(301, "app", 301)
 	st.want(100, "app", 100)
 }
+
+// TestSweepContainers checks that a sweep forgets the container records no
+// thread has referred to at two sweeps in a row, and keeps those in use,
+// the sandboxes of those in use, and those put since the last sweep.
+func TestSweepContainers(t *testing.T) {
+	s := New()
+	proc := t.TempDir()
+	inUse := &Container{ID: "aaaaaaaaaaaa", SandboxID: "bbbbbbbbbbbb" + strings.Repeat("0", 52), Name: "app"}
+	for _, c := range []*Container{inUse, {ID: "bbbbbbbbbbbb", IsSandbox: true}, {ID: "cccccccccccc", Name: "gone"}} {
+		s.PutContainer(c)
+	}
+	s.threads[7] = &Thread{TID: 7, PID: 7, ContainerID: "aaaaaaaaaaaa", seen: 1 << 62}
+	if err := os.Mkdir(filepath.Join(proc, "7"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	s.Sweep(proc, 1<<62, time.Minute)
+	s.PutContainer(&Container{ID: "dddddddddddd", Name: "looked up early"})
+	for _, id := range []string{"aaaaaaaaaaaa", "bbbbbbbbbbbb", "cccccccccccc", "dddddddddddd"} {
+		if s.Container(id) == nil {
+			t.Errorf("after one sweep, %s is gone", id)
+		}
+	}
+	s.Sweep(proc, 1<<62, time.Minute)
+	for id, keep := range map[string]bool{"aaaaaaaaaaaa": true, "bbbbbbbbbbbb": true, "cccccccccccc": false, "dddddddddddd": true} {
+		if (s.Container(id) != nil) != keep {
+			t.Errorf("after two sweeps, %s kept: %v, want %v", id, !keep, keep)
+		}
+	}
+}

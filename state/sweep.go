@@ -31,5 +31,43 @@ func (s *State) Sweep(procRoot string, now uint64, idle time.Duration) int {
 		s.remove(tid)
 		n++
 	}
+	s.sweepContainers()
 	return n
+}
+
+// sweepContainers forgets the container records that no thread has
+// referred to, directly or as its pod's sandbox, at two sweeps in a row:
+// the runtime that would have said they are gone may have no event
+// stream. A record that was put since the last sweep is kept until the
+// next, so that a container looked up before its first process runs
+// keeps its record.
+func (s *State) sweepContainers() {
+	used := make(map[string]bool, len(s.ctrs.byID))
+	for _, t := range s.threads {
+		if t.ContainerID == "" || used[t.ContainerID] {
+			continue
+		}
+		used[t.ContainerID] = true
+		if c := s.ctrs.byID[t.ContainerID]; c != nil && c.SandboxID != "" {
+			used[shortID(c.SandboxID)] = true
+		}
+	}
+	for id, c := range s.ctrs.byID {
+		switch {
+		case used[id]:
+			c.unused = false
+		case c.unused && c.gen <= s.ctrs.swept:
+			s.RemoveContainer(id)
+		default:
+			c.unused = true
+		}
+	}
+	s.ctrs.swept = s.ctrs.gen
+}
+
+func shortID(id string) string {
+	if len(id) > shortIDLen {
+		return id[:shortIDLen]
+	}
+	return id
 }
