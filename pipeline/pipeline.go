@@ -82,6 +82,16 @@ type sectioned interface {
 // pending is a live source that may still hold events when it is stopped.
 type pending interface{ Pending() int }
 
+// Inbox holds what other goroutines have found for the model (container
+// records from the runtimes): the pipeline applies it between two events,
+// on its own goroutine, so the model needs no lock.
+type Inbox interface {
+	// Ready reports, cheaply, whether there is anything to apply.
+	Ready() bool
+	// ApplyTo applies to st what is there, without waiting.
+	ApplyTo(st *state.State)
+}
+
 // Options configure [New]; the zero value is the default.
 type Options struct {
 	// Hostname is the name of the machine the events come from
@@ -97,6 +107,9 @@ type Options struct {
 	// [state.State.Sweep]); 0: never.
 	Sweep    time.Duration
 	ProcRoot string
+	// Inbox, when set, is applied to the model before each event that
+	// finds it ready.
+	Inbox Inbox
 }
 
 // Pipeline owns a source, the model of the host and the field context,
@@ -238,6 +251,9 @@ func (p *Pipeline) Apply(e *event.Event) error {
 		if err := b.Before(e); err != nil {
 			return err
 		}
+	}
+	if p.opts.Inbox != nil && p.opts.Inbox.Ready() {
+		p.opts.Inbox.ApplyTo(p.st)
 	}
 	k := p.kind(e)
 	if p.opts.TimeState {

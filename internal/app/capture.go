@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"time"
 
 	"github.com/kestrel-sec/kestrel/driver"
@@ -11,6 +12,7 @@ import (
 	"github.com/kestrel-sec/kestrel/driver/scapfile"
 	"github.com/kestrel-sec/kestrel/event"
 	"github.com/kestrel-sec/kestrel/filter"
+	"github.com/kestrel-sec/kestrel/internal/config"
 	"github.com/kestrel-sec/kestrel/pipeline"
 	"github.com/kestrel-sec/kestrel/scap"
 	"github.com/kestrel-sec/kestrel/state"
@@ -36,6 +38,9 @@ type CaptureOptions struct {
 	Rotate   RotateOptions // split the capture written with -w (-C, -G, -W)
 	ProcRoot string        // procfs for the initial state; "/proc" when empty
 	EtcRoot  string        // user and group databases; "/etc" when empty
+	// Containers are the container runtimes asked for metadata; nil: the
+	// defaults of the configuration (the usual sockets, below $HOST_ROOT).
+	Containers *config.ContainerEngines
 	// Ready, when set, is called once the probe is attached and the
 	// initial state is taken: actions from then on are seen.
 	Ready func()
@@ -62,12 +67,27 @@ func Capture(ctx context.Context, o CaptureOptions, stdout, stderr io.Writer) er
 	defer src.Close()
 	// The stream runs and queues from here; the snapshot comes second so
 	// that nothing starting meanwhile is missed (see state.Snapshot).
-	sec, err := state.Snapshot(orDefault(o.ProcRoot, "/proc"), orDefault(o.EtcRoot, "/etc"), state.SnapshotOptions{})
+	ce := config.Default().ContainerEngines
+	if o.Containers != nil {
+		ce = *o.Containers
+	}
+	sec, err := state.Snapshot(orDefault(o.ProcRoot, "/proc"), etcRoot(o.EtcRoot, ce), state.SnapshotOptions{})
 	if err != nil {
 		return err
 	}
-	p := pipeline.New(src, sec, pipeline.Options{Sweep: sweepEvery, ProcRoot: orDefault(o.ProcRoot, "/proc")})
+	po := pipeline.Options{Sweep: sweepEvery, ProcRoot: orDefault(o.ProcRoot, "/proc")}
+	// Warnings only: a runtime that fails; the absent ones are skipped.
+	ctrs := newContainerManager(ctx, ce, slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	if ctrs != nil {
+		po.Inbox = ctrs
+		ctrs.Start(ctx)
+		defer ctrs.Close()
+	}
+	p := pipeline.New(src, sec, po)
 	defer p.Close()
+	if ctrs != nil {
+		p.State().WatchContainers(ctrs)
+	}
 	if err := addCaptureSink(p, sec, o, stdout, prog); err != nil {
 		return err
 	}
@@ -102,13 +122,17 @@ func addCaptureSink(p *pipeline.Pipeline, sec *scap.Section, o CaptureOptions, s
 		if err != nil {
 			return err
 		}
-		p.Add(pipeline.NewWriter(r, p.Context(), prog))
+		w := pipeline.NewWriter(r, p.Context(), prog)
+		w.WriteContainers()
+		p.Add(w)
 	case o.Write != "":
 		f, err := scapfile.Create(o.Write, sec, wo)
 		if err != nil {
 			return err
 		}
-		p.Add(pipeline.NewWriter(f, p.Context(), prog))
+		w := pipeline.NewWriter(f, p.Context(), prog)
+		w.WriteContainers()
+		p.Add(w)
 	default:
 		pr, err := newPrinter(ReadOptions{Format: o.Format, JSON: o.JSON, Internal: o.Internal, Live: true}, p.Context(), stdout, prog)
 		if err != nil {

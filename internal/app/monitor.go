@@ -222,6 +222,9 @@ func (m *monitor) snapshot() metrics.Snapshot {
 	s.Eval = metrics.EvalStats{Seconds: evalTime.Seconds(), Events: judged}
 	th, fds, ctrs := c.State()
 	s.State = metrics.StateStats{Threads: th, FDs: fds, Containers: ctrs}
+	if a.ctrs != nil {
+		s.Containers = containerStats(a.ctrs)
+	}
 	return s
 }
 

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/kestrel-sec/kestrel/event"
+	"github.com/kestrel-sec/kestrel/pipeline"
 	"github.com/kestrel-sec/kestrel/scap"
 	"github.com/kestrel-sec/kestrel/state"
 )
@@ -70,6 +71,7 @@ type rotatingSink struct {
 	// next is the section of the next file, taken when a new file became
 	// due, and nextTS the time of the event that made it due.
 	next   *scap.Section
+	rec    []byte // a container record being written
 	nextTS uint64
 	// The type and thread of the latest syscall event, when it was an
 	// enter (see paired).
@@ -175,7 +177,26 @@ func (r *rotatingSink) rotate() error {
 	if err := r.closeFile(); err != nil {
 		return err
 	}
-	return r.open(sec, time.Unix(0, int64(ts)))
+	if err := r.open(sec, time.Unix(0, int64(ts))); err != nil {
+		return err
+	}
+	return r.writeContainers(ts)
+}
+
+// writeContainers starts a new file with the container records the model
+// has, as the first file has them, so that each file stands alone.
+func (r *rotatingSink) writeContainers(ts uint64) error {
+	var ev event.Event
+	for _, c := range pipeline.ContainersByGen(r.st) {
+		var err error
+		if r.rec, err = pipeline.ContainerRecord(r.rec[:0], &ev, ts, c); err != nil {
+			return err
+		}
+		if err := r.w.WriteEvent(&ev); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // open creates the next file, removing the one whose place it takes in

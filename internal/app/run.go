@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/kestrel-sec/kestrel/containers"
 	"github.com/kestrel-sec/kestrel/driver/ebpf"
 	"github.com/kestrel-sec/kestrel/engine"
 	"github.com/kestrel-sec/kestrel/filter"
@@ -145,6 +146,7 @@ type agent struct {
 	pipe  *pipeline.Pipeline
 	rules *pipeline.Rules
 	mon   *monitor
+	ctrs  *containers.Manager // nil when no container runtime answers
 }
 
 // start compiles the rules, starts the outputs, opens the probe and takes
@@ -173,13 +175,20 @@ func (a *agent) start(cfg *config.Config) error {
 	}
 	// The stream runs and queues from here; the snapshot follows (see
 	// state.Snapshot).
-	sec, err := state.Snapshot(orDefault(a.o.ProcRoot, "/proc"), orDefault(a.o.EtcRoot, "/etc"), state.SnapshotOptions{})
+	sec, err := state.Snapshot(orDefault(a.o.ProcRoot, "/proc"), etcRoot(a.o.EtcRoot, cfg.ContainerEngines), state.SnapshotOptions{})
 	if err != nil {
 		a.probe.Close()
 		return err
 	}
-	a.pipe = pipeline.New(a.probe, sec, pipeline.Options{Hostname: hostnameOf(a.o), Count: true,
-		Sweep: sweepEvery, ProcRoot: orDefault(a.o.ProcRoot, "/proc")})
+	po := pipeline.Options{Hostname: hostnameOf(a.o), Count: true, Sweep: sweepEvery, ProcRoot: orDefault(a.o.ProcRoot, "/proc")}
+	if a.ctrs = newContainerManager(context.Background(), cfg.ContainerEngines, a.log); a.ctrs != nil {
+		po.Inbox = a.ctrs
+	}
+	a.pipe = pipeline.New(a.probe, sec, po)
+	if a.ctrs != nil {
+		a.ctrs.Start(context.Background())
+		a.pipe.State().WatchContainers(a.ctrs)
+	}
 	a.rules = pipeline.NewRules(eng, a.pipe.Context(), a.outs.emit)
 	a.rules.Time(evalSample)
 	a.pipe.Add(a.rules)
@@ -330,6 +339,11 @@ func (a *agent) stop() error {
 	} else if a.probe != nil {
 		err = a.probe.Close()
 	}
+	if a.ctrs != nil {
+		if cerr := a.ctrs.Close(); cerr != nil {
+			a.log.Debug("closing the container runtimes", "error", cerr)
+		}
+	}
 	if a.mon != nil {
 		a.mon.close()
 	}
@@ -358,6 +372,11 @@ func (a *agent) summary(outs *outputs) {
 	}
 	if n := a.pipe.Swept(); n > 0 {
 		fmt.Fprintf(w, "kestrel: %d threads whose exit the events did not show were removed from the model\n", n)
+	}
+	if a.ctrs != nil {
+		c := containerStats(a.ctrs)
+		fmt.Fprintf(w, "kestrel: containers: %d runtimes asked, %d lookups answered, %d not found, %d failed, %d dropped\n",
+			c.Runtimes, c.Lookups, c.NotFound, c.Errors, c.Dropped)
 	}
 	if n := a.mon.drops.seen; n > 0 {
 		fmt.Fprintf(w, "kestrel: %d seconds with events dropped over the threshold, acted on %d\n", n, a.mon.drops.acted)

@@ -56,6 +56,7 @@ type Config struct {
 	SyscallEventDrops SyscallEventDrops `yaml:"syscall_event_drops"`
 	Metrics           Metrics           `yaml:"metrics"`
 	BaseSyscalls      BaseSyscalls      `yaml:"base_syscalls"`
+	ContainerEngines  ContainerEngines  `yaml:"container_engines"`
 
 	// Files are the configuration files read, the main one first, in the
 	// order they were merged; not a key of the file.
@@ -168,6 +169,48 @@ type BaseSyscalls struct {
 	All bool `yaml:"all"`
 }
 
+// ContainerEngines says which container runtimes Kestrel asks for the
+// metadata of the containers it sees (names, images, labels, pods), and
+// on which sockets. Falco's key, with sockets for every runtime.
+type ContainerEngines struct {
+	// HostRoot is where the host's root is mounted when Kestrel runs in
+	// a container; the sockets are looked for below it. Empty: the
+	// HOST_ROOT environment variable, as Falco reads it.
+	HostRoot      string   `yaml:"host_root"`
+	LookupTimeout Duration `yaml:"lookup_timeout"`
+	Docker        Engine   `yaml:"docker"`
+	Podman        Engine   `yaml:"podman"`
+	Containerd    Engine   `yaml:"containerd"`
+	CRI           Engine   `yaml:"cri"`
+}
+
+// Engine is one container runtime's API.
+type Engine struct {
+	Enabled bool `yaml:"enabled"`
+	// Sockets: each one that exists is asked; the others are skipped.
+	Sockets []string `yaml:"sockets"`
+}
+
+// The usual sockets of the runtimes.
+var (
+	defaultDockerSockets     = []string{"/var/run/docker.sock"}
+	defaultPodmanSockets     = []string{"/run/podman/podman.sock"}
+	defaultContainerdSockets = []string{"/run/containerd/containerd.sock", "/run/k3s/containerd/containerd.sock"}
+	defaultCRISockets        = []string{"/run/containerd/containerd.sock", "/run/crio/crio.sock", "/run/k3s/containerd/containerd.sock"}
+)
+
+const defaultLookupTimeout = 2 * time.Second
+
+func defaultContainerEngines() ContainerEngines {
+	return ContainerEngines{
+		LookupTimeout: Duration(defaultLookupTimeout),
+		Docker:        Engine{Enabled: true, Sockets: defaultDockerSockets},
+		Podman:        Engine{Enabled: true, Sockets: defaultPodmanSockets},
+		Containerd:    Engine{Enabled: true, Sockets: defaultContainerdSockets},
+		CRI:           Engine{Enabled: true, Sockets: defaultCRISockets},
+	}
+}
+
 // The defaults that differ from the zero value.
 const (
 	defaultUserAgent      = "kestrel-sec/kestrel"
@@ -202,6 +245,7 @@ func Default() *Config {
 		LogLevel:                        "info",
 		SyscallEventDrops:               defaultDrops(),
 		Metrics:                         defaultMetrics(),
+		ContainerEngines:                defaultContainerEngines(),
 	}
 }
 

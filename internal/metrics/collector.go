@@ -125,6 +125,8 @@ type descs struct {
 	evalSeconds, evals                 *prometheus.Desc
 	threads, fds, containers           *prometheus.Desc
 	reloads, loaded                    *prometheus.Desc
+	ctrRuntimes, ctrLookups            *prometheus.Desc
+	ctrSeconds, ctrEvents              *prometheus.Desc
 }
 
 func desc(name, help string, labels ...string) *prometheus.Desc {
@@ -149,6 +151,10 @@ func newDescs() *descs {
 		threads:      desc("kestrel_state_threads", "Threads in the model of the host."),
 		fds:          desc("kestrel_state_fds", "Open file descriptors in the model of the host."),
 		containers:   desc("kestrel_state_containers", "Containers in the model of the host."),
+		ctrRuntimes:  desc("kestrel_container_runtimes", "Container runtimes Kestrel asks for container metadata."),
+		ctrLookups:   desc("kestrel_container_lookups_total", "Lookups of container metadata, by result: ok, not_found (after the retries), error (failed or timed out), dropped (queue full).", "result"),
+		ctrSeconds:   desc("kestrel_container_lookup_seconds_total", "Total time of the container lookups a runtime answered."),
+		ctrEvents:    desc("kestrel_container_runtime_events_total", "Container lifecycle events received from the runtimes."),
 		reloads:      desc("kestrel_reloads_total", "Reloads of the configuration and rules, by result.", "result"),
 		loaded:       desc("kestrel_config_last_load_timestamp_seconds", "When the configuration and rules were last loaded, in seconds since the epoch."),
 	}
@@ -159,6 +165,7 @@ func (d *descs) describe(ch chan<- *prometheus.Desc) {
 		d.build, d.uptime, d.events, d.sourceEvents, d.kernelEvents, d.dropped, d.readFail,
 		d.alerts, d.outSent, d.outFailed, d.outDropped, d.evalSeconds, d.evals,
 		d.threads, d.fds, d.containers, d.reloads, d.loaded,
+		d.ctrRuntimes, d.ctrLookups, d.ctrSeconds, d.ctrEvents,
 	} {
 		ch <- x
 	}
@@ -177,11 +184,22 @@ func (d *descs) collect(e emitter, s *Snapshot, info *Info) {
 	e.gauge(d.threads, float64(s.State.Threads))
 	e.gauge(d.fds, float64(s.State.FDs))
 	e.gauge(d.containers, float64(s.State.Containers))
+	d.collectContainers(e, &s.Containers)
 	e.counter(d.reloads, s.Reloads.OK, "ok")
 	e.counter(d.reloads, s.Reloads.Failed, "failed")
 	if !s.Loaded.IsZero() {
 		e.gauge(d.loaded, unixSeconds(s.Loaded))
 	}
+}
+
+func (d *descs) collectContainers(e emitter, c *ContainerStats) {
+	e.gauge(d.ctrRuntimes, float64(c.Runtimes))
+	e.counter(d.ctrLookups, c.Lookups, "ok")
+	e.counter(d.ctrLookups, c.NotFound, "not_found")
+	e.counter(d.ctrLookups, c.Errors, "error")
+	e.counter(d.ctrLookups, c.Dropped, "dropped")
+	e.send(d.ctrSeconds, prometheus.CounterValue, c.Seconds)
+	e.counter(d.ctrEvents, c.Events)
 }
 
 func (d *descs) collectSource(e emitter, s *Snapshot) {

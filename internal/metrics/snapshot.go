@@ -24,6 +24,8 @@ type Snapshot struct {
 	Eval EvalStats
 	// State is the size of the model of the host.
 	State StateStats
+	// Containers counts the lookups of container metadata.
+	Containers ContainerStats
 	// Reloads counts configuration and rules reloads.
 	Reloads ReloadStats
 	// Loaded is when the configuration and rules were last loaded.
@@ -83,6 +85,18 @@ type StateStats struct {
 	Threads    uint64
 	FDs        uint64
 	Containers uint64
+}
+
+// ContainerStats counts the lookups of container metadata in the
+// container runtimes.
+type ContainerStats struct {
+	Runtimes uint64  // runtimes asked
+	Lookups  uint64  // lookups a runtime answered
+	NotFound uint64  // lookups no runtime answered, after the retries
+	Errors   uint64  // lookups a runtime failed or timed out
+	Dropped  uint64  // lookups not made: the queue was full
+	Events   uint64  // container lifecycle events from the runtimes
+	Seconds  float64 // total time of the answered lookups
 }
 
 // ReloadStats counts reloads of the configuration and rules.
