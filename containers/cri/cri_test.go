@@ -2,11 +2,8 @@ package cri
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net"
 	"net/netip"
 	"path/filepath"
@@ -115,12 +112,6 @@ func TestImage(t *testing.T) {
 	}
 }
 
-// pod is a pod sandbox the test made, with its config.
-type pod struct {
-	id, uid string
-	config  *runtimeapi.PodSandboxConfig
-}
-
 // fixture is a private CRI service and a client of it.
 type fixture struct {
 	cri  *ctrtest.CRI
@@ -137,86 +128,6 @@ func newFixture(t *testing.T) *fixture {
 	}
 	t.Cleanup(func() { conn.Close() })
 	return &fixture{cri: c, conn: conn, rs: runtimeapi.NewRuntimeServiceClient(conn)}
-}
-
-func newUID(t *testing.T) string {
-	b := make([]byte, 16)
-	if _, err := rand.Read(b); err != nil {
-		t.Fatal(err)
-	}
-	h := hex.EncodeToString(b)
-	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
-}
-
-// runPod runs a pod sandbox as the kubelet would, with the kubelet's
-// labels and cgroup parent.
-func (f *fixture) runPod(t *testing.T, name string, privileged bool) *pod {
-	t.Helper()
-	uid := newUID(t)
-	nsOpts := &runtimeapi.NamespaceOption{Network: runtimeapi.NamespaceMode_POD, Pid: runtimeapi.NamespaceMode_CONTAINER, Ipc: runtimeapi.NamespaceMode_POD}
-	hostname := name
-	if privileged {
-		nsOpts.Network, hostname = runtimeapi.NamespaceMode_NODE, ""
-	}
-	cfg := &runtimeapi.PodSandboxConfig{
-		Metadata: &runtimeapi.PodSandboxMetadata{Name: name, Uid: uid, Namespace: "kestrel-test"},
-		Hostname: hostname,
-		Labels: map[string]string{"app": name, "tier": "test", "long": strings.Repeat("x", 101), "io.kubernetes.pod.name": name,
-			"io.kubernetes.pod.namespace": "kestrel-test", "io.kubernetes.pod.uid": uid},
-		Linux: &runtimeapi.LinuxPodSandboxConfig{
-			CgroupParent:    "/kubepods/besteffort/pod" + uid,
-			SecurityContext: &runtimeapi.LinuxSandboxSecurityContext{NamespaceOptions: nsOpts, Privileged: privileged},
-		},
-	}
-	resp, err := f.rs.RunPodSandbox(context.Background(), &runtimeapi.RunPodSandboxRequest{Config: cfg})
-	if err != nil {
-		ctrtest.CannotRun(t, fmt.Errorf("run pod sandbox: %w", err))
-	}
-	return &pod{id: resp.GetPodSandboxId(), uid: uid, config: cfg}
-}
-
-// imageID returns the id of the test image, as the kubelet learns it.
-func (f *fixture) imageID(t *testing.T) string {
-	t.Helper()
-	is := runtimeapi.NewImageServiceClient(f.conn)
-	resp, err := is.ImageStatus(context.Background(), &runtimeapi.ImageStatusRequest{Image: &runtimeapi.ImageSpec{Image: ctrtest.Image}})
-	if err != nil || resp.GetImage() == nil {
-		t.Fatalf("image status of %s: %v", ctrtest.Image, err)
-	}
-	return resp.GetImage().GetId()
-}
-
-// runContainer creates and starts a container of the test image in p:
-// of the image's id as the kubelet does, unless byName.
-func (f *fixture) runContainer(t *testing.T, p *pod, name string, privileged, byName bool, mounts ...*runtimeapi.Mount) string {
-	t.Helper()
-	md := p.config.GetMetadata()
-	img := &runtimeapi.ImageSpec{Image: ctrtest.Image}
-	if !byName {
-		img = &runtimeapi.ImageSpec{Image: f.imageID(t), UserSpecifiedImage: ctrtest.Image}
-	}
-	cfg := &runtimeapi.ContainerConfig{
-		Metadata: &runtimeapi.ContainerMetadata{Name: name},
-		Image:    img,
-		Command:  []string{"sleep", "300"},
-		Labels: map[string]string{"ctrlabel": name, "long": strings.Repeat("x", 101), "io.kubernetes.container.name": name,
-			"io.kubernetes.pod.name": md.GetName(), "io.kubernetes.pod.namespace": md.GetNamespace(),
-			"io.kubernetes.pod.uid": md.GetUid()},
-		Mounts: mounts,
-		Linux: &runtimeapi.LinuxContainerConfig{SecurityContext: &runtimeapi.LinuxContainerSecurityContext{
-			Privileged:       privileged,
-			NamespaceOptions: p.config.GetLinux().GetSecurityContext().GetNamespaceOptions(),
-		}},
-	}
-	ctx := context.Background()
-	resp, err := f.rs.CreateContainer(ctx, &runtimeapi.CreateContainerRequest{PodSandboxId: p.id, Config: cfg, SandboxConfig: p.config})
-	if err != nil {
-		ctrtest.CannotRun(t, fmt.Errorf("create container: %w", err))
-	}
-	if _, err := f.rs.StartContainer(ctx, &runtimeapi.StartContainerRequest{ContainerId: resp.GetContainerId()}); err != nil {
-		ctrtest.CannotRun(t, fmt.Errorf("start container: %w", err))
-	}
-	return resp.GetContainerId()
 }
 
 func (f *fixture) open(t *testing.T) *Runtime {
@@ -248,11 +159,11 @@ func TestInspect(t *testing.T) {
 	f := newFixture(t)
 	r := f.open(t)
 	host := t.TempDir()
-	plainPod := f.runPod(t, "kestrel-pod", false)
-	plain := f.runContainer(t, plainPod, "plain", false, false,
+	plainPod := f.cri.RunPod(t, "kestrel-pod", false)
+	plain := f.cri.RunContainer(t, plainPod, "plain", false, false,
 		&runtimeapi.Mount{ContainerPath: "/host", HostPath: host, Readonly: true, Propagation: runtimeapi.MountPropagation_PROPAGATION_PRIVATE})
-	privPod := f.runPod(t, "kestrel-privpod", true)
-	priv := f.runContainer(t, privPod, "privileged", true, true)
+	privPod := f.cri.RunPod(t, "kestrel-privpod", true)
+	priv := f.cri.RunContainer(t, privPod, "privileged", true, true)
 
 	recs := inspect(t, r, plain, 2)
 	k, sb := recs[0], recs[1]
@@ -286,7 +197,7 @@ func TestInspect(t *testing.T) {
 	if _, err := r.Inspect(context.Background(), ctrQuery); !errors.Is(err, containers.ErrNotFound) {
 		t.Errorf("Inspect of a ctr container: %v, want ErrNotFound", err)
 	}
-	own := inspect(t, r, plainPod.id, 1)
+	own := inspect(t, r, plainPod.ID, 1)
 	f.checkSandbox(t, own[0], plainPod)
 
 	_, err := r.Inspect(context.Background(), containers.Query{ID: "0123456789ab", FullID: strings.Repeat("0123456789abcdef", 4), Type: state.CTCRI})
@@ -296,7 +207,7 @@ func TestInspect(t *testing.T) {
 }
 
 // checkContainer compares a container's record with its ContainerStatus.
-func (f *fixture) checkContainer(t *testing.T, k *state.Container, id string, p *pod) {
+func (f *fixture) checkContainer(t *testing.T, k *state.Container, id string, p *ctrtest.Pod) {
 	t.Helper()
 	resp, err := f.rs.ContainerStatus(context.Background(), &runtimeapi.ContainerStatusRequest{ContainerId: id, Verbose: true})
 	if err != nil {
@@ -319,10 +230,10 @@ func (f *fixture) checkContainer(t *testing.T, k *state.Container, id string, p 
 	if k.CreatedTime != s.GetCreatedAt()/1e9 || k.CreatedTime == 0 {
 		t.Errorf("created %d, want %d", k.CreatedTime, s.GetCreatedAt()/1e9)
 	}
-	if k.SandboxID != p.id {
-		t.Errorf("sandbox id %q, want %q", k.SandboxID, p.id)
+	if k.SandboxID != p.ID {
+		t.Errorf("sandbox id %q, want %q", k.SandboxID, p.ID)
 	}
-	labels := map[string]string{"io.kubernetes.sandbox.id": p.id}
+	labels := map[string]string{"io.kubernetes.sandbox.id": p.ID}
 	for key, v := range s.GetLabels() {
 		if len(v) <= DefaultLabelMaxLen { // Falco's label_max_len
 			labels[key] = v
@@ -334,24 +245,24 @@ func (f *fixture) checkContainer(t *testing.T, k *state.Container, id string, p 
 }
 
 // checkSandbox compares a pod sandbox's record with its PodSandboxStatus.
-func (f *fixture) checkSandbox(t *testing.T, k *state.Container, p *pod) {
+func (f *fixture) checkSandbox(t *testing.T, k *state.Container, p *ctrtest.Pod) {
 	t.Helper()
-	resp, err := f.rs.PodSandboxStatus(context.Background(), &runtimeapi.PodSandboxStatusRequest{PodSandboxId: p.id})
+	resp, err := f.rs.PodSandboxStatus(context.Background(), &runtimeapi.PodSandboxStatusRequest{PodSandboxId: p.ID})
 	if err != nil {
 		t.Fatal(err)
 	}
 	s := resp.GetStatus()
-	if k.ID != containers.ShortID(p.id) || k.FullID != p.id || k.SandboxID != p.id || !k.IsSandbox || k.Type != state.CTContainerd {
-		t.Errorf("sandbox id %q full %q sandbox %q is %v type %v; want %q %q", k.ID, k.FullID, k.SandboxID, k.IsSandbox, k.Type, containers.ShortID(p.id), p.id)
+	if k.ID != containers.ShortID(p.ID) || k.FullID != p.ID || k.SandboxID != p.ID || !k.IsSandbox || k.Type != state.CTContainerd {
+		t.Errorf("sandbox id %q full %q sandbox %q is %v type %v; want %q %q", k.ID, k.FullID, k.SandboxID, k.IsSandbox, k.Type, containers.ShortID(p.ID), p.ID)
 	}
-	if k.Name != p.config.GetMetadata().GetName() || k.CreatedTime != s.GetCreatedAt()/1e9 {
-		t.Errorf("sandbox name %q created %d; want %q %d", k.Name, k.CreatedTime, p.config.GetMetadata().GetName(), s.GetCreatedAt()/1e9)
+	if k.Name != p.Config.GetMetadata().GetName() || k.CreatedTime != s.GetCreatedAt()/1e9 {
+		t.Errorf("sandbox name %q created %d; want %q %d", k.Name, k.CreatedTime, p.Config.GetMetadata().GetName(), s.GetCreatedAt()/1e9)
 	}
 	if k.IP != s.GetNetwork().GetIp() {
 		t.Errorf("sandbox IP %q, want %q", k.IP, s.GetNetwork().GetIp())
 	}
-	labels := map[string]string{"io.kubernetes.sandbox.id": p.id}
-	for key, v := range p.config.GetLabels() {
+	labels := map[string]string{"io.kubernetes.sandbox.id": p.ID}
+	for key, v := range p.Config.GetLabels() {
 		if len(v) <= DefaultLabelMaxLen {
 			labels[key] = v
 		}
@@ -390,8 +301,8 @@ func TestWatch(t *testing.T) {
 		return
 	case <-time.After(time.Second):
 	}
-	p := f.runPod(t, "kestrel-watched", false)
-	id := f.runContainer(t, p, "watched", false, false)
+	p := f.cri.RunPod(t, "kestrel-watched", false)
+	id := f.cri.RunContainer(t, p, "watched", false, false)
 	for _, kind := range []containers.EventKind{containers.Created, containers.Started} {
 		waitEvent(t, events, id, kind)
 	}

@@ -309,3 +309,84 @@ func containerLines(out string, ids ...string) map[string][][]string {
 	}
 	return m
 }
+
+// TestRunPodsLive runs Kubernetes-style pods through containerd's CRI
+// service: the alerts of actions in their containers carry the pod's name,
+// namespace, uid, labels and IP, the container's name and image, and
+// privileged mode; the same action on the host raises none.
+func TestRunPodsLive(t *testing.T) {
+	ebpftest.Live(t)
+	c := ctrtest.PrivateCRI(t)
+	dir := t.TempDir()
+	rules := writeFile(t, dir, "rules.yaml", `- rule: Cat in a pod
+  desc: a test ran cat in a container
+  condition: evt.type in (execve, execveat) and evt.dir = < and proc.name = cat and container.id != host
+  output: cat in a pod (pod=%k8s.pod.name ns=%k8s.ns.name container=%container.name)
+  priority: NOTICE
+`)
+	alerts := filepath.Join(dir, "alerts.json")
+	cfg := writeFile(t, dir, "kestrel.yaml", fmt.Sprintf(`rules_files: [%s]
+json_output: true
+log_syslog: false
+watch_config_files: false
+stdout_output: {enabled: false}
+file_output: {enabled: true, keep_alive: true, filename: %s}
+webserver: {enabled: true, listen_port: 0}
+append_output:
+  - extra_fields: [k8s.pod.name, k8s.ns.name, k8s.pod.uid, k8s.pod.labels, k8s.pod.ip, k8s.pod.sandbox_id, container.id, container.name, container.image, container.type, container.privileged]
+container_engines:
+  cri: {enabled: true, sockets: [%s]}
+  containerd: {enabled: true, sockets: [%s]}
+  docker: {enabled: false}
+  podman: {enabled: false}
+`, rules, alerts, c.Socket, c.Socket))
+	r := startRun(t, cfg)
+	web := c.RunPod(t, "kestrel-web", false)
+	app := c.RunContainer(t, web, "app", false, false)
+	priv := c.RunPod(t, "kestrel-priv", true)
+	tool := c.RunContainer(t, priv, "tool", true, true)
+	c.Exec(t, app, "cat", "/etc/hostname")
+	c.Exec(t, tool, "cat", "/etc/hostname")
+	runCmd("cat", "/etc/hostname")
+	byPod := map[string]map[string]any{}
+	waitFor(t, "two alerts", 15*time.Second, func() bool {
+		for _, a := range alertsOf(t, alerts) {
+			byPod[fmt.Sprint(a.OutputFields["k8s.pod.name"])] = a.OutputFields
+		}
+		return len(byPod) >= 2
+	}, r)
+	time.Sleep(300 * time.Millisecond)
+	if as := alertsOf(t, alerts); len(as) != 2 {
+		t.Errorf("%d alerts, want 2 (one per pod, none for the host): %v", len(as), as)
+	}
+	for _, w := range []struct {
+		pod        *ctrtest.Pod
+		ctr, name  string
+		privileged bool
+	}{{web, app, "app", false}, {priv, tool, "tool", true}} {
+		md := w.pod.Config.GetMetadata()
+		f := byPod[md.GetName()]
+		if f == nil {
+			t.Errorf("no alert from pod %s: %v", md.GetName(), byPod)
+			continue
+		}
+		want := map[string]string{"k8s.ns.name": md.GetNamespace(), "k8s.pod.uid": w.pod.UID, "k8s.pod.sandbox_id": w.pod.ID[:12],
+			"container.id": w.ctr[:12], "container.name": w.name, "container.image": ctrtest.Image, "container.type": "containerd",
+			"container.privileged": fmt.Sprint(w.privileged)}
+		for k, v := range want {
+			if fmt.Sprint(f[k]) != v {
+				t.Errorf("pod %s: %s = %v, want %s", md.GetName(), k, f[k], v)
+			}
+		}
+		if labels := fmt.Sprint(f["k8s.pod.labels"]); !strings.Contains(labels, "app:"+md.GetName()) || !strings.Contains(labels, "tier:test") {
+			t.Errorf("pod %s: labels %q", md.GetName(), labels)
+		}
+		ip := fmt.Sprint(f["k8s.pod.ip"])
+		if w.privileged && ip != "<nil>" {
+			t.Errorf("host-network pod %s: ip %q, want none", md.GetName(), ip)
+		}
+		if !w.privileged && !strings.HasPrefix(ip, strings.TrimSuffix(c.Subnet, "0/24")) {
+			t.Errorf("pod %s: ip %q, not in %s", md.GetName(), ip, c.Subnet)
+		}
+	}
+}
