@@ -20,6 +20,11 @@ A FILTER selects the events, in the language of sysdig filters and Falco rule
 conditions (see 'kestrel read --help'); the syscalls it cannot match are
 discarded in the kernel. Kestrel's own process is left out.
 
+Container names, images and pods are asked of the container runtimes on
+their usual sockets (below $HOST_ROOT when set), as 'kestrel run' does; a
+capture written with -w keeps them, as container records before the events
+that need them, for 'kestrel read', sysdig and Falco.
+
 Capture needs root (or the capabilities 'kestrel run --help' names) and a
 kernel with BTF (/sys/kernel/btf/vmlinux). It stops on Ctrl-C (SIGINT) or
 SIGTERM, after -M seconds or after -n events, and prints on stderr how many

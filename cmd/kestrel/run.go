@@ -42,6 +42,14 @@ it needs no privilege.
 The web server answers /healthz (ready once the probe is attached and the
 host's state taken), /metrics (Prometheus) and /versions.
 
+Containers: every event of a containerized process has its container's id
+(container.id) from its cgroups; names, images, labels, mounts, privileges
+and Kubernetes pods (container.*, k8s.*) are asked of the runtimes beside
+the event loop: Docker and Podman (Docker Engine API), containerd, and the
+CRI runtimes (containerd's CRI service, CRI-O), on their usual sockets or
+those of container_engines; in a pod, HOST_ROOT=/host puts the sockets and
+the host's /etc below the host's root mounted there.
+
 Signals: SIGHUP reloads the configuration and the rules without stopping the
 probe (invalid files are reported and the running ones stay; a change of a
 watched file does the same); SIGUSR1 reopens the file outputs (logrotate);
