@@ -627,3 +627,36 @@ func TestSnapshotWritable(t *testing.T) {
 		t.Errorf("read back %d fds, wrote %d", m, n)
 	}
 }
+
+// TestSnapshotCgroupsV2 checks the cgroups a snapshot takes of a process on
+// a pure cgroup v2 host (the unified hierarchy alone) and on a hybrid one
+// (where the unified line, without controllers, adds nothing).
+func TestSnapshotCgroupsV2(t *testing.T) {
+	proc := t.TempDir()
+	full := strings.Repeat("ab", 32)
+	for pid, text := range map[string]string{
+		"10": "0::/system.slice/docker-" + full + ".scope\n",
+		"11": "4:memory:/docker/" + full + "\n1:name=systemd:/docker/" + full + "\n0::/\n",
+	} {
+		if err := os.MkdirAll(filepath.Join(proc, pid), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(proc, pid, "cgroup"), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := newProcReader(proc, SnapshotOptions{}, 1)
+	if got, want := string(r.cgroups(filepath.Join(proc, "10"))),
+		strings.Repeat("=/system.slice/docker-"+full+".scope\x00", 1); !strings.HasPrefix(got, "cpuset"+want) || strings.Count(got, "\x00") != len(v2Controllers) {
+		t.Errorf("pure v2: %q", got)
+	}
+	if got := string(r.cgroups(filepath.Join(proc, "11"))); got != "memory=/docker/"+full+"\x00name=systemd=/docker/"+full+"\x00" {
+		t.Errorf("hybrid: %q", got)
+	}
+	for _, pid := range []string{"10", "11"} {
+		id, typ, _ := ContainerFromCgroups(r.cgroups(filepath.Join(proc, pid)))
+		if string(id) != full[:12] || typ != CTDocker {
+			t.Errorf("pid %s: container %q %v", pid, id, typ)
+		}
+	}
+}

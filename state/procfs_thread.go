@@ -209,31 +209,53 @@ func (r *procReader) exeFlags(t *scap.Thread, p *procInfo) {
 
 // cgroups returns the process's cgroups as "controller=path" entries, one
 // per controller of each hierarchy of /proc/PID/cgroup ("name=systemd=/…"
-// for named hierarchies). The unified (v2) hierarchy, which lists no
-// controllers, gives no entry.
+// for named hierarchies). The unified (v2) hierarchy lists no
+// controllers: on a host with v1 hierarchies (hybrid) it gives no entry;
+// on a pure v2 host, where it is the only one, its path is given for the
+// controllers the probe reports (v2Controllers), as the probe's events
+// will.
 func (r *procReader) cgroups(base string) []byte {
 	b, err := r.read(base+"/cgroup", 0)
 	if err != nil {
 		return nil
 	}
-	var out []byte
+	var out, unified []byte
 	for _, line := range bytes.Split(b, []byte{'\n'}) {
-		_, rest, ok := bytes.Cut(line, []byte{':'})
+		hier, rest, ok := bytes.Cut(line, []byte{':'})
 		if !ok {
 			continue
 		}
 		ctrls, path, ok := bytes.Cut(rest, []byte{':'})
-		if !ok || len(ctrls) == 0 {
+		if !ok {
+			continue
+		}
+		if len(ctrls) == 0 {
+			if string(hier) == "0" {
+				unified = path
+			}
 			continue
 		}
 		for _, c := range bytes.Split(ctrls, []byte{','}) {
-			out = append(out, c...)
-			out = append(out, '=')
-			out = append(out, path...)
-			out = append(out, 0)
+			out = appendCgroup(out, c, path)
+		}
+	}
+	if out == nil && unified != nil {
+		for _, c := range v2Controllers {
+			out = appendCgroup(out, []byte(c), unified)
 		}
 	}
 	return out
+}
+
+// v2Controllers are the controllers whose cgroups the probe reports with
+// clone and execve events.
+var v2Controllers = [...]string{"cpuset", "cpu", "cpuacct", "io", "memory"}
+
+func appendCgroup(dst, ctrl, path []byte) []byte {
+	dst = append(dst, ctrl...)
+	dst = append(dst, '=')
+	dst = append(dst, path...)
+	return append(dst, 0)
 }
 
 // fdLimit returns the soft limit of open files from /proc/PID/limits.
