@@ -3,7 +3,7 @@ GO      ?= go
 BIN     := bin/kestrel
 PKGS    := ./...
 
-.PHONY: all build test test-short generate check-generate check-ebpf bench fuzz vet clean
+.PHONY: all build test test-deploy test-short generate check-generate check-ebpf bench fuzz vet clean
 
 all: build
 
@@ -14,6 +14,13 @@ build:
 # corpora, the differential tests against sysdig, and the generated-code check.
 test: check-generate check-ebpf vet
 	$(GO) test -count=1 $(PKGS)
+	$(MAKE) test-deploy
+
+# The container image, the DaemonSet manifest and the Helm chart: deploy/
+# is a module of its own, so that Helm's and Kubernetes' modules stay out
+# of Kestrel's.
+test-deploy:
+	cd deploy && $(GO) vet ./... && $(GO) test -count=1 ./...
 
 vet:
 	$(GO) vet $(PKGS)

@@ -3,11 +3,14 @@
 package ebpf
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/cilium/ebpf"
 
 	"github.com/kestrel-sec/kestrel/driver"
 )
@@ -171,4 +174,21 @@ func kernelVersion(release string) (major, minor int, ok bool) {
 	major, err1 = strconv.Atoi(maj)
 	minor, err2 = strconv.Atoi(rest[:end])
 	return major, minor, err1 == nil && err2 == nil
+}
+
+// errBPFDenied says that the bpf() system call itself is refused,
+// although the capabilities are there (Check passed).
+var errBPFDenied = errors.New("the kernel refuses the bpf() system call although Kestrel has CAP_BPF: " +
+	"a seccomp profile or a security module denies it (in a container, run Kestrel with the seccomp profile " +
+	"Unconfined, as deploy/kubernetes/kestrel.yaml does, or one that allows bpf())")
+
+// bpfDenied reports whether the kernel refuses to create even the
+// smallest BPF map with EPERM.
+func bpfDenied() bool {
+	m, err := ebpf.NewMap(&ebpf.MapSpec{Type: ebpf.Array, KeySize: 4, ValueSize: 4, MaxEntries: 1})
+	if err == nil {
+		m.Close()
+		return false
+	}
+	return errors.Is(err, unix.EPERM)
 }

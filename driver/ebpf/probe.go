@@ -76,6 +76,9 @@ func Open(o Options) (*Probe, error) {
 		return nil, fmt.Errorf("syscall selection: %w", err)
 	}
 	if err := rlimit.RemoveMemlock(); err != nil {
+		if bpfDenied() {
+			return nil, errBPFDenied
+		}
 		return nil, fmt.Errorf("lifting the locked-memory limit: %w", err)
 	}
 	spec, err := loadProbe()

@@ -149,8 +149,12 @@ func ListRules(o ListOptions, stdout, stderr io.Writer) error {
 }
 
 // hostnameOrEmpty returns the machine's host name, as Falco puts in
-// alerts.
+// alerts: $FALCO_HOSTNAME when set, as in Falco.
 func hostnameOrEmpty() string {
+	// Falco's variable: in a pod, the node's name rather than the pod's.
+	if h := os.Getenv("FALCO_HOSTNAME"); h != "" {
+		return h
+	}
 	h, err := os.Hostname()
 	if err != nil {
 		return ""
