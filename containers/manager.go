@@ -50,7 +50,13 @@ type request struct {
 	q     Query
 	rt    Runtime // only this runtime, when set (a runtime's own event)
 	tries int
+	// once: not when a lookup of the container answered lately (the
+	// runtime's create event came first).
+	once bool
 }
+
+// answerTTL is how long an answer spares the lookups asked with once.
+const answerTTL = time.Minute
 
 // Manager looks up, off the event goroutine, the containers the model
 // sees, and the containers the runtimes report, and hands the records to
@@ -65,7 +71,8 @@ type Manager struct {
 	stats Stats
 
 	mu       sync.Mutex
-	inflight map[string]bool // by full id (or id)
+	inflight map[string]bool      // by full id (or id)
+	answered map[string]time.Time // when a lookup last answered, by the same key
 	failing  map[Runtime]bool
 
 	ctx    context.Context
@@ -102,7 +109,7 @@ func NewManager(rts []Runtime, o Options) *Manager {
 	}
 	return &Manager{rts: rts, opts: o, log: log,
 		reqs: make(chan request, queueLen), out: make(chan update, queueLen),
-		inflight: make(map[string]bool), failing: make(map[Runtime]bool)}
+		inflight: make(map[string]bool), answered: make(map[string]time.Time), failing: make(map[Runtime]bool)}
 }
 
 // Runtimes returns the runtimes the manager asks.
@@ -150,7 +157,7 @@ func (m *Manager) ContainerSeen(c *state.CgroupContainer, id string) {
 	if c.HasPod() {
 		q.PodUID = string(c.AppendPodUID(nil))
 	}
-	m.enqueue(request{q: q})
+	m.enqueue(request{q: q, once: true})
 }
 
 // served reports whether a runtime serves containers of type t.
@@ -167,7 +174,7 @@ func (m *Manager) served(t state.ContainerType) bool {
 func (m *Manager) enqueue(r request) {
 	key := r.q.key()
 	m.mu.Lock()
-	if m.inflight[key] {
+	if at, ok := m.answered[key]; m.inflight[key] || r.once && ok && time.Since(at) < answerTTL {
 		m.mu.Unlock()
 		return
 	}
@@ -179,6 +186,23 @@ func (m *Manager) enqueue(r request) {
 		m.done(key)
 		m.stats.Dropped.Add(1)
 	}
+}
+
+// answer ends the lookup of key, noting when it answered; answers older
+// than answerTTL are forgotten as the table grows.
+func (m *Manager) answer(key string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.inflight, key)
+	now := time.Now()
+	if len(m.answered) >= queueLen {
+		for k, at := range m.answered {
+			if now.Sub(at) >= answerTTL {
+				delete(m.answered, k)
+			}
+		}
+	}
+	m.answered[key] = now
 }
 
 func (m *Manager) done(key string) {
@@ -241,7 +265,7 @@ func (m *Manager) lookup(r request) {
 	start := time.Now()
 	recs, err := m.inspect(r)
 	if err == nil {
-		m.done(key)
+		m.answer(key)
 		m.stats.Lookups.Add(1)
 		m.stats.LatencyNanos.Add(uint64(time.Since(start)))
 		m.send(update{put: recs})
@@ -363,10 +387,15 @@ func (m *Manager) event(rt Runtime, ev Event) {
 	m.stats.Events.Add(1)
 	switch ev.Kind {
 	case Created, Started:
+		// Created looks up; Started only when that found nothing.
 		q := Query{ID: ShortID(ev.FullID), FullID: ev.FullID, Namespace: ev.Namespace}
-		m.enqueue(request{q: q, rt: rt, tries: len(m.opts.Retry)})
+		m.enqueue(request{q: q, rt: rt, tries: len(m.opts.Retry), once: ev.Kind == Started})
 	case Removed:
 		m.stats.Removed.Add(1)
+		q := Query{FullID: ev.FullID, Namespace: ev.Namespace}
+		m.mu.Lock()
+		delete(m.answered, q.key())
+		m.mu.Unlock()
 		m.send(update{remove: ShortID(ev.FullID)})
 	}
 }

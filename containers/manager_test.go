@@ -166,6 +166,7 @@ func TestManagerTimesOutAndReportsOnce(t *testing.T) {
 	if d := time.Since(start); d > 2*time.Second {
 		t.Errorf("5 lookups of a stalled runtime took %v", d)
 	}
+	m.Close() // its goroutines are done with the log
 	if n := strings.Count(logs.String(), "container runtime failed"); n != 1 {
 		t.Errorf("the failing runtime was reported %d times, want once:\n%s", n, logs.String())
 	}
@@ -200,6 +201,14 @@ func TestManagerFollowsEvents(t *testing.T) {
 	rt.events <- Event{Kind: Created, FullID: fullA}
 	if c := waitRecord(t, m, st, fullA[:12]); c.Name != "early" {
 		t.Errorf("record %+v", c)
+	}
+	// Started and the container's first thread ask nothing more.
+	asked := rt.asks.Load()
+	rt.events <- Event{Kind: Started, FullID: fullA}
+	seen(m, fullA)
+	time.Sleep(50 * time.Millisecond)
+	if n := rt.asks.Load(); n != asked {
+		t.Errorf("%d more lookups of a container its create event looked up", n-asked)
 	}
 	rt.events <- Event{Kind: Removed, FullID: fullA}
 	for deadline := time.Now().Add(5 * time.Second); st.Container(fullA[:12]) != nil; time.Sleep(time.Millisecond) {

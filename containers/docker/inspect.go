@@ -64,13 +64,20 @@ type inspected struct {
 	IPAddress string
 }
 
+// notFound reports whether err says the engine has no such container:
+// HTTP 404, or Podman's HTTP 500 "no such container" for a container it is
+// removing.
+func notFound(err error) bool {
+	return cerrdefs.IsNotFound(err) || strings.Contains(err.Error(), "no such container")
+}
+
 // inspect asks the engine for one container.
 func (c *Client) inspect(ctx context.Context, id string) (*inspected, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	res, err := c.api.ContainerInspect(ctx, id, client.ContainerInspectOptions{})
 	if err != nil {
-		if cerrdefs.IsNotFound(err) {
+		if notFound(err) {
 			return nil, fmt.Errorf("%w: %v", containers.ErrNotFound, err)
 		}
 		return nil, err

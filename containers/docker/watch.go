@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
+	"time"
 
 	"github.com/moby/moby/api/types/events"
 	"github.com/moby/moby/client"
@@ -41,7 +43,11 @@ func (c *Client) Watch(ctx context.Context, ch chan<- containers.Event) error {
 	// Actions are picked here, not by an "event" filter: Podman matches
 	// that filter against its own names ("died", not "die").
 	f := make(client.Filters).Add("type", string(events.ContainerEventType))
-	res := c.api.Events(ctx, client.EventsListOptions{Filters: f})
+	// From now on only: Podman replays its event log from the start when
+	// the log file was rotated, and old events are lookups of containers
+	// long gone.
+	since := strconv.FormatInt(time.Now().Unix(), 10)
+	res := c.api.Events(ctx, client.EventsListOptions{Filters: f, Since: since})
 	for {
 		select {
 		case m := <-res.Messages:
