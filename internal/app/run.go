@@ -272,10 +272,10 @@ func (a *agent) run(ctx context.Context) error {
 	}
 	bg := a.background(ctx, cancel)
 	a.log.Info("watching this host", "rules", len(a.eng.Selected()), "outputs", a.outs.names())
+	a.mon.ready()
 	if a.o.Ready != nil {
 		a.o.Ready(a.mon.webAddr())
 	}
-	a.mon.ready()
 	err := a.pipe.Run(ctx, 0)
 	cancel(nil)
 	bg.Wait()
