@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -73,10 +75,29 @@ func runtimeSockets(ce config.ContainerEngines) []runtimeSocket {
 			continue
 		}
 		for _, s := range en.e.Sockets {
-			socks = append(socks, runtimeSocket{engine: en.name, path: filepath.Join("/", root, s), open: en.open})
+			for _, p := range expandUIDs(root, s) {
+				socks = append(socks, runtimeSocket{engine: en.name, path: p, open: en.open})
+			}
 		}
 	}
 	return socks
+}
+
+// expandUIDs returns the socket path below root; a path with %d (a
+// rootless runtime's, /run/user/%d/podman/podman.sock) is given for each
+// user with a runtime directory (/run/user/UID) at start.
+func expandUIDs(root, sock string) []string {
+	if !strings.Contains(sock, "%d") {
+		return []string{filepath.Join("/", root, sock)}
+	}
+	dirs, _ := os.ReadDir(filepath.Join("/", root, "run", "user"))
+	var out []string
+	for _, d := range dirs {
+		if uid, err := strconv.ParseUint(d.Name(), 10, 32); err == nil {
+			out = append(out, filepath.Join("/", root, strings.ReplaceAll(sock, "%d", strconv.FormatUint(uid, 10))))
+		}
+	}
+	return out
 }
 
 // openRuntimes opens, at once, the runtimes whose sockets exist. An

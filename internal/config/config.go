@@ -194,7 +194,7 @@ type Engine struct {
 // The usual sockets of the runtimes.
 var (
 	defaultDockerSockets     = []string{"/var/run/docker.sock"}
-	defaultPodmanSockets     = []string{"/run/podman/podman.sock"}
+	defaultPodmanSockets     = []string{"/run/podman/podman.sock", "/run/user/%d/podman/podman.sock"}
 	defaultContainerdSockets = []string{"/run/containerd/containerd.sock", "/run/k3s/containerd/containerd.sock"}
 	defaultCRISockets        = []string{"/run/containerd/containerd.sock", "/run/crio/crio.sock", "/run/k3s/containerd/containerd.sock"}
 )

@@ -123,7 +123,7 @@ var descriptions = map[string]string{
 	"container_engines.docker.sockets":     "Docker's API sockets; each one that exists is asked.",
 	"container_engines.podman":             "Podman's Docker-compatible API service (podman system service): podman containers.",
 	"container_engines.podman.enabled":     "Ask Podman.",
-	"container_engines.podman.sockets":     "Podman's API sockets; each one that exists is asked.",
+	"container_engines.podman.sockets":     "Podman's API sockets; each one that exists is asked. %d stands for the uid of each user with a /run/user/UID directory (rootless podman).",
 	"container_engines.containerd":         "containerd's API: the containers containerd runs itself (ctr, nerdctl), in every namespace.",
 	"container_engines.containerd.enabled": "Ask containerd.",
 	"container_engines.containerd.sockets": "containerd's sockets; each one that exists is asked.",
