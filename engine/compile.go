@@ -14,7 +14,11 @@ type Rule struct {
 	// Condition is the condition compiled, with exceptions appended as
 	// Falco builds them.
 	Condition string
-	Program   *filter.Program
+	// Expr is Condition parsed, lists pasted as Falco pastes them; macros
+	// stay references, resolved by [Engine.Macro], and list names left in
+	// lists of values by [Engine.List], as the compiler resolves them.
+	Expr    filter.Expr
+	Program *filter.Program
 	// Output renders the alert line and the output fields.
 	Output *field.Format
 	// extra renders the fields append_output adds; nil when none.
@@ -56,7 +60,9 @@ func Compile(spec *rules.Spec, o Options) (*Engine, rules.Diagnostics) {
 		}
 	}
 	ms.warn(used, d)
-	return newEngine(out, o), d.list
+	e := newEngine(out, o)
+	e.macro, e.list = ms.lookup, ls.lookup
+	return e, d.list
 }
 
 func compileRule(r *rules.Rule, o Options, fo filter.Options, ls *lists, ms *macros, d *diags, used map[string]bool) (*Rule, bool) {
@@ -100,7 +106,7 @@ func compileRule(r *rules.Rule, o Options, fo filter.Options, ls *lists, ms *mac
 		d.atPos(rules.SeverityError, r.Output.Pos(), r.Output, ruleItem(r.Name), "append_output: "+err.Error())
 		return nil, false
 	}
-	return &Rule{Spec: r, Condition: src, Program: prog, Output: out, extra: extra}, true
+	return &Rule{Spec: r, Condition: src, Expr: c.expr, Program: prog, Output: out, extra: extra}, true
 }
 
 // checkExceptionFields reports exception fields that are no field, at the

@@ -6,6 +6,7 @@ import (
 	"github.com/kestrel-sec/kestrel/alert"
 	"github.com/kestrel-sec/kestrel/event"
 	"github.com/kestrel-sec/kestrel/field"
+	"github.com/kestrel-sec/kestrel/filter"
 )
 
 // indexSize bounds the event type codes the index holds directly; an
@@ -22,6 +23,9 @@ type Engine struct {
 	byType [indexSize][]*Rule
 	other  []*Rule // for codes at or above indexSize
 	buf    []byte
+	// macro and list resolve the names in the rules' conditions.
+	macro func(string) (filter.Expr, bool)
+	list  func(string) (*filter.ListValues, bool)
 }
 
 func newEngine(rs []*Rule, o Options) *Engine {
@@ -47,6 +51,25 @@ func newEngine(rs []*Rule, o Options) *Engine {
 
 // Rules returns every compiled rule, selected or not, in definition order.
 func (e *Engine) Rules() []*Rule { return e.rules }
+
+// Macro returns the parsed condition of the macro called name, as the
+// rules' conditions ([Rule.Expr]) name it.
+func (e *Engine) Macro(name string) (filter.Expr, bool) {
+	if e.macro == nil {
+		return nil, false
+	}
+	return e.macro(name)
+}
+
+// List returns the values of the list called name where a rule's
+// condition leaves the name as an unquoted item of a list of values, or
+// alone after in; false when the compiler takes the name as a value.
+func (e *Engine) List(name string) (*filter.ListValues, bool) {
+	if e.list == nil {
+		return nil, false
+	}
+	return e.list(name)
+}
 
 // Selected returns the rules that run.
 func (e *Engine) Selected() []*Rule {
