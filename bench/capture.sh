@@ -18,7 +18,9 @@
 # Modes:
 #   base     nothing watching
 #   capture  kestrel capture -w /dev/null (every syscall recorded)
-#   run      kestrel run with the embedded default rules
+#   run      kestrel run with the embedded default rules (and its kernel filter)
+#   upstream kestrel run with falcosecurity/rules' falco_rules.yaml (UPSTREAM=)
+#   nofilter kestrel run with the default rules and kernel_filter.enabled=false
 #
 # Settings (environment):
 #   ROUNDS=5 CALLS=2000000 RATE=1000000 PACED_SECS=3 TAR_DIR=/usr/share
@@ -54,6 +56,7 @@ LOOP=$OUT/sysloop
 JOBS=${JOBS:-$(nproc)}
 BPF_STATS=${BPF_STATS:-0}
 COMPARE=${COMPARE:-}
+UPSTREAM=${UPSTREAM:-../shared/testdata/rules/upstream/falco_rules.yaml}
 
 die() {
 	echo "bench/capture.sh: $*" >&2
@@ -115,6 +118,8 @@ start_agent() {
 	case ${1%@ref} in
 	capture) "$bin" capture -w /dev/null --ring-size "$RING" 2>"$2" & ;;
 	run) "$bin" run --ring-size "$RING" >/dev/null 2>"$2" & ;;
+	upstream) "$bin" run --ring-size "$RING" -r "$UPSTREAM" >/dev/null 2>"$2" & ;;
+	nofilter) "$bin" run --ring-size "$RING" -o kernel_filter.enabled=false >/dev/null 2>"$2" & ;;
 	*) die "unknown mode $1" ;;
 	esac
 	agent=$!

@@ -32,6 +32,9 @@ type Stats struct {
 	TooLong    uint64 // records lost because they outgrew the kernel buffer
 	QueueFull  uint64 // records lost because the user-space queue was full
 	Unreadable uint64 // records that did not decode
+	// Filtered counts the events the kernel filter kept back because no
+	// rule could match them (see [Prefilter]): not losses.
+	Filtered uint64
 }
 
 // Dropped returns how many events were lost, all causes together.

@@ -9,9 +9,9 @@ import (
 func newRulesCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "rules",
-		Short: "Check and list Falco rules files",
+		Short: "Check, list, explain and test Falco rules files",
 	}
-	cmd.AddCommand(newRulesValidateCmd(), newRulesListCmd())
+	cmd.AddCommand(newRulesValidateCmd(), newRulesListCmd(), newRulesExplainCmd())
 	return cmd
 }
 

@@ -3,6 +3,8 @@
 // BPF ring buffer, and the loader and reader that turn them into events.
 package ebpf
 
+import "github.com/kestrel-sec/kestrel/driver"
+
 // Options configure [Open]. The zero value reports every syscall of every
 // process but Kestrel's own, through an 8 MiB ring per CPU.
 type Options struct {
@@ -26,6 +28,10 @@ type Options struct {
 	// Snaplen is how many bytes of I/O data (read, write, send, receive,
 	// module images) the events keep, at most MaxSnaplen; 0 keeps none.
 	Snaplen int
+	// Prefilter is what the probe keeps in the kernel from the start
+	// (see [Probe.SetPrefilter] for its limits); the zero value sends
+	// every selected event.
+	Prefilter driver.Prefilter
 }
 
 // MaxSnaplen is the largest [Options.Snaplen] (MAX_SNAPLEN of the probe).

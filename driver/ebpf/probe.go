@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sync"
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/link"
@@ -32,6 +33,9 @@ type Probe struct {
 	rings    *rings
 	q        *queue
 	filled   chan struct{} // closed when the ring reader has stopped
+
+	pfMu  sync.Mutex // serialises SetPrefilter
+	pfGen int        // the generation of the pre-filter's sets in use
 }
 
 var _ driver.Source = (*Probe)(nil)
@@ -75,6 +79,10 @@ func Open(o Options) (*Probe, error) {
 	if err != nil {
 		return nil, fmt.Errorf("syscall selection: %w", err)
 	}
+	pf, err := compilePrefilter(o.Prefilter)
+	if err != nil {
+		return nil, fmt.Errorf("pre-filter: %w", err)
+	}
 	if err := rlimit.RemoveMemlock(); err != nil {
 		if bpfDenied() {
 			return nil, errBPFDenied
@@ -98,6 +106,10 @@ func Open(o Options) (*Probe, error) {
 		return nil, fmt.Errorf("loading the probe: %w", err)
 	}
 	if err := p.fill(sel); err != nil {
+		p.Close()
+		return nil, err
+	}
+	if err := p.setPrefilter(pf); err != nil {
 		p.Close()
 		return nil, err
 	}
@@ -259,6 +271,7 @@ func (p *Probe) Stats() driver.Stats {
 			s.RingFull += d.RingFull
 			s.ReadFail += d.ReadFail
 			s.TooLong += d.TooLong
+			s.Filtered += d.Prefiltered
 		}
 	}
 	return s
@@ -268,6 +281,7 @@ func (p *Probe) Stats() driver.Stats {
 type kernelDrops struct {
 	RingFull, ReadFail, TooLong, Events uint64
 	_                                   uint64 // unwoken: not a counter
+	Prefiltered                         uint64
 }
 
 // Next returns the next event, valid until the next call.

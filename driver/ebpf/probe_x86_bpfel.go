@@ -17,6 +17,11 @@ import (
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
 	probeMapDropMap     = "drop_map"
+	probeMapPfConfig    = "pf_config"
+	probeMapPfKeysMap   = "pf_keys_map"
+	probeMapPfNames     = "pf_names"
+	probeMapPfPrefixes  = "pf_prefixes"
+	probeMapPfSync      = "pf_sync"
 	probeMapPpmSc       = "ppm_sc"
 	probeMapRings       = "rings"
 	probeMapScratchMap  = "scratch_map"
@@ -85,6 +90,11 @@ type probeProgramSpecs struct {
 // It can be passed ebpf.CollectionSpec.Assign.
 type probeMapSpecs struct {
 	DropMap    *ebpf.MapSpec `ebpf:"drop_map"`
+	PfConfig   *ebpf.MapSpec `ebpf:"pf_config"`
+	PfKeysMap  *ebpf.MapSpec `ebpf:"pf_keys_map"`
+	PfNames    *ebpf.MapSpec `ebpf:"pf_names"`
+	PfPrefixes *ebpf.MapSpec `ebpf:"pf_prefixes"`
+	PfSync     *ebpf.MapSpec `ebpf:"pf_sync"`
 	PpmSc      *ebpf.MapSpec `ebpf:"ppm_sc"`
 	Rings      *ebpf.MapSpec `ebpf:"rings"`
 	ScratchMap *ebpf.MapSpec `ebpf:"scratch_map"`
@@ -123,6 +133,11 @@ func (o *probeObjects) Close() error {
 // It can be passed to loadProbeObjects or ebpf.CollectionSpec.LoadAndAssign.
 type probeMaps struct {
 	DropMap    *ebpf.Map `ebpf:"drop_map"`
+	PfConfig   *ebpf.Map `ebpf:"pf_config"`
+	PfKeysMap  *ebpf.Map `ebpf:"pf_keys_map"`
+	PfNames    *ebpf.Map `ebpf:"pf_names"`
+	PfPrefixes *ebpf.Map `ebpf:"pf_prefixes"`
+	PfSync     *ebpf.Map `ebpf:"pf_sync"`
 	PpmSc      *ebpf.Map `ebpf:"ppm_sc"`
 	Rings      *ebpf.Map `ebpf:"rings"`
 	ScratchMap *ebpf.Map `ebpf:"scratch_map"`
@@ -132,6 +147,11 @@ type probeMaps struct {
 func (m *probeMaps) Close() error {
 	return _ProbeClose(
 		m.DropMap,
+		m.PfConfig,
+		m.PfKeysMap,
+		m.PfNames,
+		m.PfPrefixes,
+		m.PfSync,
 		m.PpmSc,
 		m.Rings,
 		m.ScratchMap,

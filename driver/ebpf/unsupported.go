@@ -27,3 +27,6 @@ func (*Probe) Stats() driver.Stats                        { return driver.Stats{
 func (*Probe) Close() error                               { return nil }
 func (*Probe) Pending() int                               { return 0 }
 func (*Probe) Select([]string) error                      { return Check() }
+func (*Probe) SetPrefilter(driver.Prefilter) error        { return Check() }
+func (*Probe) Prefiltered() uint64                        { return 0 }
+func (*Probe) MeasureRuns(func()) ([]ProgramRuns, error)  { return nil, Check() }

@@ -64,6 +64,7 @@ func startContainer(t *testing.T, env []string, image string, args ...string) st
 
 // alertJSON is what the tests read of a JSON alert.
 type alertJSON struct {
+	Time         string         `json:"time"`
 	Rule         string         `json:"rule"`
 	OutputFields map[string]any `json:"output_fields"`
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/kestrel-sec/kestrel/engine"
 	"github.com/kestrel-sec/kestrel/internal/config"
+	"github.com/kestrel-sec/kestrel/prefilter"
 	"github.com/kestrel-sec/kestrel/internal/webserver"
 )
 
@@ -59,6 +60,11 @@ func (a *agent) dryRun(cfg *config.Config) error {
 	} else {
 		names = slices.Compact(slices.Sorted(slices.Values(names)))
 		line("syscalls", "%d, and those the host model needs: %s", len(names), strings.Join(names, " "))
+	}
+	if pf, rep := kernelFilter(eng, cfg); pf.Open == nil {
+		line("kernel filter", "none, every open is sent: %s", rep.Reason)
+	} else {
+		line("kernel filter", "%s ('kestrel rules explain' tells why)", prefilter.FilterString(pf.Open))
 	}
 	if cfg.BaseSyscalls.All {
 		line("I/O events", "judged (base_syscalls.all or -A)")

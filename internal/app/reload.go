@@ -12,9 +12,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kestrel-sec/kestrel/driver"
 	"github.com/kestrel-sec/kestrel/engine"
 	"github.com/kestrel-sec/kestrel/internal/config"
 	"github.com/kestrel-sec/kestrel/output"
+	"github.com/kestrel-sec/kestrel/prefilter"
 )
 
 // reload reads the configuration and the rules again and swaps them in
@@ -83,6 +85,16 @@ func (a *agent) swap(cfg *config.Config, eng *engine.Engine) error {
 			return fmt.Errorf("outputs: %w", err)
 		}
 	}
+	// While the rules change, the kernel sends what either set may match;
+	// the new filter alone once the new rules judge the events.
+	oldPF, _ := kernelFilter(a.eng, a.cfg)
+	newPF, _ := kernelFilter(eng, cfg)
+	if err := a.probe.SetPrefilter(oldPF.Union(newPF)); err != nil {
+		if fan != nil {
+			fan.Close(context.Background())
+		}
+		return fmt.Errorf("kernel filter: %w", err)
+	}
 	if err := a.probe.Select(runSyscalls(eng, cfg)); err != nil {
 		if fan != nil {
 			fan.Close(context.Background())
@@ -90,6 +102,7 @@ func (a *agent) swap(cfg *config.Config, eng *engine.Engine) error {
 		return err
 	}
 	a.rules.Swap(eng)
+	a.narrowFilter(newPF)
 	if fan != nil {
 		a.outs.replace(fan)
 	}
@@ -99,6 +112,27 @@ func (a *agent) swap(cfg *config.Config, eng *engine.Engine) error {
 	a.cfg, a.eng = cfg, eng
 	return nil
 }
+
+// narrowFilter sets the new rules' pre-filter once the events the kernel
+// sent before the swap have been judged: the queue is drained well within
+// filterSettle.
+func (a *agent) narrowFilter(pf driver.Prefilter) {
+	time.AfterFunc(filterSettle, func() {
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		cur, _ := kernelFilter(a.eng, a.cfg)
+		if !prefilter.Equal(cur, pf) {
+			return // another reload came meanwhile; it narrows its own
+		}
+		if err := a.probe.SetPrefilter(pf); err != nil {
+			a.log.Error("kernel filter", "error", err)
+		}
+	})
+}
+
+// filterSettle is how long after a reload the kernel keeps sending what
+// the old rules needed.
+const filterSettle = 2 * time.Second
 
 // outputsChanged reports whether the outputs' settings differ.
 func outputsChanged(old, cur *config.Config) bool {

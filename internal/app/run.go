@@ -170,7 +170,9 @@ func (a *agent) start(cfg *config.Config) error {
 	if err := ebpf.Check(); err != nil {
 		return err
 	}
-	if a.probe, err = ebpf.Open(a.o.probeOptions(runSyscalls(eng, cfg), false, 0)); err != nil {
+	po := a.o.probeOptions(runSyscalls(eng, cfg), false, 0)
+	po.Prefilter, _ = kernelFilter(eng, cfg)
+	if a.probe, err = ebpf.Open(po); err != nil {
 		return err
 	}
 	// The stream runs and queues from here; the snapshot follows (see
@@ -180,11 +182,11 @@ func (a *agent) start(cfg *config.Config) error {
 		a.probe.Close()
 		return err
 	}
-	po := pipeline.Options{Hostname: hostnameOf(a.o), Count: true, Sweep: sweepEvery, ProcRoot: orDefault(a.o.ProcRoot, "/proc")}
+	plo := pipeline.Options{Hostname: hostnameOf(a.o), Count: true, Sweep: sweepEvery, ProcRoot: orDefault(a.o.ProcRoot, "/proc")}
 	if a.ctrs = newContainerManager(context.Background(), cfg.ContainerEngines, a.log); a.ctrs != nil {
-		po.Inbox = a.ctrs
+		plo.Inbox = a.ctrs
 	}
-	a.pipe = pipeline.New(a.probe, sec, po)
+	a.pipe = pipeline.New(a.probe, sec, plo)
 	if a.ctrs != nil {
 		a.ctrs.Start(context.Background())
 		a.pipe.State().WatchContainers(a.ctrs)
@@ -381,7 +383,11 @@ func (a *agent) summary(outs *outputs) {
 	if n := a.mon.drops.seen; n > 0 {
 		fmt.Fprintf(w, "kestrel: %d seconds with events dropped over the threshold, acted on %d\n", n, a.mon.drops.acted)
 	}
-	reportDrops(w, a.probe.Stats())
+	st := a.probe.Stats()
+	reportDrops(w, st)
+	if st.Filtered > 0 {
+		fmt.Fprintf(w, "kestrel: %d opens kept back in the kernel: no rule could match them (kernel_filter)\n", st.Filtered)
+	}
 }
 
 // runSyscalls returns the syscalls the probe sends: those the selected

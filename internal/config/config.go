@@ -57,6 +57,9 @@ type Config struct {
 	Metrics           Metrics           `yaml:"metrics"`
 	BaseSyscalls      BaseSyscalls      `yaml:"base_syscalls"`
 	ContainerEngines  ContainerEngines  `yaml:"container_engines"`
+	// KernelFilter is Kestrel's own key: the pre-filters pushed into the
+	// probe.
+	KernelFilter KernelFilter `yaml:"kernel_filter"`
 
 	// Files are the configuration files read, the main one first, in the
 	// order they were merged; not a key of the file.
@@ -169,6 +172,11 @@ type BaseSyscalls struct {
 	All bool `yaml:"all"`
 }
 
+// KernelFilter turns the kernel-side pre-filters on or off.
+type KernelFilter struct {
+	Enabled bool `yaml:"enabled"`
+}
+
 // ContainerEngines says which container runtimes Kestrel asks for the
 // metadata of the containers it sees (names, images, labels, pods), and
 // on which sockets. Falco's key, with sockets for every runtime.
@@ -246,6 +254,7 @@ func Default() *Config {
 		SyscallEventDrops:               defaultDrops(),
 		Metrics:                         defaultMetrics(),
 		ContainerEngines:                defaultContainerEngines(),
+		KernelFilter:                    KernelFilter{Enabled: true},
 	}
 }
 

@@ -115,6 +115,9 @@ var descriptions = map[string]string{
 	"base_syscalls.repair":     "Add the fewest system calls that keep the process and file tables right.",
 	"base_syscalls.all":        "Also run rules on the high-volume events skipped by default, such as read and write.",
 
+	"kernel_filter":         "Filters the probe applies in the kernel, built from the loaded rules: an event no rule can match is not sent (Kestrel's key).",
+	"kernel_filter.enabled": "Drop in the kernel the opens that no loaded rule can match (decided from their flags, result and path; see 'kestrel rules explain'); off: every event of a traced system call is sent.",
+
 	"container_engines":                    "The container runtimes asked for the metadata of the containers Kestrel sees (container.name, container.image, labels, mounts, k8s.pod.*). Lookups run beside the event loop, never in it; a runtime whose socket is absent is skipped.",
 	"container_engines.host_root":          "Where the host's root is mounted when Kestrel runs in a container (e.g. /host in a pod); the sockets and the host's /etc are read below it. Empty: the HOST_ROOT environment variable.",
 	"container_engines.lookup_timeout":     "Longest wait for one runtime's answer about one container (e.g. 2s).",

@@ -119,7 +119,7 @@ func (e emitter) gauge(d *prometheus.Desc, v float64, labels ...string) {
 type descs struct {
 	build, uptime                      *prometheus.Desc
 	events, sourceEvents, kernelEvents *prometheus.Desc
-	dropped, readFail                  *prometheus.Desc
+	dropped, readFail, filtered        *prometheus.Desc
 	alerts                             *prometheus.Desc
 	outSent, outFailed, outDropped     *prometheus.Desc
 	evalSeconds, evals                 *prometheus.Desc
@@ -141,6 +141,7 @@ func newDescs() *descs {
 		sourceEvents: desc("kestrel_source_events_total", "Events the source delivered to the pipeline."),
 		kernelEvents: desc("kestrel_kernel_events_total", "Records the kernel side sent."),
 		dropped:      desc("kestrel_events_dropped_total", "Events lost before the engine saw them, by cause.", "cause"),
+		filtered:     desc("kestrel_kernel_filtered_total", "Events the kernel filter kept back because no loaded rule could match them (not losses; see 'kestrel rules explain')."),
 		readFail:     desc("kestrel_kernel_read_failures_total", "Event values left empty because the probe could not read them from memory."),
 		alerts:       desc("kestrel_alerts_total", "Alerts raised, by rule.", "rule", "priority", "source"),
 		outSent:      desc("kestrel_output_sent_total", "Alerts an output delivered.", "output"),
@@ -162,7 +163,7 @@ func newDescs() *descs {
 
 func (d *descs) describe(ch chan<- *prometheus.Desc) {
 	for _, x := range []*prometheus.Desc{
-		d.build, d.uptime, d.events, d.sourceEvents, d.kernelEvents, d.dropped, d.readFail,
+		d.build, d.uptime, d.events, d.sourceEvents, d.kernelEvents, d.dropped, d.readFail, d.filtered,
 		d.alerts, d.outSent, d.outFailed, d.outDropped, d.evalSeconds, d.evals,
 		d.threads, d.fds, d.containers, d.reloads, d.loaded,
 		d.ctrRuntimes, d.ctrLookups, d.ctrSeconds, d.ctrEvents,
@@ -214,6 +215,7 @@ func (d *descs) collectSource(e emitter, s *Snapshot) {
 	e.counter(d.dropped, src.QueueFull, "queue_full")
 	e.counter(d.dropped, src.Unreadable, "unreadable")
 	e.counter(d.readFail, src.ReadFail)
+	e.counter(d.filtered, src.Filtered)
 }
 
 func (d *descs) collectOutputs(e emitter, outs []OutputStats) {

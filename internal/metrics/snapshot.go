@@ -43,6 +43,7 @@ type SourceStats struct {
 	TooLong    uint64 // records lost because they outgrew the kernel buffer
 	QueueFull  uint64 // records lost because the user-space queue was full
 	Unreadable uint64 // records that did not decode
+	Filtered   uint64 // events the kernel filter kept back: no rule could match them (not losses)
 }
 
 // Dropped returns how many events were lost, all causes together.

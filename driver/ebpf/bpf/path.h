@@ -34,6 +34,7 @@ static long path_step(u32 i, void *ctx)
 			w->vm = &up->mnt;
 			return 0;
 		}
+		w->top = 1;
 		return 1;
 	}
 	struct qstr q = BPF_CORE_READ(d, d_name);
@@ -54,12 +55,13 @@ static long path_step(u32 i, void *ctx)
 /* build_path assembles the absolute path of the dentry and mount of a
  * struct path at the end of buf's path area, walking up to the root and
  * crossing mount points, and returns where it starts. A path deeper than
- * MAX_PATH_DEPTH components loses its top. */
+ * MAX_PATH_DEPTH components loses its top (the walk's top stays 0). */
 static __always_inline u32 build_path(u8 *buf, struct dentry *d, struct vfsmount *vm)
 {
 	struct scratch *s = container_of(buf, struct scratch, data);
 	struct path_walk *w = &s->walk;
 	w->pos = PATH_AREA_END;
+	w->top = 0;
 	w->d = d;
 	w->vm = vm;
 	w->mnt = container_of(vm, struct mount, mnt);

@@ -19,6 +19,7 @@
 #include "flags.h"
 #include "net.h"
 #include "path.h"
+#include "prefilter.h"
 #include "codes.h"
 #include "args.h"
 #include "proc.h"
@@ -318,20 +319,29 @@ static __always_inline void open_exit(u32 nr, struct args *a, s64 ret)
 		break;
 	}
 	}
-	u32 dev = 0, pflags = open_flags(flags);
-	u64 ino = 0;
-	if (ret >= 0) {
-		struct file *f = fd_file(bpf_get_current_task_btf(), ret);
-		file_dev_ino(f, &dev, &ino);
-		if (f && (BPF_CORE_READ(f, f_mode) & FMODE_CREATED))
-			pflags |= 0x4000; /* O_F_CREATED */
-	}
+	struct file *f = NULL;
+	if (ret >= 0)
+		f = fd_file(bpf_get_current_task_btf(), ret);
+	u32 pf = open_prefilter(ret, f, flags);
 	if (!rec_start(&r, type, n, cur_tid()))
 		return;
 	push_u64(&r, ret);
 	if (type == PPME_SYSCALL_OPENAT_2_X || type == PPME_SYSCALL_OPENAT2_X)
 		push_u64(&r, dirfd);
-	push_user_str(&r, name, MAX_PATH);
+	/* The path is read once, into the record: the pre-filter judges it
+	 * there, and the record is only abandoned if it says no (nothing of
+	 * it was reserved in the ring yet). */
+	u32 at = r.off;
+	long len = push_user_str(&r, name, MAX_PATH);
+	if (pf && !open_path_wanted(r.buf, at, len, f, pf)) {
+		count_prefiltered();
+		return;
+	}
+	u32 dev = 0, pflags = open_flags(flags);
+	u64 ino = 0;
+	file_dev_ino(f, &dev, &ino);
+	if (f && (BPF_CORE_READ(f, f_mode) & FMODE_CREATED))
+		pflags |= 0x4000; /* O_F_CREATED */
 	if (type != PPME_SYSCALL_CREAT_X)
 		push_u32(&r, pflags);
 	push_u32(&r, open_mode(flags, mode));

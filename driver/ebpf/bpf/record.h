@@ -28,6 +28,7 @@ struct path_walk {
 	struct mount *mnt;
 	struct kernfs_node *kn; /* cgroup paths (proc.h) */
 	u32 pos;
+	u32 top; /* set when the walk reached the root: the path is whole */
 };
 
 struct scratch {
@@ -42,6 +43,8 @@ struct drops {
 	u64 events;      /* records sent */
 	u64 unwoken;     /* bytes this CPU sent since it last woke the reader
 			    (not a counter) */
+	u64 prefiltered; /* opens the pre-filter kept in the kernel (not a
+			    loss: no rule can match them; prefilter.h) */
 };
 
 /* One ring buffer per CPU, or per group of cpus_per_ring CPUs: producers

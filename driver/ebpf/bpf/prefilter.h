@@ -1,0 +1,357 @@
+/* The open pre-filter: the kernel side of driver.OpenFilter
+ * (driver/prefilter.go says what must be sent; prefilter.go writes the
+ * maps). An open the filter keeps in the kernel is counted in
+ * drops.prefiltered and never reaches the ring.
+ *
+ * The path an open is judged by is the one the host model gives fd.name:
+ * the path argument when it is absolute and plain, otherwise the path of
+ * the opened file walked up from its struct file (path.h). Whatever the
+ * filter cannot decide (a failed open of a relative path, a walk that did
+ * not reach the root, bytes the model would rewrite) is sent.
+ */
+#pragma once
+
+/* pf_config's one word. The Go side writes it whole, with one store, so
+ * that a program reads the switches and the live generation together. */
+#define PF_ON             (1U << 0) /* off: every selected open is sent */
+#define PF_FAILED         (1U << 1)
+#define PF_WRITE_ALL      (1U << 2)
+#define PF_GEN            (1U << 3) /* the generation of the sets in use */
+#define PF_ANY_PREFIXES   (1U << 4) /* which sets hold entries: the others */
+#define PF_ANY_NAMES      (1U << 5) /* are not looked up */
+#define PF_WRITE_PREFIXES (1U << 6)
+#define PF_WRITE_NAMES    (1U << 7)
+/* Not in the map: set on the word open_prefilter returns for a write. */
+#define PF_OPEN_WRITE     (1U << 31)
+
+/* The tag of every key: the generation and the set. The Go side fills the
+ * generation not in use, flips PF_GEN, waits for the programs running
+ * (pf_sync) and empties the old one: a program sees the old sets or the
+ * new ones, whole. */
+#define PF_TAG_WRITE 1
+#define PF_TAG_GEN   2
+
+/* Path bytes of a prefix key (with the tag, the LPM trie's largest key).
+ * A longer path is looked up by its first PF_PREFIX_MAX bytes, and a longer
+ * prefix is stored cut to as many: either way a match only gets likelier. */
+#define PF_PREFIX_MAX 252
+/* Bytes of a name key; longer names and components are cut likewise. */
+#define PF_NAME_MAX 63
+/* Entries of each map, both generations together. */
+#define PF_MAX_ENTRIES 16384
+
+#define PF_MASK 0xffff /* indexes in the scratch buffer (SCRATCH_SIZE > 64 KiB) */
+
+/* The tags take whole words, so that the paths are aligned and copied a
+ * word at a time. */
+struct pf_prefix_key {
+	u32 prefixlen; /* in bits, the tag's 32 included */
+	u32 tag;
+	u8 path[PF_PREFIX_MAX];
+};
+
+struct pf_name_key {
+	u8 name[PF_NAME_MAX]; /* the last component, NUL-padded */
+	u8 tag;
+} __attribute__((aligned(8)));
+
+/* State of a scan of a path (pf_scan), kept in map memory so that the
+ * verifier does not follow its values from one step to the next. */
+struct pf_scan {
+	u64 slash, dot; /* the masks of the word before */
+	u32 start;      /* the path's first byte */
+	u32 at;         /* the next word */
+	u32 last;       /* the last '/' seen */
+	u32 odd;        /* the model would name the path otherwise */
+	u32 end;        /* the NUL was reached */
+};
+
+/* Keys are built in map memory: the prefix key alone would take half the
+ * stack. */
+struct pf_keys {
+	struct pf_prefix_key prefix;
+	struct pf_name_key name;
+	u8 slack[8]; /* keys are written a word at a time, the last one whole */
+	struct pf_scan scan;
+};
+
+/* pf_ref is the scan's bpf_loop context. */
+struct pf_ref {
+	u8 *buf;
+	struct pf_keys *k;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, u32);
+	__type(value, u32);
+} pf_config SEC(".maps");
+
+/* Never read by the programs: SetPrefilter updates it to wait for them.
+ * An update of a map of maps returns once every program that may have
+ * read the old value has ended (synchronize_rcu), so after the flip of
+ * PF_GEN no program still uses the old generation and it can be emptied.
+ * Its one slot holds pf_config, whose shape it declares. */
+struct pf_config_map {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, u32);
+	__type(value, u32);
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 1);
+	__type(key, u32);
+	__array(values, struct pf_config_map);
+} pf_sync SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, PF_MAX_ENTRIES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct pf_prefix_key);
+	__type(value, u8);
+} pf_prefixes SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, PF_MAX_ENTRIES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct pf_name_key);
+	__type(value, u8);
+} pf_names SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, u32);
+	__type(value, struct pf_keys);
+} pf_keys_map SEC(".maps");
+
+static __always_inline void count_prefiltered(void)
+{
+	struct drops *d = drops();
+	if (d)
+		d->prefiltered++; /* per CPU, frequent: as events */
+}
+
+/* open_prefilter makes the checks that need no path, cheapest first. It
+ * returns 0 when the open is to be sent, or the configuration word (with
+ * PF_OPEN_WRITE for a write) when its path decides. */
+static __always_inline u32 open_prefilter(s64 ret, struct file *f, u64 flags)
+{
+	u32 zero = 0;
+	u32 *c = bpf_map_lookup_elem(&pf_config, &zero);
+	if (!c)
+		return 0;
+	u32 cfg = *(volatile u32 *)c;
+	if (!(cfg & PF_ON))
+		return 0;
+	if (ret < 0) {
+		if (cfg & PF_FAILED)
+			return 0;
+	} else {
+		/* The model needs directory fds for the *at syscalls. */
+		if (!f || (BPF_CORE_READ(f, f_inode, i_mode) & 0170000) == 0040000)
+			return 0;
+	}
+	if (flags & (01 | 02 | 0100 | 01000)) { /* O_WRONLY O_RDWR O_CREAT O_TRUNC */
+		if (cfg & PF_WRITE_ALL)
+			return 0;
+		cfg |= PF_OPEN_WRITE;
+	}
+	return cfg;
+}
+
+/* A path is scanned eight bytes at a time, with masks holding 0x80 in
+ * the bytes that are of a kind (exact: no carry crosses a byte). */
+#define PF_ONES  0x0101010101010101ULL
+#define PF_HIGHS 0x8080808080808080ULL
+#define PF_LOWS  0x7f7f7f7f7f7f7f7fULL
+
+static __always_inline u64 pf_zeros(u64 v)
+{
+	return ~(((v & PF_LOWS) + PF_LOWS) | v | PF_LOWS);
+}
+
+/* pf_unprintable marks the bytes the model prints as '.': below 0x20
+ * (the NUL too) and from 0x7f. */
+static __always_inline u64 pf_unprintable(u64 v)
+{
+	return (v & PF_HIGHS) | pf_zeros(v ^ (0x7f * PF_ONES)) | (~((v & PF_LOWS) + 0x60 * PF_ONES) & PF_HIGHS);
+}
+
+/* pf_top returns the index of the highest byte marked in m (not 0). */
+static __always_inline u32 pf_top(u64 m)
+{
+	u32 k = 0;
+	if (m >> 32) {
+		k += 4;
+		m >>= 32;
+	}
+	if (m >> 16) {
+		k += 2;
+		m >>= 16;
+	}
+	if (m >> 8)
+		k += 1;
+	return k;
+}
+
+/* pf_scan_word looks at the word at buf[at] and returns 1 when the scan
+ * is over. The path is odd when it holds "//", "/./" or "/../", ends
+ * with "/", "/." or "/..", or holds bytes the model rewrites. Patterns
+ * are matched by their last byte, with the masks of the word before
+ * shifted in, so that one crossing two words is seen whole. */
+static __always_inline int pf_scan_word(struct pf_ref *ref, u32 at)
+{
+	struct pf_scan *s = &ref->k->scan;
+	u64 v = *(u64 *)&ref->buf[at & PF_MASK];
+	u64 z = pf_zeros(v);
+	u64 valid = ~0ULL, nul = 0;
+	if (z) {
+		nul = z & -z;            /* the first NUL */
+		valid = nul | (nul - 1); /* the bytes up to it */
+	}
+	u64 slash = pf_zeros(v ^ ('/' * PF_ONES)) & valid;
+	u64 dot = pf_zeros(v ^ ('.' * PF_ONES)) & valid;
+	u64 end = slash | nul;
+	u64 ps = s->slash, pd = s->dot;
+	u64 slash1 = (slash << 8) | (ps >> 56); /* the byte before is '/' */
+	u64 slash2 = (slash << 16) | (ps >> 48);
+	u64 slash3 = (slash << 24) | (ps >> 40);
+	u64 dot1 = (dot << 8) | (pd >> 56);
+	u64 dot2 = (dot << 16) | (pd >> 48);
+	if ((pf_unprintable(v) & valid & ~nul) ||
+	    (slash & slash1) ||                      /* "//" */
+	    (end & dot1 & slash2) ||                 /* "/./", "/." */
+	    (end & dot1 & dot2 & slash3) ||          /* "/../", "/.." */
+	    (nul & slash1)) {                        /* "/" at the end */
+		s->odd = 1;
+		return 1;
+	}
+	u32 off = at - s->start;
+	if (off < PF_PREFIX_MAX)
+		*(u64 *)&ref->k->prefix.path[off & 0xf8] = v; /* off: a multiple of 8 */
+	if (slash)
+		s->last = at + pf_top(slash);
+	if (nul) {
+		s->end = 1;
+		return 1;
+	}
+	s->slash = slash;
+	s->dot = dot;
+	return 0;
+}
+
+/* pf_scan_step looks at two words (a bpf_loop callback: fewer calls). */
+static long pf_scan_step(u32 i, void *ctx)
+{
+	struct pf_ref *ref = ctx;
+	u32 at = ref->k->scan.at;
+	if (pf_scan_word(ref, at) || pf_scan_word(ref, at + 8))
+		return 1;
+	ref->k->scan.at = at + 16;
+	return 0;
+}
+
+/* pf_scan checks the absolute path of n bytes with its NUL at buf[start]:
+ * it returns 1 when the path is plain, with k->scan.last at its last '/'
+ * and its first bytes copied to the prefix key. */
+static __always_inline int pf_scan(u8 *buf, struct pf_keys *k, u32 start, u32 n)
+{
+	struct pf_scan *s = &k->scan;
+	s->start = start;
+	s->at = start;
+	s->last = start;
+	s->slash = 0;
+	s->dot = 0;
+	s->odd = 0;
+	s->end = 0;
+	if (n == 2) { /* "/" */
+		k->prefix.path[0] = '/';
+		return 1;
+	}
+	if (n < 2 || n > 1 << 16)
+		return 0;
+	struct pf_ref ref = {.buf = buf, .k = k};
+	bpf_loop(n / 16 + 1, pf_scan_step, &ref, 0);
+	return s->end && !s->odd;
+}
+
+/* pf_copy_name copies the n bytes of buf[p] (at most PF_NAME_MAX) to a
+ * name key, a word at a time: a helper's copy costs more than the rest of
+ * the lookup. */
+static __always_inline void pf_copy_name(struct pf_name_key *k, u8 *buf, u32 p, u32 n)
+{
+	__builtin_memset(k, 0, sizeof(*k));
+#pragma unroll
+	for (u32 i = 0; i < (PF_NAME_MAX + 1) / 8; i++) {
+		if (8 * i >= n)
+			break;
+		u64 w = *(u64 *)&buf[(p + 8 * i) & PF_MASK];
+		u32 left = n - 8 * i;
+		if (left < 8)
+			w &= (1ULL << (8 * left)) - 1;
+		if (8 * i + 8 > PF_NAME_MAX) /* the last byte is left out */
+			w &= (1ULL << 56) - 1;
+		*(u64 *)&k->name[8 * i] = w;
+	}
+}
+
+/* pf_in_sets reports whether the path of len bytes, whose first bytes
+ * the scan copied to the prefix key and whose last component is the
+ * namelen bytes at buf[last], is in the Any set or, for a write, in the
+ * Write set. */
+static __always_inline int pf_in_sets(struct pf_keys *k, u8 *buf, u32 len, u32 last, u32 namelen, u32 cfg)
+{
+	u8 gen = (cfg & PF_GEN) ? PF_TAG_GEN : 0;
+	u32 write = cfg & PF_OPEN_WRITE;
+	if (cfg & (PF_ANY_PREFIXES | (write ? PF_WRITE_PREFIXES : 0))) {
+		u32 n = len < PF_PREFIX_MAX ? len : PF_PREFIX_MAX;
+		k->prefix.prefixlen = 32 + 8 * n;
+		k->prefix.tag = gen;
+		if ((cfg & PF_ANY_PREFIXES) && bpf_map_lookup_elem(&pf_prefixes, &k->prefix))
+			return 1;
+		k->prefix.tag = gen | PF_TAG_WRITE;
+		if (write && (cfg & PF_WRITE_PREFIXES) && bpf_map_lookup_elem(&pf_prefixes, &k->prefix))
+			return 1;
+	}
+	if (cfg & (PF_ANY_NAMES | (write ? PF_WRITE_NAMES : 0))) {
+		pf_copy_name(&k->name, buf, last, namelen);
+		k->name.tag = gen;
+		if ((cfg & PF_ANY_NAMES) && bpf_map_lookup_elem(&pf_names, &k->name))
+			return 1;
+		k->name.tag = gen | PF_TAG_WRITE;
+		if (write && (cfg & PF_WRITE_NAMES) && bpf_map_lookup_elem(&pf_names, &k->name))
+			return 1;
+	}
+	return 0;
+}
+
+/* open_path_wanted decides an open by its path: n bytes with the NUL at
+ * buf[at] (the path argument, in the record), f the opened file or NULL,
+ * cfg what open_prefilter returned. */
+static __always_inline int open_path_wanted(u8 *buf, u32 at, long n, struct file *f, u32 cfg)
+{
+	u32 zero = 0;
+	struct pf_keys *k = bpf_map_lookup_elem(&pf_keys_map, &zero);
+	if (!k)
+		return 1;
+	struct pf_scan *s = &k->scan;
+	if (n <= 1) /* empty or unreadable: the model names it otherwise */
+		return 1;
+	if (buf[at & PF_MASK] == '/' && pf_scan(buf, k, at, n))
+		return pf_in_sets(k, buf, n - 1, s->last + 1, at + n - 1 - (s->last + 1), cfg);
+	if (!f) /* a failed open of a relative or odd path: undecidable */
+		return 1;
+	u32 pos = build_path(buf, BPF_CORE_READ(f, f_path.dentry), BPF_CORE_READ(f, f_path.mnt));
+	struct scratch *sc = container_of(buf, struct scratch, data);
+	if (!sc->walk.top || pos < PATH_AREA || pos >= PATH_AREA_END)
+		return 1; /* a partial path, or the root (a directory, sent before) */
+	if (!pf_scan(buf, k, pos, PATH_AREA_END + 1 - pos))
+		return 1;
+	return pf_in_sets(k, buf, PATH_AREA_END - pos, s->last + 1, PATH_AREA_END - (s->last + 1), cfg);
+}
