@@ -11,7 +11,7 @@ func newRulesCmd() *cobra.Command {
 		Use:   "rules",
 		Short: "Check, list, explain and test Falco rules files",
 	}
-	cmd.AddCommand(newRulesValidateCmd(), newRulesListCmd(), newRulesExplainCmd())
+	cmd.AddCommand(newRulesValidateCmd(), newRulesListCmd(), newRulesExplainCmd(), newRulesTestCmd())
 	return cmd
 }
 
