@@ -287,3 +287,20 @@ func TestSweepContainers(t *testing.T) {
 		}
 	}
 }
+
+// TestEmptyArgsClear checks that a program executed with no arguments has
+// none, rather than keeping those its process had before.
+func TestEmptyArgsClear(t *testing.T) {
+	st := seeded(t)
+	vals := cloneVals(0, 300, 300, 100, 0)
+	vals["args"] = []string{"-v", "x"}
+	st.apply(300, cloneX, vals)
+	if a := string(st.s.Thread(300).Args); a != "-v\x00x\x00" {
+		t.Fatalf("args %q", a)
+	}
+	// It executes a program with no arguments.
+	st.apply(300, execveX, map[string]any{"res": 0, "exe": "/bin/ls", "args": []string{}, "tid": 300, "pid": 300, "ptid": 100, "comm": "ls"})
+	if a := st.s.Thread(300).Args; len(a) != 0 {
+		t.Errorf("args %q after an execve with none; want none", a)
+	}
+}

@@ -41,10 +41,19 @@ func (s *State) fromProcEvent(t *Thread, e *event.Event) {
 	info := e.Info()
 	for i := 0; i < n && i < len(info.Params); i++ {
 		p := e.Param(i)
+		name := info.Params[i].Name
 		if p.Empty() {
+			// A program started with no arguments (or no environment)
+			// has none: it does not keep its predecessor's.
+			switch name {
+			case "args":
+				t.Args = t.Args[:0]
+			case "env":
+				t.Env = t.Env[:0]
+			}
 			continue
 		}
-		switch info.Params[i].Name {
+		switch name {
 		case "args":
 			t.Args = append(t.Args[:0], p.Raw...)
 		case "env":
