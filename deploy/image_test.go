@@ -371,7 +371,7 @@ func TestImageLive(t *testing.T) {
 		}
 		time.Sleep(500 * time.Millisecond)
 		for _, l := range strings.Split(logs(), "\n") {
-			if strings.Contains(l, `"rule":"Read sensitive file"`) && strings.Contains(l, "/etc/shadow") {
+			if strings.Contains(l, `"rule":"Credential file read by unexpected program"`) && strings.Contains(l, "/etc/shadow") {
 				alert = l
 			}
 		}

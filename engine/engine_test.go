@@ -61,8 +61,8 @@ func TestDefaultRules(t *testing.T) {
 	if ds = append(ds, cds...); len(ds) > 0 {
 		t.Fatalf("default rules:\n%s", ds.String())
 	}
-	if n := len(eng.Selected()); n < 10 || n > 20 {
-		t.Errorf("%d default rules, want 10 to 20", n)
+	if n := len(eng.Selected()); n < 40 || n > 80 {
+		t.Errorf("%d default rules, want 40 to 80", n)
 	}
 }
 

@@ -165,7 +165,7 @@ func TestRunDryRun(t *testing.T) {
 		`"my.key" = "v"`,
 		`"plain" = "w"`,
 		"buffered_outputs: false",
-		"Shell started in a container",
+		"Shell started in container",
 		"outputs:          stdout (JSON)",
 		"dry run: the configuration and the rules are valid; the probe was not loaded",
 	} {
@@ -173,7 +173,7 @@ func TestRunDryRun(t *testing.T) {
 			t.Errorf("no %q in:\n%s", want, out)
 		}
 	}
-	if strings.Contains(out, "Sensitive file opened for reading") {
+	if strings.Contains(out, "Systemd unit or init script written") {
 		t.Errorf("-t container selected a rule without the tag:\n%s", out)
 	}
 	// The same key path in a configuration check.
@@ -212,7 +212,7 @@ func TestCaptureSnaplenDefault(t *testing.T) {
 func TestListFormats(t *testing.T) {
 	md, err := run(t, "rules", "list", "--markdown")
 	if err != nil || !strings.HasPrefix(md, "Rule | Priority | Source | Enabled | Tags | Description\n:----|") ||
-		!strings.Contains(md, "\nRead sensitive file | Warning | syscall | yes | `filesystem`, `mitre_credential_access` | A file ") {
+		!strings.Contains(md, "\nCredential file read by unexpected program | Warning | syscall | yes | `host`, `container`, `filesystem`, `mitre_credential_access`, `T1003.008` | A program ") {
 		t.Errorf("rules list --markdown: %v\n%s", err, md)
 	}
 	js, err := run(t, "rules", "list", "--format", "json")

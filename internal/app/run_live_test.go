@@ -52,8 +52,8 @@ func TestRunLive(t *testing.T) {
 		t.Fatalf("run: %v\n%s", err, errOut.String())
 	}
 	want := map[string]map[string]any{
-		"Read sensitive file": {"fd.name": "/etc/shadow", "proc.cmdline": "cat /etc/shadow", "user.name": "root", "container.id": "host"},
-		"Write below etc":     {"fd.name": marker, "proc.cmdline": "sh -c " + script, "user.name": "root", "container.id": "host"},
+		"Credential file read by unexpected program": {"fd.name": "/etc/shadow", "proc.cmdline": "cat /etc/shadow", "user.name": "root", "container.id": "host"},
+		"Write below /etc by unexpected program":     {"fd.name": marker, "proc.cmdline": "sh -c " + script, "user.name": "root", "container.id": "host"},
 	}
 	seen := map[string]bool{}
 	for _, line := range strings.Split(strings.TrimSpace(out.String()), "\n") {
