@@ -33,6 +33,7 @@ A test file (YAML):
           output_fields: {fd.name: /etc/shadow, proc.name: cat}   # each must equal (as printed in JSON output_fields)
       expect_not: [Read sensitive file untrusted]   # rules that must not fire for the case
       timeout: 30s                            # optional: bound on the case's action (default --timeout)
+      # skip: "needs a Kubernetes API server"  # optional: not run here, reported SKIP with the reason
 
 A trigger case without expect expects its rule at least once; a benign case
 adds its rule to expect_not. An output field written <NA> or null must be

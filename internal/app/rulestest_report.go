@@ -23,6 +23,7 @@ type caseResult struct {
 	Case     *ruleTestCase
 	Status   caseStatus
 	Reason   string // why it was skipped
+	Declared bool   // skipped because its file says so (skip: reason)
 	Problems []caseProblem
 	Alerts   []*caseAlert
 	Output   string // what the case's commands printed
@@ -141,6 +142,7 @@ func (r *textReport) output(res *caseResult) {
 // tally counts results.
 type tally struct {
 	passed, failed, skipped int
+	declared                int      // of the skipped: those their file marks skipped
 	skipReasons             []string // distinct, in order
 }
 
@@ -152,6 +154,9 @@ func (t *tally) add(res *caseResult) {
 		t.failed++
 	case statusSkip:
 		t.skipped++
+		if res.Declared {
+			t.declared++
+		}
 		if !contains(t.skipReasons, res.Reason) {
 			t.skipReasons = append(t.skipReasons, res.Reason)
 		}
@@ -184,6 +189,7 @@ type jsonResult struct {
 	Source     string        `json:"source"`
 	Status     string        `json:"status"`
 	Reason     string        `json:"reason,omitempty"`
+	Declared   bool          `json:"declared_skip,omitempty"` // skipped because the file says so
 	DurationMS int64         `json:"duration_ms"`
 	Problems   []jsonProblem `json:"problems,omitempty"`
 	Alerts     []jsonAlert   `json:"alerts"`
@@ -224,7 +230,7 @@ func toJSONAlerts(as []*caseAlert) []jsonAlert {
 func toJSONResult(res *caseResult) jsonResult {
 	c := res.Case
 	j := jsonResult{File: res.File, Line: c.Pos.Line, Name: c.Name, Rule: c.Rule.Name, Kind: c.Kind.String(), Source: c.source(),
-		Status: string(res.Status), Reason: res.Reason, DurationMS: res.Duration.Milliseconds(),
+		Status: string(res.Status), Reason: res.Reason, Declared: res.Declared, DurationMS: res.Duration.Milliseconds(),
 		Alerts: toJSONAlerts(res.Alerts), Output: res.Output}
 	for _, p := range res.Problems {
 		j.Problems = append(j.Problems, toJSONProblem(p))

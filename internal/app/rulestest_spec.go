@@ -27,6 +27,10 @@ import (
 //	        count: 1
 //	        output_fields: {fd.name: /etc/shadow}
 //	    expect_not: [Some other rule]
+//	  - name: kubectl exec into a pod
+//	    rule: Terminal shell in container
+//	    kind: trigger
+//	    skip: needs an interactive terminal   # not run: reported SKIP with the reason
 //
 // This file parses it into a [ruleTestFile], keeping the place of every
 // value for located errors.
@@ -75,6 +79,10 @@ type ruleTestCase struct {
 	Timeout   time.Duration
 	Expect    []expectation
 	ExpectNot []ruleRef
+	// Skip, when set (optional key skip), is why the case cannot run: it
+	// is not run but reported skipped with this reason. Its action may
+	// then be left out.
+	Skip string
 }
 
 // live reports whether the case runs under the live agent.
@@ -87,6 +95,8 @@ func (c *ruleTestCase) source() string {
 		return "capture"
 	case c.Container != nil:
 		return "container"
+	case c.Run == "" && c.Skip != "":
+		return "none"
 	}
 	return "run"
 }
@@ -374,7 +384,7 @@ func (p *testParser) cases(f *ruleTestFile, n *yaml.Node) {
 }
 
 // caseKeys are the keys of a case.
-var caseKeys = []string{"name", "rule", "kind", "capture", "run", "container", "expect", "expect_not", "timeout"}
+var caseKeys = []string{"name", "rule", "kind", "capture", "run", "container", "expect", "expect_not", "timeout", "skip"}
 
 // testCase reads one case.
 func (p *testParser) testCase(n *yaml.Node) *ruleTestCase {
@@ -397,7 +407,10 @@ func (p *testParser) testCase(n *yaml.Node) *ruleTestCase {
 			p.errorf(c.Pos, "case %s: no %s", c.label(), k)
 		}
 	}
-	if len(actions) != 1 {
+	switch {
+	case c.Skip != "" && len(actions) > 1:
+		p.errorf(c.Pos, "case %s: want at most one of capture, run and container (got %d)", c.label(), len(actions))
+	case c.Skip == "" && len(actions) != 1:
 		p.errorf(c.Pos, "case %s: want exactly one of capture, run and container (got %d)", c.label(), len(actions))
 	}
 	p.implied(c)
@@ -439,6 +452,8 @@ func (p *testParser) caseKey(c *ruleTestCase, kv keyValue) {
 		c.ExpectNot = p.ruleRefs(kv.value, "expect_not")
 	case "timeout":
 		c.Timeout = p.duration(kv.value, "timeout")
+	case "skip":
+		c.Skip = p.text(kv.value, "skip")
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -36,7 +37,12 @@ func TestParseRuleTestsErrors(t *testing.T) {
 		{"duplicate name", "cases:\n  - {name: a, rule: R, kind: trigger, run: x}\n  - {name: a, rule: R, kind: trigger, run: x}\n", []string{
 			`t.yaml:3:5: case "a": the name is already used at line 2`}},
 		{"unknown case key", "cases:\n  - {name: a, rule: R, kind: trigger, run: x, expected: []}\n", []string{
-			`t.yaml:2:47: unknown key "expected" in a case (want name, rule, kind, capture, run, container, expect, expect_not, timeout)`}},
+			`t.yaml:2:47: unknown key "expected" in a case (want name, rule, kind, capture, run, container, expect, expect_not, timeout, skip)`}},
+		{"skip with two actions", "cases:\n  - {name: a, rule: R, kind: trigger, skip: why, run: x, capture: c.scap}\n", []string{
+			"t.yaml:2:67: capture: stat c.scap: no such file or directory",
+			`t.yaml:2:5: case "a": want at most one of capture, run and container (got 2)`}},
+		{"empty skip", "cases:\n  - {name: a, rule: R, kind: trigger, skip: ' '}\n", []string{
+			"t.yaml:2:45: skip: must not be empty"}},
 		{"benign expects its rule", "cases:\n  - name: a\n    rule: R\n    kind: benign\n    run: x\n    expect: [{rule: R}]\n", []string{
 			`t.yaml:6:21: case "a": a benign case cannot expect its own rule`}},
 		{"trigger forbids its rule", "cases:\n  - name: a\n    rule: R\n    kind: trigger\n    run: x\n    expect_not: [R]\n", []string{
@@ -191,6 +197,77 @@ func TestRuleTestsJSON(t *testing.T) {
 	if p.Kind != "missing" || p.Rule != "Shell under a web server" || p.WantFields["proc.pname"] != "httpd" || p.ExpectedLine != 9 ||
 		len(p.Alerts) != 1 || len(p.Mismatches) != 1 || p.Mismatches[0][0] != `proc.pname is "nginx", want "httpd"` {
 		t.Errorf("problem %+v", p)
+	}
+}
+
+// TestRuleTestsSkip checks cases their file marks skipped: not run,
+// reported SKIP with the reason and counted as skipped, with or without
+// an action, and not failed by --fail-skipped, unlike a case skipped
+// because the host cannot run it.
+func TestRuleTestsSkip(t *testing.T) {
+	dir := t.TempDir()
+	rules, _ := filepath.Abs(ruleTestData("container_rules.yaml"))
+	capture, _ := filepath.Abs(ruleTestData("../../../../testdata/captures/containers.scap"))
+	marker := filepath.Join(dir, "ran")
+	path := writeFile(t, dir, "t.yaml", `rules_files: [`+rules+`]
+cases:
+  - name: needs a cluster
+    rule: Shell in a container
+    kind: trigger
+    skip: needs a Kubernetes API server
+  - name: would run
+    rule: Shell under a web server
+    kind: trigger
+    run: touch `+marker+`
+    skip: needs an interactive terminal
+  - name: runs
+    rule: Shell in a container
+    kind: trigger
+    capture: `+capture+`
+`)
+	f, errs := readRuleTests(path)
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	if c := f.Cases[0]; c.Skip != "needs a Kubernetes API server" || c.source() != "none" || f.Cases[1].source() != "run" || f.Cases[2].Skip != "" {
+		t.Errorf("cases %+v %+v", c, f.Cases[1])
+	}
+	var out, errOut bytes.Buffer
+	err := RunRuleTests(context.Background(), RuleTestOptions{Paths: []string{path}, FailSkipped: true}, &out, &errOut)
+	if err != nil {
+		t.Fatalf("%v\n%s\n%s", err, out.String(), errOut.String())
+	}
+	for _, want := range []string{
+		"SKIP  " + path + `: needs a cluster  [trigger "Shell in a container", none] (0.00s)` + "\n      skipped: needs a Kubernetes API server\n",
+		"SKIP  " + path + `: would run  [trigger "Shell under a web server", run] (0.00s)` + "\n      skipped: needs an interactive terminal\n",
+		"PASS  " + path + ": runs",
+		"1 passed, 0 failed, 2 skipped\nskipped: needs a Kubernetes API server\nskipped: needs an interactive terminal\n",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("report:\n%s\nwant %q", out.String(), want)
+		}
+	}
+	if _, err := os.Stat(marker); err == nil {
+		t.Errorf("the skipped case's script ran")
+	}
+	out.Reset()
+	if err := RunRuleTests(context.Background(), RuleTestOptions{Paths: []string{path}, JSON: true}, &out, &errOut); err != nil {
+		t.Fatal(err)
+	}
+	var r jsonReport
+	if err := json.Unmarshal(out.Bytes(), &r); err != nil {
+		t.Fatal(err)
+	}
+	if r.Skipped != 2 || r.Passed != 1 || r.Cases[0].Status != "skip" || r.Cases[0].Reason != "needs a Kubernetes API server" || !r.Cases[0].Declared || r.Cases[2].Declared {
+		t.Errorf("report %+v", r)
+	}
+	// A live case the host cannot run still fails --fail-skipped.
+	tally := tally{}
+	tally.add(&caseResult{Status: statusSkip, Reason: "no BTF"})
+	tally.add(&caseResult{Status: statusSkip, Reason: "declared", Declared: true})
+	tt := &tester{o: RuleTestOptions{FailSkipped: true}, stdout: &bytes.Buffer{}, text: &textReport{w: &bytes.Buffer{}}, tally: tally}
+	if err := tt.finish(nil); !errors.Is(err, ErrRuleTestsFailed) || !strings.Contains(err.Error(), "1 cases skipped") {
+		t.Errorf("--fail-skipped with a host skip: %v", err)
 	}
 }
 
