@@ -117,9 +117,10 @@ start_agent() {
 	[[ $1 != *@ref ]] || bin=$COMPARE
 	case ${1%@ref} in
 	capture) "$bin" capture -w /dev/null --ring-size "$RING" 2>"$2" & ;;
-	run) "$bin" run --ring-size "$RING" >/dev/null 2>"$2" & ;;
-	upstream) "$bin" run --ring-size "$RING" -r "$UPSTREAM" >/dev/null 2>"$2" & ;;
-	nofilter) "$bin" run --ring-size "$RING" -o kernel_filter.enabled=false >/dev/null 2>"$2" & ;;
+	# (the web server on a port of its own choosing: 8765 may be taken)
+	run) "$bin" run --ring-size "$RING" -o webserver.listen_port=0 >/dev/null 2>"$2" & ;;
+	upstream) "$bin" run --ring-size "$RING" -o webserver.listen_port=0 -r "$UPSTREAM" >/dev/null 2>"$2" & ;;
+	nofilter) "$bin" run --ring-size "$RING" -o webserver.listen_port=0 -o kernel_filter.enabled=false >/dev/null 2>"$2" & ;;
 	*) die "unknown mode $1" ;;
 	esac
 	agent=$!
@@ -138,7 +139,8 @@ median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 results=$(mktemp)
 log=$(mktemp)
 stats_was=$(sysctl -n kernel.bpf_stats_enabled 2>/dev/null || echo 0)
-trap 'rm -f "$results" "$log"; [[ $BPF_STATS != 1 ]] || sysctl -qw kernel.bpf_stats_enabled="$stats_was"' EXIT
+agent=
+trap 'rm -f "$results" "$log"; [[ -z $agent ]] || kill "$agent" 2>/dev/null; [[ $BPF_STATS != 1 ]] || sysctl -qw kernel.bpf_stats_enabled="$stats_was"' EXIT
 if [[ $BPF_STATS == 1 ]]; then
 	command -v bpftool >/dev/null && command -v jq >/dev/null || die "BPF_STATS=1 needs bpftool and jq"
 	sysctl -qw kernel.bpf_stats_enabled=1
@@ -178,6 +180,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
 			ns=$(prog_ns "$agent")
 			kill -INT "$agent"
 			wait "$agent" || true
+			agent=
 			# "kestrel: N events captured, D dropped (...)"
 			read -r events dropped < <(awk '/events captured/ { print $2, $5 }' "$log")
 			[[ -n ${events:-} ]] || die "no statistics from kestrel $m: $(cat "$log")"
