@@ -10,19 +10,16 @@ package containerd
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"os"
-	"strings"
 	"time"
+
+	"github.com/kestrel-sec/kestrel/containers/internal/grpcsock"
 
 	versionapi "github.com/containerd/containerd/api/services/version/v1"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/types/known/emptypb"
 
-	"github.com/kestrel-sec/kestrel/containers"
 	"github.com/kestrel-sec/kestrel/state"
 )
 
@@ -59,7 +56,7 @@ type Options struct {
 
 // withDefaults returns o with its zero fields set to their defaults.
 func (o Options) withDefaults() Options {
-	o.Socket = strings.TrimPrefix(o.Socket, "unix://")
+	o.Socket = grpcsock.Path(o.Socket)
 	if o.Socket == "" {
 		o.Socket = DefaultSocket
 	}
@@ -87,14 +84,9 @@ type Runtime struct {
 func Open(ctx context.Context, opts Options) (*Runtime, error) {
 	opts = opts.withDefaults()
 	path := opts.Socket
-	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("containerd %s: %w", path, containers.ErrUnavailable)
-	}
-	conn, err := grpc.NewClient("unix://"+path,
-		grpc.WithTransportCredentials(insecure.NewCredentials()),
-		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxMsgSize)))
+	conn, err := grpcsock.Dial("containerd", path, maxMsgSize)
 	if err != nil {
-		return nil, fmt.Errorf("containerd %s: %w", path, err)
+		return nil, err
 	}
 	r := &Runtime{conn: conn, socket: path, timeout: opts.Timeout, labelMaxLen: opts.LabelMaxLen}
 	if err := r.ping(ctx); err != nil {

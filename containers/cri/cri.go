@@ -14,15 +14,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"strings"
 	"time"
 
+	"github.com/kestrel-sec/kestrel/containers/internal/grpcsock"
+
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 
-	"github.com/kestrel-sec/kestrel/containers"
 	"github.com/kestrel-sec/kestrel/state"
 )
 
@@ -52,7 +50,7 @@ type Options struct {
 
 // withDefaults returns o with its zero fields set to their defaults.
 func (o Options) withDefaults() Options {
-	o.Socket = strings.TrimPrefix(o.Socket, "unix://")
+	o.Socket = grpcsock.Path(o.Socket)
 	if o.Timeout <= 0 {
 		o.Timeout = DefaultTimeout
 	}
@@ -88,14 +86,9 @@ func Open(ctx context.Context, opts Options) (*Runtime, error) {
 		return nil, errors.New("cri: no socket")
 	}
 	path := opts.Socket
-	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("cri %s: %w", path, containers.ErrUnavailable)
-	}
-	conn, err := grpc.NewClient("unix://"+path,
-		grpc.WithTransportCredentials(insecure.NewCredentials()),
-		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxMsgSize)))
+	conn, err := grpcsock.Dial("cri", path, maxMsgSize)
 	if err != nil {
-		return nil, fmt.Errorf("cri %s: %w", path, err)
+		return nil, err
 	}
 	r := &Runtime{conn: conn, rs: runtimeapi.NewRuntimeServiceClient(conn),
 		is: runtimeapi.NewImageServiceClient(conn), socket: path, timeout: opts.Timeout, labelMaxLen: opts.LabelMaxLen}

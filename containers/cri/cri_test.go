@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"net"
 	"net/netip"
 	"path/filepath"
 	"reflect"
@@ -30,41 +29,10 @@ func TestOpenMissingSocket(t *testing.T) {
 	}
 }
 
-// silentSocket listens on a unix socket that accepts connections and
-// never answers.
-func silentSocket(t *testing.T) string {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), "silent.sock")
-	l, err := net.Listen("unix", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var conns []net.Conn
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			conns = append(conns, c)
-		}
-	}()
-	t.Cleanup(func() {
-		l.Close()
-		<-done
-		for _, c := range conns {
-			c.Close()
-		}
-	})
-	return path
-}
-
 func TestOpenTimeout(t *testing.T) {
 	const timeout = 300 * time.Millisecond
 	start := time.Now()
-	_, err := Open(context.Background(), Options{Socket: silentSocket(t), Timeout: timeout})
+	_, err := Open(context.Background(), Options{Socket: ctrtest.SilentSocket(t), Timeout: timeout})
 	if err == nil {
 		t.Fatal("Open of a socket that never answers succeeded")
 	}

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -70,18 +69,7 @@ func TestServes(t *testing.T) {
 // TestTimeout checks that an engine that accepts connections and never
 // answers costs a request about the timeout, not a hang.
 func TestTimeout(t *testing.T) {
-	dir, err := os.MkdirTemp("", "kestrel-mute")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer os.RemoveAll(dir)
-	sock := filepath.Join(dir, "mute.sock")
-	l, err := net.Listen("unix", sock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	go holdConnections(l)
+	sock := ctrtest.SilentSocket(t)
 
 	const timeout = 300 * time.Millisecond
 	c, err := docker.Open(context.Background(), docker.Options{Socket: sock, Engine: state.CTDocker, Timeout: timeout})
@@ -98,23 +86,6 @@ func TestTimeout(t *testing.T) {
 	err = c.Watch(context.Background(), make(chan containers.Event))
 	if took := time.Since(start); err == nil || took > 4*timeout {
 		t.Errorf("Watch of a mute engine: %v after %v, want an error within about %v", err, took, timeout)
-	}
-}
-
-// holdConnections accepts connections and never answers, until l closes.
-func holdConnections(l net.Listener) {
-	var held []net.Conn
-	defer func() {
-		for _, c := range held {
-			c.Close()
-		}
-	}()
-	for {
-		c, err := l.Accept()
-		if err != nil {
-			return
-		}
-		held = append(held, c)
 	}
 }
 

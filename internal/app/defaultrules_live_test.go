@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/kestrel-sec/kestrel/driver/ebpf/ebpftest"
@@ -17,15 +16,7 @@ import (
 // triggering action raises it, and its benign look-alike does not.
 func TestDefaultRulesLive(t *testing.T) {
 	ebpftest.Live(t)
-	testenv.Tool(t, "podman")
-	env := ctrtest.PodmanEnv(t)
-	if err := ctrtest.BuildImage(t, env); err != nil {
-		ctrtest.CannotRun(t, err)
-	}
-	for _, kv := range env {
-		k, v, _ := strings.Cut(kv, "=")
-		t.Setenv(k, v)
-	}
+	ctrtest.UsePodman(t)
 	path := filepath.Join(testenv.RepoRoot(), "internal", "defaultrules", "kestrel_rules.tests.yaml")
 	var out, errOut bytes.Buffer
 	err := RunRuleTests(context.Background(), RuleTestOptions{Paths: []string{path}, FailSkipped: testenv.InCI()}, &out, &errOut)

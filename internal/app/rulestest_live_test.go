@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"syscall"
 	"testing"
 
@@ -102,15 +101,7 @@ func TestRuleTestsLive(t *testing.T) {
 // the container is the case's, not the host's.
 func TestRuleTestsContainerLive(t *testing.T) {
 	ebpftest.Live(t)
-	testenv.Tool(t, "podman")
-	env := ctrtest.PodmanEnv(t)
-	if err := ctrtest.BuildImage(t, env); err != nil {
-		ctrtest.CannotRun(t, err)
-	}
-	for _, kv := range env {
-		k, v, _ := strings.Cut(kv, "=")
-		t.Setenv(k, v)
-	}
+	ctrtest.UsePodman(t)
 	marker := fmt.Sprintf("/tmp/kestrel-rules-test-%d", os.Getpid())
 	r := liveRuleTests(t, marker, fmt.Sprintf(`  - name: a container opens the marker
     rule: Test marker opened

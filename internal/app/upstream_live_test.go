@@ -43,15 +43,8 @@ func TestUpstreamRulesLive(t *testing.T) {
 	stable := stableRules(t, upstream)
 	path := upstreamTestFile(t, upstream)
 
-	env := ctrtest.PodmanEnv(t)
-	if err := ctrtest.BuildImage(t, env); err != nil {
-		ctrtest.CannotRun(t, err)
-	}
-	for _, kv := range env {
-		k, v, _ := strings.Cut(kv, "=")
-		t.Setenv(k, v)
-	}
-	sock := ctrtest.PodmanService(t, env)
+	ctrtest.UsePodman(t)
+	sock := ctrtest.PodmanService(t, nil) // the environment UsePodman set
 	settings := []string{"rule_matching=all",
 		"container_engines.podman.enabled=true", "container_engines.podman.sockets=[" + sock + "]",
 		"container_engines.docker.enabled=false", "container_engines.containerd.enabled=false", "container_engines.cri.enabled=false"}

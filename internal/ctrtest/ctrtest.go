@@ -135,3 +135,20 @@ func PrivateContainerd(t *testing.T) string {
 		time.Sleep(100 * time.Millisecond)
 	}
 }
+
+// UsePodman makes the test's podman commands (and the processes it
+// starts) run containers here: it sets PodmanEnv's environment for the
+// test and builds [Image]. A host that cannot skips the test (fails it in
+// CI).
+func UsePodman(t *testing.T) {
+	t.Helper()
+	testenv.Tool(t, "podman")
+	env := PodmanEnv(t)
+	if err := BuildImage(t, env); err != nil {
+		CannotRun(t, err)
+	}
+	for _, kv := range env {
+		k, v, _ := strings.Cut(kv, "=")
+		t.Setenv(k, v)
+	}
+}
