@@ -24,9 +24,11 @@ type Prefilter struct {
 // The path is the one the model gives fd.name: the path argument when it
 // is absolute and plain: only bytes 0x21 to 0x7e (the model strips or
 // replaces the others), no "//" and no "./" (the model drops a '.' before
-// a '/'), not ending in '.' or '/' (the model drops those); otherwise the
-// absolute path of the opened file as the kernel resolves it. creat is
-// an open for writing.
+// a '/'), not ending in '.' or '/' (the model drops those); a plain
+// relative path joined to its directory's path as the model knows it
+// (the directory fd's name when it was opened, or the working
+// directory); otherwise the absolute path of the opened file as the
+// kernel resolves it. creat is an open for writing.
 type OpenFilter struct {
 	Failed   bool
 	WriteAll bool

@@ -27,10 +27,12 @@ import (
 
 // pfStep is one action of the pre-filter tests' child process.
 type pfStep struct {
-	Op    string // "open", "openat" (relative to Dir opened as dirfd), "creat", "chdir", "wait", "loop"
+	Op    string // "open", "openat" (relative to Dir opened as dirfd), "creat", "chdir", "wait", "loop", and on fds: see run
 	Dir   string `json:",omitempty"`
 	Path  string `json:",omitempty"`
 	Flags int    `json:",omitempty"`
+	FD    int    `json:",omitempty"` // the fd number an fd step makes or uses
+	At    int    `json:",omitempty"` // "at", "opendirat": the dirfd; "dup2": the fd duplicated
 	N     int    `json:",omitempty"` // "loop": opens of Path
 	Sent  bool   `json:"-"`          // the parent's expectation for an open
 	Check bool   `json:"-"`          // whether the parent checks it
@@ -91,6 +93,27 @@ func (s pfStep) run(in *bufio.Reader) error {
 		unix.Close(dfd)
 	case "chdir":
 		return unix.Chdir(s.Path)
+	case "opendir", "opendirat": // Path (relative to the fd At) opened as the fd FD
+		at := unix.AT_FDCWD
+		if s.Op == "opendirat" {
+			at = s.At
+		}
+		fd, err := unix.Openat(at, s.Path, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return err
+		}
+		defer unix.Close(fd)
+		return unix.Dup3(fd, s.FD, unix.O_CLOEXEC)
+	case "at": // Path opened relative to the fd At
+		closeFD(unix.Openat(s.At, s.Path, s.Flags|unix.O_CLOEXEC, 0o644))
+	case "dup2":
+		return unix.Dup3(s.At, s.FD, unix.O_CLOEXEC)
+	case "fchdir":
+		return unix.Fchdir(s.FD)
+	case "close":
+		return unix.Close(s.FD)
+	case "rename":
+		return unix.Rename(s.Dir, s.Path)
 	case "wait":
 		fmt.Println("waiting")
 		_, err := in.ReadString('\n')
@@ -119,7 +142,7 @@ func pfTree(t *testing.T) (in, out string) {
 		if err := os.Mkdir(d, 0o755); err != nil {
 			t.Fatal(err)
 		}
-		for _, f := range []string{"a", "b", "c", "d", "e", "f", "g", "h", "kpf-secret", "w"} {
+		for _, f := range []string{"a", "b", "c", "d", "e", "f", "g", "h", "kpf-secret", "w", "r1", "r2", "r3", "r4", "r5", "r6", "r7", "r8", "r9"} {
 			if err := os.WriteFile(filepath.Join(d, f), nil, 0o644); err != nil {
 				t.Fatal(err)
 			}
@@ -459,4 +482,80 @@ func TestPrefilterChange(t *testing.T) {
 		t.Errorf("%d opens sent while the filter changed %d times, want %d", len(opens), k, n)
 	}
 	t.Logf("%d opens, %d changes of the filter, %v each", len(opens), k, time.Since(start)/time.Duration(max(k, 1)))
+}
+
+// at, opendir and the like are the fd steps of the relative-open tests.
+func at(fd int, path string, want bool) pfStep {
+	return pfStep{Op: "at", At: fd, Path: path, Flags: rdonly, Sent: want, Check: true}
+}
+
+func opendir(fd int, path string) pfStep { return pfStep{Op: "opendir", FD: fd, Path: path} }
+
+func opendirat(fd, dirfd int, path string) pfStep {
+	return pfStep{Op: "opendirat", FD: fd, At: dirfd, Path: path}
+}
+
+// TestPrefilterRelative checks the opens relative to a dirfd or to the
+// working directory, which the probe judges by the directory's cached
+// path: the path its open was judged by (plain), or walked at its first
+// use, kept while the fd holds the same directory.
+func TestPrefilterRelative(t *testing.T) {
+	in, out := pfTree(t)
+	for _, d := range []string{in + "/sub", out + "/sub", out + "/moved", out + "/moved-too"} {
+		if err := os.Mkdir(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range []string{"s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9"} {
+			if err := os.WriteFile(filepath.Join(d, f), nil, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := os.Symlink(in, out+"/link-in"); err != nil {
+		t.Fatal(err)
+	}
+	f := &driver.OpenFilter{Any: driver.PathSet{Prefixes: []string{in + "/"}, Names: []string{"kpf-secret"}}}
+	steps := []pfStep{
+		// A dirfd opened by a plain path: cached at its open.
+		opendir(100, in), at(100, "a", true), at(100, "b", true),
+		opendir(101, out), at(101, "c", false), at(101, "d", false),
+		at(101, "kpf-secret", true), // by name
+		at(100, "sub/s1", true),     // plain, with '/' inside
+		at(101, "sub/s2", false),
+		at(101, "../in/e", true), // not plain: the opened file walked
+		at(101, "./f", false),    // likewise
+		at(101, "missing", true), // failed and relative: undecidable
+		// Opened relative to a cached dirfd: cached by the join.
+		opendirat(102, 100, "sub"), at(102, "s3", true),
+		opendirat(103, 101, "sub"), at(103, "s4", false),
+		// Through a symbolic link the model's path is the link's, and so
+		// is the kernel's (the walk of the opened file would give in/).
+		at(101, "link-in/g", false),
+		opendir(104, out+"/link-in"), at(104, "h", false),
+		// The fd reused for another directory: never the stale path.
+		{Op: "dup2", At: 100, FD: 101}, at(101, "r1", true),
+		opendir(101, out), at(101, "r2", false),
+		{Op: "close", FD: 101}, opendir(101, in), at(101, "r3", true),
+		// A dirfd opened by a path that is not plain: walked at its first
+		// use, then cached; a rename after shows that the cache is used.
+		opendir(105, out+"/moved/."), at(105, "s5", false),
+		{Op: "rename", Dir: out + "/moved", Path: in + "/moved"},
+		at(105, "s6", false), // out/moved/s6, the name at the first use (a walk now: in/moved/s6)
+		opendir(106, in+"/moved"), at(106, "s7", true),
+		// A cached directory renamed: the kernel, as the model, keeps the
+		// name it had at its open.
+		opendir(107, out+"/moved-too"),
+		{Op: "rename", Dir: out + "/moved-too", Path: in + "/moved-too"},
+		at(107, "s8", false),
+		// The working directory: walked at the first relative open, then
+		// cached while the process stays there.
+		{Op: "chdir", Path: in}, sent("open", "r4", rdonly), sent("open", "r5", rdonly),
+		{Op: "chdir", Path: out}, dropped("open", "r6", rdonly), dropped("open", "r7", rdonly),
+		{Op: "chdir", Path: in}, sent("open", "r8", rdonly),
+		{Op: "fchdir", FD: 103}, dropped("open", "s9", rdonly),
+		{Op: "fchdir", FD: 102}, sent("open", "s1", rdonly),
+		{Op: "chdir", Path: ".."}, sent("open", "r9", rdonly),
+		{Op: "fchdir", FD: 104}, sent("open", "w", rdonly), // out/link-in: walked, in
+	}
+	runScript(t, ebpf.Options{Prefilter: driver.Prefilter{Open: f}}, steps)
 }

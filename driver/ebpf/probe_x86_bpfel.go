@@ -18,6 +18,7 @@ import (
 const (
 	probeMapDropMap     = "drop_map"
 	probeMapPfConfig    = "pf_config"
+	probeMapPfDirs      = "pf_dirs"
 	probeMapPfKeysMap   = "pf_keys_map"
 	probeMapPfNames     = "pf_names"
 	probeMapPfPrefixes  = "pf_prefixes"
@@ -91,6 +92,7 @@ type probeProgramSpecs struct {
 type probeMapSpecs struct {
 	DropMap    *ebpf.MapSpec `ebpf:"drop_map"`
 	PfConfig   *ebpf.MapSpec `ebpf:"pf_config"`
+	PfDirs     *ebpf.MapSpec `ebpf:"pf_dirs"`
 	PfKeysMap  *ebpf.MapSpec `ebpf:"pf_keys_map"`
 	PfNames    *ebpf.MapSpec `ebpf:"pf_names"`
 	PfPrefixes *ebpf.MapSpec `ebpf:"pf_prefixes"`
@@ -134,6 +136,7 @@ func (o *probeObjects) Close() error {
 type probeMaps struct {
 	DropMap    *ebpf.Map `ebpf:"drop_map"`
 	PfConfig   *ebpf.Map `ebpf:"pf_config"`
+	PfDirs     *ebpf.Map `ebpf:"pf_dirs"`
 	PfKeysMap  *ebpf.Map `ebpf:"pf_keys_map"`
 	PfNames    *ebpf.Map `ebpf:"pf_names"`
 	PfPrefixes *ebpf.Map `ebpf:"pf_prefixes"`
@@ -148,6 +151,7 @@ func (m *probeMaps) Close() error {
 	return _ProbeClose(
 		m.DropMap,
 		m.PfConfig,
+		m.PfDirs,
 		m.PfKeysMap,
 		m.PfNames,
 		m.PfPrefixes,

@@ -4,10 +4,29 @@
  * drops.prefiltered and never reaches the ring.
  *
  * The path an open is judged by is the one the host model gives fd.name:
- * the path argument when it is absolute and plain, otherwise the path of
- * the opened file walked up from its struct file (path.h). Whatever the
- * filter cannot decide (a failed open of a relative path, a walk that did
- * not reach the root, bytes the model would rewrite) is sent.
+ * the path argument when it is absolute and plain; for a successful open
+ * of a plain relative path, the path of the directory it is relative to
+ * (the dirfd's, or the working directory's, from the directory cache
+ * below), '/' and the argument, as the model joins them; otherwise the
+ * path of the opened file walked up from its struct file (path.h).
+ * Whatever the filter cannot decide (a failed open of a relative path, a
+ * walk that did not reach the root, bytes the model would rewrite) is
+ * sent.
+ *
+ * The directory cache (pf_dirs) spares the walk to relative opens, as
+ * GNU tar's openat(dirfd, "name"): it holds the path of a directory
+ *   - by its struct file, for dirfds: the path the open of the directory
+ *     was judged by when it was plain (its name in the model: the name at
+ *     the open, kept through renames and dups, as the model keeps it),
+ *     else the walked path of the directory, at its first use;
+ *   - by thread group, for the working directory: its walked path.
+ * An entry is used only while the fd (or fs->pwd) holds the same struct
+ * file and the same dentry and mount as when it was filled: an fd reused
+ * for another directory (a dup2 onto it, a close and an open) misses. A
+ * one-component name is moreover taken only if the opened file's parent
+ * is that directory, on that mount (the argument named a file right in
+ * it: no symbolic link or mount point crossed); otherwise the opened file
+ * is walked, as without the cache.
  */
 #pragma once
 
@@ -64,6 +83,20 @@ struct pf_scan {
 	u32 last;       /* the last '/' seen */
 	u32 odd;        /* the model would name the path otherwise */
 	u32 end;        /* the NUL was reached */
+	u32 base;       /* where the path's first byte goes in the prefix key */
+	/* What pf_path found: the length of the path judged and of its last
+	 * component, which is at buf[name]. */
+	u32 len, name, namelen;
+	u32 pad;
+	u64 bdentry, bmnt; /* the directory a relative path was joined to */
+};
+
+/* A directory's path, cached (pf_dirs). */
+struct pf_dir {
+	u64 dentry, mnt; /* of the directory when cached */
+	u32 len;         /* of the path; 0: the root, "" (joined: "/name") */
+	u32 pad;
+	u8 path[PF_PREFIX_MAX]; /* its first bytes: all a prefix key takes */
 };
 
 /* Keys are built in map memory: the prefix key alone would take half the
@@ -73,6 +106,7 @@ struct pf_keys {
 	struct pf_name_key name;
 	u8 slack[8]; /* keys are written a word at a time, the last one whole */
 	struct pf_scan scan;
+	struct pf_dir stage; /* an entry of pf_dirs being filled */
 };
 
 /* pf_ref is the scan's bpf_loop context. */
@@ -130,6 +164,18 @@ struct {
 	__type(value, struct pf_keys);
 } pf_keys_map SEC(".maps");
 
+/* The directory cache: the key is a struct file's address (a dirfd's
+ * directory) or a thread group id (its working directory); kernel
+ * addresses and ids do not meet. */
+#define PF_DIR_ENTRIES 8192
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, PF_DIR_ENTRIES);
+	__type(key, u64);
+	__type(value, struct pf_dir);
+} pf_dirs SEC(".maps");
+
 static __always_inline void count_prefiltered(void)
 {
 	struct drops *d = drops();
@@ -138,8 +184,11 @@ static __always_inline void count_prefiltered(void)
 }
 
 /* open_prefilter makes the checks that need no path, cheapest first. It
- * returns 0 when the open is to be sent, or the configuration word (with
- * PF_OPEN_WRITE for a write) when its path decides. */
+ * returns 0 when the open is to be sent, PF_OPEN_DIR when it opened a
+ * directory (sent too), or the configuration word (with PF_OPEN_WRITE for
+ * a write) when its path decides. */
+#define PF_OPEN_DIR (1U << 30) /* a directory opened: sent, and cached */
+
 static __always_inline u32 open_prefilter(s64 ret, struct file *f, u64 flags)
 {
 	u32 zero = 0;
@@ -154,8 +203,10 @@ static __always_inline u32 open_prefilter(s64 ret, struct file *f, u64 flags)
 			return 0;
 	} else {
 		/* The model needs directory fds for the *at syscalls. */
-		if (!f || (BPF_CORE_READ(f, f_inode, i_mode) & 0170000) == 0040000)
+		if (!f)
 			return 0;
+		if ((BPF_CORE_READ(f, f_inode, i_mode) & 0170000) == 0040000)
+			return PF_OPEN_DIR;
 	}
 	if (flags & (01 | 02 | 0100 | 01000)) { /* O_WRONLY O_RDWR O_CREAT O_TRUNC */
 		if (cfg & PF_WRITE_ALL)
@@ -201,8 +252,9 @@ static __always_inline u32 pf_top(u64 m)
 }
 
 /* pf_scan_word looks at the word at buf[at] and returns 1 when the scan
- * is over. The path is odd when it holds "//", "/./" or "/../", ends
- * with "/", "/." or "/..", or holds bytes the model rewrites. Patterns
+ * is over. The path is odd when it holds "//" or "./" (the model drops a
+ * '.' before a '/': "a./b" is its "ab", "/../" goes up), ends with "/"
+ * or "." ("a." is its "a"), or holds bytes the model rewrites. Patterns
  * are matched by their last byte, with the masks of the word before
  * shifted in, so that one crossing two words is seen whole. */
 static __always_inline int pf_scan_word(struct pf_ref *ref, u32 at)
@@ -220,21 +272,17 @@ static __always_inline int pf_scan_word(struct pf_ref *ref, u32 at)
 	u64 end = slash | nul;
 	u64 ps = s->slash, pd = s->dot;
 	u64 slash1 = (slash << 8) | (ps >> 56); /* the byte before is '/' */
-	u64 slash2 = (slash << 16) | (ps >> 48);
-	u64 slash3 = (slash << 24) | (ps >> 40);
 	u64 dot1 = (dot << 8) | (pd >> 56);
-	u64 dot2 = (dot << 16) | (pd >> 48);
 	if ((pf_unprintable(v) & valid & ~nul) ||
 	    (slash & slash1) ||                      /* "//" */
-	    (end & dot1 & slash2) ||                 /* "/./", "/." */
-	    (end & dot1 & dot2 & slash3) ||          /* "/../", "/.." */
+	    (end & dot1) ||                          /* "./", "." at the end */
 	    (nul & slash1)) {                        /* "/" at the end */
 		s->odd = 1;
 		return 1;
 	}
-	u32 off = at - s->start;
-	if (off < PF_PREFIX_MAX)
-		*(u64 *)&ref->k->prefix.path[off & 0xf8] = v; /* off: a multiple of 8 */
+	u32 off = at - s->start + s->base;
+	if (off < PF_PREFIX_MAX) /* a multiple of 8 for an absolute path */
+		*(u64 *)&ref->k->prefix.path[off & 0xff] = v;
 	if (slash)
 		s->last = at + pf_top(slash);
 	if (nul) {
@@ -257,20 +305,24 @@ static long pf_scan_step(u32 i, void *ctx)
 	return 0;
 }
 
-/* pf_scan checks the absolute path of n bytes with its NUL at buf[start]:
- * it returns 1 when the path is plain, with k->scan.last at its last '/'
- * and its first bytes copied to the prefix key. */
-static __always_inline int pf_scan(u8 *buf, struct pf_keys *k, u32 start, u32 n)
+/* pf_scan checks the path of n bytes with its NUL at buf[start]: it
+ * returns 1 when the path is plain, with k->scan.last at its last '/' and
+ * its first bytes copied to the prefix key from path[base]. With base 0
+ * the path is absolute; otherwise it is relative, and scanned as if a '/'
+ * came before it ("./a", ".." are odd; its last '/' is then start - 1
+ * when it holds none). */
+static __always_inline int pf_scan(u8 *buf, struct pf_keys *k, u32 start, u32 n, u32 base)
 {
 	struct pf_scan *s = &k->scan;
 	s->start = start;
 	s->at = start;
-	s->last = start;
-	s->slash = 0;
+	s->last = base ? start - 1 : start;
+	s->slash = base ? 1ULL << 63 : 0; /* a '/' in the byte before */
 	s->dot = 0;
 	s->odd = 0;
 	s->end = 0;
-	if (n == 2) { /* "/" */
+	s->base = base;
+	if (n == 2 && !base) { /* "/" */
 		k->prefix.path[0] = '/';
 		return 1;
 	}
@@ -331,27 +383,156 @@ static __always_inline int pf_in_sets(struct pf_keys *k, u8 *buf, u32 len, u32 l
 	return 0;
 }
 
+/* pf_store fills the staged entry of pf_dirs for the directory (d, vm)
+ * whose path, of len bytes, has its first bytes in the prefix key, and
+ * stores it under key. */
+static __always_inline struct pf_dir *pf_store(struct pf_keys *k, u64 key, u64 d, u64 vm, u32 len)
+{
+	struct pf_dir *v = &k->stage;
+	v->dentry = d;
+	v->mnt = vm;
+	v->len = len == 1 ? 0 : len; /* "/": the root */
+	__builtin_memcpy(v->path, k->prefix.path, PF_PREFIX_MAX);
+	bpf_map_update_elem(&pf_dirs, &key, v, BPF_ANY);
+	return v;
+}
+
+/* pf_base puts the first bytes of the path of the directory a relative
+ * open was resolved from (dirfd's, or the working directory) in the
+ * prefix key, from the cache or walked (and cached), and returns its
+ * length (0: the root), or -1 when it is not known or not plain. */
+static __always_inline long pf_base(u8 *buf, struct pf_keys *k, s64 dirfd)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct pf_scan *s = &k->scan;
+	struct path p;
+	u64 key;
+	if (dirfd == -100) { /* AT_FDCWD */
+		struct fs_struct *fs = BPF_CORE_READ(t, fs);
+		if (!fs || bpf_core_read(&p, sizeof(p), &fs->pwd))
+			return -1;
+		key = bpf_get_current_pid_tgid() >> 32;
+	} else {
+		struct file *df = fd_file(t, dirfd);
+		if (!df || bpf_core_read(&p, sizeof(p), &df->f_path))
+			return -1;
+		key = (u64)df;
+	}
+	s->bdentry = (u64)p.dentry;
+	s->bmnt = (u64)p.mnt;
+	struct pf_dir *v = bpf_map_lookup_elem(&pf_dirs, &key);
+	if (v && v->dentry == s->bdentry && v->mnt == s->bmnt) {
+		u32 len = v->len;
+		__builtin_memcpy(k->prefix.path, v->path, PF_PREFIX_MAX);
+		/* An entry replaced meanwhile may be reused for another key:
+		 * its fields are read again after the copy. */
+		if (*(volatile u64 *)&v->dentry == s->bdentry && *(volatile u64 *)&v->mnt == s->bmnt &&
+		    *(volatile u32 *)&v->len == len)
+			return len;
+	}
+	u32 pos = build_path(buf, p.dentry, p.mnt);
+	struct scratch *sc = container_of(buf, struct scratch, data);
+	if (!sc->walk.top || pos < PATH_AREA || pos > PATH_AREA_END)
+		return -1;
+	u32 len = PATH_AREA_END - pos;
+	if (len && !pf_scan(buf, k, pos, len + 1, 0))
+		return -1;
+	return pf_store(k, key, s->bdentry, s->bmnt, len)->len;
+}
+
+/* pf_path finds the path of a successful open's argument as the model
+ * names it, when it can do so without walking the opened file f: the
+ * argument of n bytes at buf[at] when it is absolute and plain, or
+ * joined to the directory it is relative to when it is relative and
+ * plain. It returns 1 with the path's first bytes in the prefix key and
+ * k->scan's len, name and namelen set. */
+static __always_inline int pf_path(u8 *buf, struct pf_keys *k, u32 at, long n, struct file *f, s64 dirfd)
+{
+	struct pf_scan *s = &k->scan;
+	if (n <= 1) /* empty or unreadable: the model names it otherwise */
+		return 0;
+	if (buf[at & PF_MASK] == '/') {
+		if (!pf_scan(buf, k, at, n, 0))
+			return 0;
+		s->len = n - 1;
+	} else {
+		if (!f)
+			return 0;
+		long blen = pf_base(buf, k, dirfd);
+		if (blen < 0)
+			return 0;
+		if (blen < PF_PREFIX_MAX)
+			k->prefix.path[blen & 0xff] = '/';
+		if (!pf_scan(buf, k, at, n, blen + 1))
+			return 0;
+		if (s->last == at - 1) { /* one component: right in the directory? */
+			struct path fp;
+			if (bpf_core_read(&fp, sizeof(fp), &f->f_path) || (u64)fp.mnt != s->bmnt ||
+			    (u64)BPF_CORE_READ(fp.dentry, d_parent) != s->bdentry)
+				return 0;
+		}
+		s->len = blen + n;
+	}
+	s->name = s->last + 1;
+	s->namelen = at + n - 1 - s->name;
+	return 1;
+}
+
+/* open_dir_cache caches the path of a directory just opened (f), when
+ * pf_path finds it; otherwise it forgets what the cache held for f (a
+ * struct file freed and reused at the same address). */
+static __always_inline void open_dir_cache(u8 *buf, u32 at, long n, struct file *f, s64 dirfd)
+{
+	u32 zero = 0;
+	struct pf_keys *k = bpf_map_lookup_elem(&pf_keys_map, &zero);
+	if (!k)
+		return;
+	u64 key = (u64)f;
+	if (!pf_path(buf, k, at, n, f, dirfd)) {
+		bpf_map_delete_elem(&pf_dirs, &key);
+		return;
+	}
+	struct path fp;
+	if (bpf_core_read(&fp, sizeof(fp), &f->f_path))
+		return;
+	pf_store(k, key, (u64)fp.dentry, (u64)fp.mnt, k->scan.len);
+}
+
 /* open_path_wanted decides an open by its path: n bytes with the NUL at
- * buf[at] (the path argument, in the record), f the opened file or NULL,
- * cfg what open_prefilter returned. */
-static __always_inline int open_path_wanted(u8 *buf, u32 at, long n, struct file *f, u32 cfg)
+ * buf[at] (the path argument, in the record), relative to dirfd, f the
+ * opened file or NULL, cfg what open_prefilter returned. */
+static __always_inline int open_path_wanted(u8 *buf, u32 at, long n, struct file *f, s64 dirfd, u32 cfg)
 {
 	u32 zero = 0;
 	struct pf_keys *k = bpf_map_lookup_elem(&pf_keys_map, &zero);
 	if (!k)
 		return 1;
 	struct pf_scan *s = &k->scan;
-	if (n <= 1) /* empty or unreadable: the model names it otherwise */
-		return 1;
-	if (buf[at & PF_MASK] == '/' && pf_scan(buf, k, at, n))
-		return pf_in_sets(k, buf, n - 1, s->last + 1, at + n - 1 - (s->last + 1), cfg);
-	if (!f) /* a failed open of a relative or odd path: undecidable */
+	if (pf_path(buf, k, at, n, f, dirfd))
+		return pf_in_sets(k, buf, s->len, s->name, s->namelen, cfg);
+	if (!f || n <= 1) /* a failed open of a relative or odd path: undecidable */
 		return 1;
 	u32 pos = build_path(buf, BPF_CORE_READ(f, f_path.dentry), BPF_CORE_READ(f, f_path.mnt));
 	struct scratch *sc = container_of(buf, struct scratch, data);
 	if (!sc->walk.top || pos < PATH_AREA || pos >= PATH_AREA_END)
 		return 1; /* a partial path, or the root (a directory, sent before) */
-	if (!pf_scan(buf, k, pos, PATH_AREA_END + 1 - pos))
+	if (!pf_scan(buf, k, pos, PATH_AREA_END + 1 - pos, 0))
 		return 1;
 	return pf_in_sets(k, buf, PATH_AREA_END - pos, s->last + 1, PATH_AREA_END - (s->last + 1), cfg);
+}
+
+/* open_judge runs the path checks of an open, in a function of its own
+ * (called, not inlined: the program's jumps must stay in 16-bit range).
+ * dirfd_cfg is the open's dirfd in the high half, what open_prefilter
+ * returned in the low half. It caches an opened directory, or returns
+ * whether an open is to be sent. */
+static __noinline int open_judge(u8 *buf, u32 at, long n, struct file *f, u64 dirfd_cfg)
+{
+	s64 dirfd = (s32)(dirfd_cfg >> 32);
+	u32 cfg = dirfd_cfg;
+	if (cfg == PF_OPEN_DIR) {
+		open_dir_cache(buf, at, n, f, dirfd);
+		return 1;
+	}
+	return open_path_wanted(buf, at, n, f, dirfd, cfg);
 }

@@ -333,7 +333,7 @@ static __always_inline void open_exit(u32 nr, struct args *a, s64 ret)
 	 * it was reserved in the ring yet). */
 	u32 at = r.off;
 	long len = push_user_str(&r, name, MAX_PATH);
-	if (pf && !open_path_wanted(r.buf, at, len, f, pf)) {
+	if (pf && !open_judge(r.buf, at, len, f, (u64)dirfd << 32 | pf)) {
 		count_prefiltered();
 		return;
 	}
