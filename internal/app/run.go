@@ -147,6 +147,8 @@ type agent struct {
 	rules *pipeline.Rules
 	mon   *monitor
 	ctrs  *containers.Manager // nil when no container runtime answers
+	// flight is the flight recorder, nil unless capture.enabled.
+	flight *flightRecorder
 }
 
 // start compiles the rules, starts the outputs, opens the probe and takes
@@ -191,7 +193,7 @@ func (a *agent) start(cfg *config.Config) error {
 		a.ctrs.Start(context.Background())
 		a.pipe.State().WatchContainers(a.ctrs)
 	}
-	a.rules = pipeline.NewRules(eng, a.pipe.Context(), a.outs.emit)
+	a.rules = pipeline.NewRules(eng, a.pipe.Context(), a.startRecorder(cfg, sec))
 	a.rules.Time(evalSample)
 	a.pipe.Add(a.rules)
 	a.mon.attach()

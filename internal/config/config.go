@@ -60,6 +60,9 @@ type Config struct {
 	// KernelFilter is Kestrel's own key: the pre-filters pushed into the
 	// probe.
 	KernelFilter KernelFilter `yaml:"kernel_filter"`
+	// Capture is the flight recorder: the recent past kept in memory and
+	// written as a capture file when a rule marked for capture fires.
+	Capture Capture `yaml:"capture"`
 
 	// Files are the configuration files read, the main one first, in the
 	// order they were merged; not a key of the file.
@@ -177,6 +180,54 @@ type KernelFilter struct {
 	Enabled bool `yaml:"enabled"`
 }
 
+// Capture configures captures on alert (Falco's capture key) and the
+// recording ring they are taken from (Kestrel's keys).
+type Capture struct {
+	Enabled bool `yaml:"enabled"`
+	// PathPrefix starts each capture's file name:
+	// PREFIX_<ts>_<event number>.scap, as Falco names them.
+	PathPrefix string `yaml:"path_prefix"`
+	// Mode is "rules" (rules with capture: true) or "all_rules".
+	Mode string `yaml:"mode" enum:"rules,all_rules"`
+	// DefaultDuration is how long, in milliseconds, a capture goes on
+	// after the alert when its rule has no capture_duration.
+	DefaultDuration int `yaml:"default_duration" min:"1"`
+	// CaptureEvents ends a capture after this many events; 0: no limit.
+	CaptureEvents int `yaml:"capture_events" min:"0"`
+	// MaxFileSizeMB ends a capture once its file reaches this size; 0:
+	// no limit.
+	MaxFileSizeMB int `yaml:"max_file_size_mb" min:"0"`
+	// BeforeDuration is how far, in milliseconds, a capture reaches back
+	// before the alert (Kestrel key).
+	BeforeDuration int `yaml:"before_duration" min:"0"`
+	// RingSizeMB is the memory the recording ring may use (Kestrel key).
+	RingSizeMB int `yaml:"ring_size_mb" min:"1"`
+	// MaxFiles bounds the captures kept; the oldest are removed first;
+	// 0: no limit (Kestrel key).
+	MaxFiles int `yaml:"max_files" min:"0"`
+	// MaxTotalMB bounds the disk the captures take together; the oldest
+	// are removed first; 0: no limit (Kestrel key).
+	MaxTotalMB int `yaml:"max_total_mb" min:"0"`
+}
+
+// The capture modes.
+const (
+	CaptureModeRules    = "rules"
+	CaptureModeAllRules = "all_rules"
+)
+
+func defaultCapture() Capture {
+	return Capture{
+		PathPrefix:      "/tmp/kestrel",
+		Mode:            CaptureModeRules,
+		DefaultDuration: 5000,
+		BeforeDuration:  5000,
+		RingSizeMB:      64,
+		MaxFiles:        100,
+		MaxTotalMB:      1024,
+	}
+}
+
 // ContainerEngines says which container runtimes Kestrel asks for the
 // metadata of the containers it sees (names, images, labels, pods), and
 // on which sockets. Falco's key, with sockets for every runtime.
@@ -255,6 +306,7 @@ func Default() *Config {
 		Metrics:                         defaultMetrics(),
 		ContainerEngines:                defaultContainerEngines(),
 		KernelFilter:                    KernelFilter{Enabled: true},
+		Capture:                         defaultCapture(),
 	}
 }
 

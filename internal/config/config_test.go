@@ -99,7 +99,6 @@ func TestFalcoConfig(t *testing.T) {
 	}
 	want := []string{
 		ignored(22, 1, "engine"),
-		ignored(35, 1, "capture"),
 		ignored(41, 1, "load_plugins"),
 		ignored(42, 1, "plugins"),
 		ignored(48, 1, "plugins_hostinfo"),
@@ -144,6 +143,9 @@ func checkFalcoValues(t *testing.T, cfg *Config) {
 	}
 	if !reflect.DeepEqual(cfg.StaticFields, map[string]string{"foo": "bar"}) {
 		t.Errorf("static_fields = %v", cfg.StaticFields)
+	}
+	if c := cfg.Capture; c.Enabled || c.PathPrefix != "/tmp/falco" || c.Mode != CaptureModeRules || c.DefaultDuration != 5000 || c.BeforeDuration != 5000 {
+		t.Errorf("capture = %+v", c)
 	}
 	if !reflect.DeepEqual(cfg.ConfigFiles, []Include{{Path: "/etc/falco/config.d", Strategy: "append"}}) {
 		t.Errorf("config_files = %+v", cfg.ConfigFiles)

@@ -118,6 +118,18 @@ var descriptions = map[string]string{
 	"kernel_filter":         "Filters the probe applies in the kernel, built from the loaded rules: an event no rule can match is not sent (Kestrel's key).",
 	"kernel_filter.enabled": "Drop in the kernel the opens that no loaded rule can match (decided from their flags, result and path; see 'kestrel rules explain'); off: every event of a traced system call is sent.",
 
+	"capture":                  "The flight recorder: the recent past of the host kept in memory, written as a .scap capture when a rule marked for capture fires; the alert's output field capture.path names the file.",
+	"capture.enabled":          "Keep the recording ring and write captures on alert.",
+	"capture.path_prefix":      "Start of each capture's file name: PREFIX_<time>_<event number>.scap.",
+	"capture.mode":             "rules: capture on the alerts of the rules with capture: true; all_rules: on every alert.",
+	"capture.default_duration": "Milliseconds a capture goes on after the alert when its rule has no capture_duration; later alerts of capture rules extend it.",
+	"capture.capture_events":   "End a capture after this many events; 0: no limit.",
+	"capture.max_file_size_mb": "End a capture once its file holds this many megabytes; 0: no limit.",
+	"capture.before_duration":  "Milliseconds before the alert a capture starts, taken from the ring (Kestrel key).",
+	"capture.ring_size_mb":     "Memory the recording ring uses, in megabytes, fixed at start: it holds the last before_duration of events or as many as fit (Kestrel key).",
+	"capture.max_files":        "Most captures kept under path_prefix; the oldest are removed first; 0: no limit (Kestrel key).",
+	"capture.max_total_mb":     "Most megabytes the captures under path_prefix take together; the oldest are removed first; 0: no limit (Kestrel key).",
+
 	"container_engines":                    "The container runtimes asked for the metadata of the containers Kestrel sees (container.name, container.image, labels, mounts, k8s.pod.*). Lookups run beside the event loop, never in it; a runtime whose socket is absent is skipped.",
 	"container_engines.host_root":          "Where the host's root is mounted when Kestrel runs in a container (e.g. /host in a pod); the sockets and the host's /etc are read below it. Empty: the HOST_ROOT environment variable.",
 	"container_engines.lookup_timeout":     "Longest wait for one runtime's answer about one container (e.g. 2s).",
@@ -140,7 +152,6 @@ var descriptions = map[string]string{
 // each so that a Falco configuration file loads.
 var ignoredKeys = map[string]string{
 	"engine":                              "Kestrel runs its own eBPF probe; the event source is chosen on the command line",
-	"capture":                             "captures on alert are not supported yet",
 	"load_plugins":                        "Kestrel has no plugins; its event sources are built in",
 	"plugins":                             "Kestrel has no plugins; its event sources are built in",
 	"plugins_hostinfo":                    "Kestrel has no plugins; its event sources are built in",

@@ -125,6 +125,7 @@ type descs struct {
 	evalSeconds, evals                 *prometheus.Desc
 	threads, fds, containers           *prometheus.Desc
 	reloads, loaded                    *prometheus.Desc
+	captures, captureBytes             *prometheus.Desc
 	ctrRuntimes, ctrLookups            *prometheus.Desc
 	ctrSeconds, ctrEvents              *prometheus.Desc
 }
@@ -156,6 +157,8 @@ func newDescs() *descs {
 		ctrLookups:   desc("kestrel_container_lookups_total", "Lookups of container metadata, by result: ok, not_found (after the retries), error (failed or timed out), dropped (queue full).", "result"),
 		ctrSeconds:   desc("kestrel_container_lookup_seconds_total", "Total time of the container lookups a runtime answered."),
 		ctrEvents:    desc("kestrel_container_runtime_events_total", "Container lifecycle events received from the runtimes."),
+		captures:     desc("kestrel_captures_total", "Captures the flight recorder wrote on alert."),
+		captureBytes: desc("kestrel_capture_bytes_total", "Bytes the flight recorder wrote to captures."),
 		reloads:      desc("kestrel_reloads_total", "Reloads of the configuration and rules, by result.", "result"),
 		loaded:       desc("kestrel_config_last_load_timestamp_seconds", "When the configuration and rules were last loaded, in seconds since the epoch."),
 	}
@@ -166,7 +169,7 @@ func (d *descs) describe(ch chan<- *prometheus.Desc) {
 		d.build, d.uptime, d.events, d.sourceEvents, d.kernelEvents, d.dropped, d.readFail, d.filtered,
 		d.alerts, d.outSent, d.outFailed, d.outDropped, d.evalSeconds, d.evals,
 		d.threads, d.fds, d.containers, d.reloads, d.loaded,
-		d.ctrRuntimes, d.ctrLookups, d.ctrSeconds, d.ctrEvents,
+		d.ctrRuntimes, d.ctrLookups, d.ctrSeconds, d.ctrEvents, d.captures, d.captureBytes,
 	} {
 		ch <- x
 	}
@@ -186,6 +189,8 @@ func (d *descs) collect(e emitter, s *Snapshot, info *Info) {
 	e.gauge(d.fds, float64(s.State.FDs))
 	e.gauge(d.containers, float64(s.State.Containers))
 	d.collectContainers(e, &s.Containers)
+	e.counter(d.captures, s.Captures.Files)
+	e.counter(d.captureBytes, s.Captures.Bytes)
 	e.counter(d.reloads, s.Reloads.OK, "ok")
 	e.counter(d.reloads, s.Reloads.Failed, "failed")
 	if !s.Loaded.IsZero() {

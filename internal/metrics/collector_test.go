@@ -120,6 +120,8 @@ func TestScrapeKestrelMetrics(t *testing.T) {
 		{"kestrel_reloads_total", []string{"result", "ok"}, 2},
 		{"kestrel_reloads_total", []string{"result", "failed"}, 1},
 		{"kestrel_config_last_load_timestamp_seconds", nil, 1726240856.5},
+		{"kestrel_captures_total", nil, 3},
+		{"kestrel_capture_bytes_total", nil, 123456},
 	} {
 		if got := value(t, mfs, tc.name, tc.labels...); !near(got, tc.want) {
 			t.Errorf("%s%v = %v, want %v", tc.name, tc.labels, got, tc.want)

@@ -43,6 +43,8 @@
 //	kestrel_state_fds                               gauge
 //	kestrel_state_containers                        gauge
 //	kestrel_reloads_total{result}                   counter, result = ok, failed
+//	kestrel_captures_total                          counter, captures written on alert
+//	kestrel_capture_bytes_total                     counter, bytes written to them
 //	kestrel_config_last_load_timestamp_seconds      gauge
 //
 // The same registry holds the standard process_* metrics (resident memory,

@@ -39,10 +39,11 @@ func testSnapshots() (prev, cur *Snapshot) {
 			{Name: "stdout", Sent: 13},
 			{Name: "http", Sent: 10, Failed: 1, Dropped: []Count{{"queue_full", 2}}},
 		},
-		Eval:    EvalStats{Seconds: 1.5, Events: 537963},
-		State:   StateStats{Threads: 1661, FDs: 110992},
-		Reloads: ReloadStats{OK: 2, Failed: 1},
-		Loaded:  time.Unix(1726240856, 500000000),
+		Eval:     EvalStats{Seconds: 1.5, Events: 537963},
+		State:    StateStats{Threads: 1661, FDs: 110992},
+		Reloads:  ReloadStats{OK: 2, Failed: 1},
+		Captures: CaptureStats{Files: 3, Bytes: 123456},
+		Loaded:   time.Unix(1726240856, 500000000),
 	}
 	return prev, cur
 }

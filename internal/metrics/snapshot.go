@@ -28,6 +28,8 @@ type Snapshot struct {
 	Containers ContainerStats
 	// Reloads counts configuration and rules reloads.
 	Reloads ReloadStats
+	// Captures counts the captures written on alert.
+	Captures CaptureStats
 	// Loaded is when the configuration and rules were last loaded.
 	Loaded time.Time
 }
@@ -98,6 +100,12 @@ type ContainerStats struct {
 	Dropped  uint64  // lookups not made: the queue was full
 	Events   uint64  // container lifecycle events from the runtimes
 	Seconds  float64 // total time of the answered lookups
+}
+
+// CaptureStats counts the captures the flight recorder wrote on alert.
+type CaptureStats struct {
+	Files uint64 // captures written
+	Bytes uint64 // bytes written to them
 }
 
 // ReloadStats counts reloads of the configuration and rules.
