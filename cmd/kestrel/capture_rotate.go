@@ -42,3 +42,6 @@ func (r *rotateFlags) options(write string) (app.RotateOptions, error) {
 	o := app.RotateOptions{Size: int64(r.sizeMB) * 1000000, Seconds: r.seconds, Files: r.files}
 	return o, o.Check(write)
 }
+
+// set reports whether any of -C, -G or -W was given.
+func (r *rotateFlags) set() bool { return r.sizeMB != 0 || r.seconds != 0 || r.files != 0 }

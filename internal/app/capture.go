@@ -36,6 +36,7 @@ type CaptureOptions struct {
 	Snaplen  int           // bytes of I/O data kept in the events (0: none; the command's default is DefaultSnaplen)
 	Self     bool          // also capture Kestrel's own process
 	Rotate   RotateOptions // split the capture written with -w (-C, -G, -W)
+	Ring     RingOptions   // keep the recent past in memory, write it when it matters
 	ProcRoot string        // procfs for the initial state; "/proc" when empty
 	EtcRoot  string        // user and group databases; "/etc" when empty
 	// Containers are the container runtimes asked for metadata; nil: the
@@ -88,7 +89,13 @@ func Capture(ctx context.Context, o CaptureOptions, stdout, stderr io.Writer) er
 	if ctrs != nil {
 		p.State().WatchContainers(ctrs)
 	}
-	if err := addCaptureSink(p, sec, o, stdout, prog); err != nil {
+	if o.Ring.Enabled {
+		var stop func()
+		if ctx, stop, err = addRing(ctx, p, sec, o, stderr); err != nil {
+			return err
+		}
+		defer stop()
+	} else if err := addCaptureSink(p, sec, o, stdout, prog); err != nil {
 		return err
 	}
 	if o.Ready != nil {
