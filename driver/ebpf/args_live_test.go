@@ -191,6 +191,9 @@ func TestProbeArgs(t *testing.T) {
 				same = append(same, fmt.Sprint(d.args))
 			}
 		}
+		if !found && unhooked(w.name) {
+			continue
+		}
 		if !found {
 			t.Errorf("no %s event with %v; the workload's %s events:\n%s", w.name, w.args, w.name, strings.Join(same, "\n"))
 		}

@@ -32,7 +32,29 @@ type Options struct {
 	// (see [Probe.SetPrefilter] for its limits); the zero value sends
 	// every selected event.
 	Prefilter driver.Prefilter
+	// Hooks chooses how the probe catches the selected syscalls' exits:
+	// the raw sys_exit tracepoint (the zero value), or, when tracefs is
+	// mounted, their own exit tracepoints (see [HookMode]).
+	Hooks HookMode
 }
+
+// HookMode is how the probe catches syscall exits ([Options.Hooks]).
+type HookMode int
+
+const (
+	// HooksRaw attaches to the raw sys_exit tracepoint, which runs the
+	// probe for every syscall of the host, selected or not.
+	HooksRaw HookMode = iota
+	// HooksAuto attaches to the selected syscalls' own exit tracepoints
+	// (syscalls/sys_exit_<name>), which run the probe for them alone,
+	// when tracefs is mounted (the probe does not mount it) and the
+	// selection is not every syscall; otherwise as HooksRaw. Syscalls
+	// that have no exit tracepoint (on x86-64, those the kernel does not
+	// implement: they fail with ENOSYS) are then not reported.
+	HooksAuto
+	// HooksPerSyscall is HooksAuto whatever the selection (for tests).
+	HooksPerSyscall
+)
 
 // MaxSnaplen is the largest [Options.Snaplen] (MAX_SNAPLEN of the probe).
 const MaxSnaplen = 8192

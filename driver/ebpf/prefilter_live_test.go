@@ -188,7 +188,7 @@ func startScript(t *testing.T, o ebpf.Options, steps []pfStep) *pfRun {
 		t.Fatal(err)
 	}
 	o.Syscalls = []string{"open", "openat", "openat2", "creat"}
-	p, err := ebpf.Open(o)
+	p, err := openLive(t, o)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -36,6 +36,10 @@ type Probe struct {
 
 	pfMu  sync.Mutex // serialises SetPrefilter
 	pfGen int        // the generation of the pre-filter's sets in use
+
+	selMu    sync.Mutex    // serialises Select
+	hooks    *syscallHooks // the per-syscall links; nil: the raw tracepoint
+	hooksErr error         // why per-syscall hooks were asked for and not used
 }
 
 var _ driver.Source = (*Probe)(nil)
@@ -121,7 +125,7 @@ func Open(o Options) (*Probe, error) {
 	p.q.ringData = p.rings.available
 	p.filled = make(chan struct{})
 	go p.q.fill(p.rings, p.filled)
-	if err := p.attach(); err != nil {
+	if err := p.attach(o.Hooks, o.Syscalls == nil, sel); err != nil {
 		p.Close()
 		return nil, err
 	}
@@ -186,19 +190,40 @@ func (p *Probe) fill(sel []uint8) error {
 // Select changes, while the probe runs, which syscalls it sends: names
 // (nil: all), with those the host model needs always on. Each syscall's
 // switch is set in place, so that no syscall selected before and after
-// is missed meanwhile.
+// is missed meanwhile. With per-syscall hooks, the newly selected
+// syscalls' tracepoints are attached before their switches are set, and
+// those no longer selected detached after; the others' stay.
 func (p *Probe) Select(names []string) error {
 	sel, err := selection(names)
 	if err != nil {
 		return fmt.Errorf("syscall selection: %w", err)
 	}
+	p.selMu.Lock()
+	defer p.selMu.Unlock()
+	var added []uint32
+	if p.hooks != nil {
+		if added, err = p.hooks.hook(p, sel); err != nil {
+			return err
+		}
+	}
 	for nr := range uint32(maxSyscalls) {
 		if err := p.objs.Selected.Put(nr, sel[nr]); err != nil {
+			if p.hooks != nil {
+				p.hooks.unhook(added)
+			}
 			return fmt.Errorf("syscall selection: %w", err)
 		}
 	}
+	if p.hooks != nil {
+		p.hooks.unhookOff(sel)
+	}
 	return nil
 }
+
+// PerSyscallHooks reports whether the probe catches syscall exits on the
+// syscalls' own tracepoints, and, when it does not, why if they were
+// asked for ([HooksAuto], [HooksPerSyscall]).
+func (p *Probe) PerSyscallHooks() (bool, error) { return p.hooks != nil, p.hooksErr }
 
 // makeRings creates the ring buffers, puts them in the probe's map of
 // rings and maps them for reading.
@@ -225,8 +250,33 @@ func (p *Probe) makeRings(inner *ebpf.MapSpec, n, size int) error {
 	return nil
 }
 
-func (p *Probe) attach() error {
-	for _, prog := range []*ebpf.Program{p.objs.OnExit, p.objs.OnFork, p.objs.OnExec, p.objs.OnSysExit} {
+// attach attaches the programs: the syscall exits through the syscalls'
+// own tracepoints when mode asks for them and they can be (all: the
+// selection sel is every syscall), otherwise the raw tracepoint.
+func (p *Probe) attach(mode HookMode, all bool, sel []uint8) error {
+	progs := []*ebpf.Program{p.objs.OnExit, p.objs.OnFork, p.objs.OnExec}
+	raw := true
+	switch {
+	case mode == HooksRaw:
+	case mode == HooksAuto && all:
+		p.hooksErr = errors.New("every syscall is selected: the raw tracepoint costs less")
+	default:
+		names, err := syscallTracepoints()
+		if err != nil {
+			p.hooksErr = err
+			break
+		}
+		h := &syscallHooks{names: names, links: map[uint32]link.Link{}}
+		if _, err := h.hook(p, sel); err != nil {
+			p.hooksErr = err
+			break
+		}
+		p.hooks, raw = h, false
+	}
+	if raw {
+		progs = append(progs, p.objs.OnSysExit)
+	}
+	for _, prog := range progs {
 		l, err := link.AttachTracing(link.TracingOptions{Program: prog})
 		if err != nil {
 			return fmt.Errorf("attaching %s: %w", prog, err)
@@ -238,6 +288,9 @@ func (p *Probe) attach() error {
 
 // Close detaches the probe, stops the reader and frees the kernel objects.
 func (p *Probe) Close() error {
+	if p.hooks != nil {
+		p.hooks.close()
+	}
 	for _, l := range p.links {
 		l.Close()
 	}

@@ -42,7 +42,7 @@ func captureAll(t *testing.T, o ebpf.Options) ([]record, ebpftest.Info, driver.S
 // every event.
 func captureWith(t *testing.T, o ebpf.Options, wl *ebpftest.Workload) ([]record, ebpftest.Info, driver.Stats) {
 	t.Helper()
-	p, err := ebpf.Open(o)
+	p, err := openLive(t, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,7 +123,7 @@ func TestProbeSchemas(t *testing.T) {
 		"pwrite", "pipe2", "fcntl", "sendto", "recvfrom", "sendmsg", "recvmsg", "bpf", "delete_module",
 		"userfaultfd", "prctl", "unshare", "io_uring_setup", "pipe", "capset", "setns", "init_module",
 		"finit_module"} {
-		if seen[want] == 0 {
+		if seen[want] == 0 && !unhooked(want) {
 			t.Errorf("no %s event", want)
 		}
 	}
@@ -258,7 +258,7 @@ func TestProbeSelect(t *testing.T) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	tid := int64(unix.Gettid())
-	p, err := ebpf.Open(ebpf.Options{Syscalls: []string{"memfd_create"}, IncludeSelf: true})
+	p, err := openLive(t, ebpf.Options{Syscalls: []string{"memfd_create"}, IncludeSelf: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,26 +16,27 @@ import (
 //
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
-	probeMapDropMap     = "drop_map"
-	probeMapPfConfig    = "pf_config"
-	probeMapPfDirs      = "pf_dirs"
-	probeMapPfKeysMap   = "pf_keys_map"
-	probeMapPfNames     = "pf_names"
-	probeMapPfPrefixes  = "pf_prefixes"
-	probeMapPfSync      = "pf_sync"
-	probeMapPpmSc       = "ppm_sc"
-	probeMapRings       = "rings"
-	probeMapScratchMap  = "scratch_map"
-	probeMapSelected    = "selected"
-	probeProgOnExec     = "on_exec"
-	probeProgOnExit     = "on_exit"
-	probeProgOnFork     = "on_fork"
-	probeProgOnSysExit  = "on_sys_exit"
-	probeVarBootToEpoch = "boot_to_epoch"
-	probeVarCpusPerRing = "cpus_per_ring"
-	probeVarOwnTgid     = "own_tgid"
-	probeVarSnaplen     = "snaplen"
-	probeVarWakeBytes   = "wake_bytes"
+	probeMapDropMap        = "drop_map"
+	probeMapPfConfig       = "pf_config"
+	probeMapPfDirs         = "pf_dirs"
+	probeMapPfKeysMap      = "pf_keys_map"
+	probeMapPfNames        = "pf_names"
+	probeMapPfPrefixes     = "pf_prefixes"
+	probeMapPfSync         = "pf_sync"
+	probeMapPpmSc          = "ppm_sc"
+	probeMapRings          = "rings"
+	probeMapScratchMap     = "scratch_map"
+	probeMapSelected       = "selected"
+	probeProgOnExec        = "on_exec"
+	probeProgOnExit        = "on_exit"
+	probeProgOnFork        = "on_fork"
+	probeProgOnSysExit     = "on_sys_exit"
+	probeProgOnSyscallExit = "on_syscall_exit"
+	probeVarBootToEpoch    = "boot_to_epoch"
+	probeVarCpusPerRing    = "cpus_per_ring"
+	probeVarOwnTgid        = "own_tgid"
+	probeVarSnaplen        = "snaplen"
+	probeVarWakeBytes      = "wake_bytes"
 )
 
 // loadProbe returns the embedded CollectionSpec for probe.
@@ -80,10 +81,11 @@ type probeSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type probeProgramSpecs struct {
-	OnExec    *ebpf.ProgramSpec `ebpf:"on_exec"`
-	OnExit    *ebpf.ProgramSpec `ebpf:"on_exit"`
-	OnFork    *ebpf.ProgramSpec `ebpf:"on_fork"`
-	OnSysExit *ebpf.ProgramSpec `ebpf:"on_sys_exit"`
+	OnExec        *ebpf.ProgramSpec `ebpf:"on_exec"`
+	OnExit        *ebpf.ProgramSpec `ebpf:"on_exit"`
+	OnFork        *ebpf.ProgramSpec `ebpf:"on_fork"`
+	OnSysExit     *ebpf.ProgramSpec `ebpf:"on_sys_exit"`
+	OnSyscallExit *ebpf.ProgramSpec `ebpf:"on_syscall_exit"`
 }
 
 // probeMapSpecs contains maps before they are loaded into the kernel.
@@ -178,10 +180,11 @@ type probeVariables struct {
 //
 // It can be passed to loadProbeObjects or ebpf.CollectionSpec.LoadAndAssign.
 type probePrograms struct {
-	OnExec    *ebpf.Program `ebpf:"on_exec"`
-	OnExit    *ebpf.Program `ebpf:"on_exit"`
-	OnFork    *ebpf.Program `ebpf:"on_fork"`
-	OnSysExit *ebpf.Program `ebpf:"on_sys_exit"`
+	OnExec        *ebpf.Program `ebpf:"on_exec"`
+	OnExit        *ebpf.Program `ebpf:"on_exit"`
+	OnFork        *ebpf.Program `ebpf:"on_fork"`
+	OnSysExit     *ebpf.Program `ebpf:"on_sys_exit"`
+	OnSyscallExit *ebpf.Program `ebpf:"on_syscall_exit"`
 }
 
 func (p *probePrograms) Close() error {
@@ -190,6 +193,7 @@ func (p *probePrograms) Close() error {
 		p.OnExit,
 		p.OnFork,
 		p.OnSysExit,
+		p.OnSyscallExit,
 	)
 }
 

@@ -21,6 +21,8 @@ func (p *Probe) MeasureRuns(work func()) ([]ProgramRuns, error) {
 		probeProgOnExit:    p.objs.OnExit,
 		probeProgOnFork:    p.objs.OnFork,
 		probeProgOnSysExit: p.objs.OnSysExit,
+
+		probeProgOnSyscallExit: p.objs.OnSyscallExit,
 	}
 	stats, err := ebpf.EnableStats(uint32(unix.BPF_STATS_RUN_TIME))
 	if err != nil {
@@ -37,7 +39,7 @@ func (p *Probe) MeasureRuns(work func()) ([]ProgramRuns, error) {
 		return nil, err
 	}
 	runs := make([]ProgramRuns, 0, len(progs))
-	for _, name := range []string{probeProgOnExec, probeProgOnExit, probeProgOnFork, probeProgOnSysExit} {
+	for _, name := range []string{probeProgOnExec, probeProgOnExit, probeProgOnFork, probeProgOnSysExit, probeProgOnSyscallExit} {
 		b, a := before[name], after[name]
 		runs = append(runs, ProgramRuns{Program: name, Runs: a.RunCount - b.RunCount, Time: a.Runtime - b.Runtime})
 	}

@@ -165,6 +165,9 @@ func TestProbeAgainstStrace(t *testing.T) {
 			continue // failed PATH lookups of the exec wrapper
 		}
 		q := got[key]
+		if len(q) == 0 && unhooked(c.name) {
+			continue
+		}
 		if len(q) == 0 {
 			t.Errorf("no Kestrel event for strace's %s", c.line)
 			continue

@@ -30,3 +30,7 @@ func (*Probe) Select([]string) error                      { return Check() }
 func (*Probe) SetPrefilter(driver.Prefilter) error        { return Check() }
 func (*Probe) Prefiltered() uint64                        { return 0 }
 func (*Probe) MeasureRuns(func()) ([]ProgramRuns, error)  { return nil, Check() }
+func (*Probe) PerSyscallHooks() (bool, error)             { return false, Check() }
+
+// SyscallTracepoint reports that no syscall tracepoint is usable here.
+func SyscallTracepoint(string) bool { return false }

@@ -52,6 +52,7 @@ func TestVerifierFigures(t *testing.T) {
 	}{
 		{probeProgOnSysExit, objs.OnSysExit}, {probeProgOnExec, objs.OnExec},
 		{probeProgOnExit, objs.OnExit}, {probeProgOnFork, objs.OnFork},
+		{probeProgOnSyscallExit, objs.OnSyscallExit},
 	}
 	for _, p := range progs {
 		info, err := p.prog.Info()

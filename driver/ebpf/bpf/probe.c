@@ -323,7 +323,10 @@ static __always_inline void open_exit(u32 nr, struct args *a, s64 ret)
 	if (ret >= 0)
 		f = fd_file(bpf_get_current_task_btf(), ret);
 	u32 pf = open_prefilter(ret, f, flags);
-	if (!rec_start(&r, type, n, cur_tid()))
+	/* The record's header (its time, thread) and the values that only
+	 * the record needs wait for the pre-filter's decision: an open it
+	 * keeps back costs only what deciding takes. */
+	if (!rec_open(&r, n))
 		return;
 	push_u64(&r, ret);
 	if (type == PPME_SYSCALL_OPENAT_2_X || type == PPME_SYSCALL_OPENAT2_X)
@@ -337,6 +340,7 @@ static __always_inline void open_exit(u32 nr, struct args *a, s64 ret)
 		count_prefiltered();
 		return;
 	}
+	rec_stamp(&r, type, cur_tid());
 	u32 dev = 0, pflags = open_flags(flags);
 	u64 ino = 0;
 	file_dev_ino(f, &dev, &ino);
@@ -623,74 +627,65 @@ static __always_inline void generic_exit(u32 nr)
 	rec_send(&r);
 }
 
-SEC("tp_btf/sys_exit")
-int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
+/* sys_exit_dispatch reports the exit of the selected native syscall nr,
+ * with its arguments and result, for the current task. */
+static __always_inline void sys_exit_dispatch(u32 nr, struct args *a, s64 ret)
 {
-	/* Direct loads: regs and the current task are BTF pointers. This
-	 * part runs for every syscall of the host, selected or not. */
-	u32 nr = regs->orig_ax;
-	if (nr >= NR_SYSCALLS || !is_selected(nr) || excluded())
-		return 0;
-	struct task_struct *t = bpf_get_current_task_btf();
-	if (t->thread_info.status & TS_COMPAT)
-		return 0;
-	struct args a;
-	load_args(&a, regs);
 	switch (nr) {
 	case __NR_open:
 	case __NR_openat:
 	case __NR_openat2:
 	case __NR_creat:
-		open_exit(nr, &a, ret);
+		open_exit(nr, a, ret);
 		break;
 	case __NR_close:
-		emit_res_fd(PPME_SYSCALL_CLOSE_X, ret, (s32)a.a[0]);
+		emit_res_fd(PPME_SYSCALL_CLOSE_X, ret, (s32)a->a[0]);
 		break;
 	case __NR_execve:
 	case __NR_execveat:
 		if (ret < 0)
-			exec_failed(nr, &a, ret);
+			exec_failed(nr, a, ret);
 		break;
 	case __NR_clone:
 	case __NR_clone3:
 	case __NR_fork:
 	case __NR_vfork:
-		clone_exit(nr, &a, ret);
+		clone_exit(nr, a, ret);
 		break;
 	case __NR_socket:
-		socket_exit(&a, ret);
+		socket_exit(a, ret);
 		break;
 	case __NR_bind:
-		bind_exit(&a, ret);
+		bind_exit(a, ret);
 		break;
 	case __NR_listen:
-		listen_exit(&a, ret);
+		listen_exit(a, ret);
 		break;
 	case __NR_connect:
-		connect_exit(&a, ret);
+		connect_exit(a, ret);
 		break;
 	case __NR_accept:
 	case __NR_accept4:
-		accept_exit(nr, &a, ret);
+		accept_exit(nr, a, ret);
 		break;
 	case __NR_dup:
 	case __NR_dup2:
 	case __NR_dup3:
-		dup_exit(nr, &a, ret);
+		dup_exit(nr, a, ret);
 		break;
 	case __NR_rename:
 	case __NR_renameat:
 	case __NR_renameat2:
-		rename_exit(nr, &a, ret);
+		rename_exit(nr, a, ret);
 		break;
 	case __NR_unlink:
 	case __NR_unlinkat:
-		unlink_exit(nr, &a, ret);
+		unlink_exit(nr, a, ret);
 		break;
 	case __NR_chmod:
 	case __NR_fchmod:
 	case __NR_fchmodat:
-		chmod_exit(nr, &a, ret);
+		chmod_exit(nr, a, ret);
 		break;
 	case __NR_setuid:
 	case __NR_setgid:
@@ -698,100 +693,155 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
 	case __NR_setregid:
 	case __NR_setresuid:
 	case __NR_setresgid:
-		cred_exit(nr, &a, ret);
+		cred_exit(nr, a, ret);
 		break;
 	case __NR_kill:
 	case __NR_tkill:
 	case __NR_tgkill:
-		kill_exit(nr, &a, ret);
+		kill_exit(nr, a, ret);
 		break;
 	case __NR_ptrace:
-		ptrace_exit(&a, ret);
+		ptrace_exit(a, ret);
 		break;
 	case __NR_memfd_create:
-		memfd_exit(&a, ret);
+		memfd_exit(a, ret);
 		break;
 	case __NR_mkdir:
 	case __NR_mkdirat:
 	case __NR_rmdir:
-		mkdir_exit(nr, &a, ret);
+		mkdir_exit(nr, a, ret);
 		break;
 	case __NR_link:
 	case __NR_linkat:
 	case __NR_symlink:
 	case __NR_symlinkat:
-		link_exit(nr, &a, ret);
+		link_exit(nr, a, ret);
 		break;
 	case __NR_chown:
 	case __NR_lchown:
 	case __NR_fchown:
 	case __NR_fchownat:
-		chown_exit(nr, &a, ret);
+		chown_exit(nr, a, ret);
 		break;
 	case __NR_mount:
 	case __NR_umount2:
-		mount_exit(nr, &a, ret);
+		mount_exit(nr, a, ret);
 		break;
 	case __NR_chroot:
-		chroot_exit(&a, ret);
+		chroot_exit(a, ret);
 		break;
 	case __NR_mmap:
 	case __NR_munmap:
 	case __NR_mprotect:
-		mmap_exit(nr, &a, ret);
+		mmap_exit(nr, a, ret);
 		break;
 	case __NR_read:
 	case __NR_write:
 	case __NR_pread64:
 	case __NR_pwrite64:
-		rw_exit(nr, &a, ret);
+		rw_exit(nr, a, ret);
 		break;
 	case __NR_pipe:
 	case __NR_pipe2:
-		pipe_exit(nr, &a, ret);
+		pipe_exit(nr, a, ret);
 		break;
 	case __NR_fcntl:
-		fcntl_exit(&a, ret);
+		fcntl_exit(a, ret);
 		break;
 	case __NR_sendto:
-		sendto_exit(&a, ret);
+		sendto_exit(a, ret);
 		break;
 	case __NR_recvfrom:
-		recvfrom_exit(&a, ret);
+		recvfrom_exit(a, ret);
 		break;
 	case __NR_sendmsg:
-		sendmsg_exit(&a, ret);
+		sendmsg_exit(a, ret);
 		break;
 	case __NR_recvmsg:
-		recvmsg_exit(&a, ret);
+		recvmsg_exit(a, ret);
 		break;
 	case __NR_bpf:
-		bpf_exit(&a, ret);
+		bpf_exit(a, ret);
 		break;
 	case __NR_init_module:
 	case __NR_finit_module:
 	case __NR_delete_module:
-		module_exit(nr, &a, ret);
+		module_exit(nr, a, ret);
 		break;
 	case __NR_userfaultfd:
-		userfaultfd_exit(&a, ret);
+		userfaultfd_exit(a, ret);
 		break;
 	case __NR_prctl:
-		prctl_exit(&a, ret);
+		prctl_exit(a, ret);
 		break;
 	case __NR_setns:
 	case __NR_unshare:
-		ns_exit(nr, &a, ret);
+		ns_exit(nr, a, ret);
 		break;
 	case __NR_capset:
 		capset_exit(ret);
 		break;
 	case __NR_io_uring_setup:
-		io_uring_setup_exit(&a, ret);
+		io_uring_setup_exit(a, ret);
 		break;
 	default:
 		generic_exit(nr);
 		break;
 	}
+}
+
+/* excluded_task reports whether the current task's syscalls are not
+ * reported: Kestrel's own, or 32-bit ones (ia32 compat; their numbers are
+ * not the native ones). */
+static __always_inline int excluded_task(void)
+{
+	if (excluded())
+		return 1;
+	struct task_struct *t = bpf_get_current_task_btf();
+	return t->thread_info.status & TS_COMPAT;
+}
+
+/* Each selected syscall's exit is caught by one of two programs: the raw
+ * sys_exit tracepoint, which runs for every syscall of the host, or, when
+ * the loader attaches them instead (tracefs available), the syscalls' own
+ * exit tracepoints (syscalls/sys_exit_<name>), attached for the selected
+ * syscalls alone. Either way the selected map decides. */
+SEC("tp_btf/sys_exit")
+int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
+{
+	/* Direct loads: regs and the current task are BTF pointers. This
+	 * part runs for every syscall of the host, selected or not. */
+	u32 nr = regs->orig_ax;
+	if (nr >= NR_SYSCALLS || !is_selected(nr) || excluded_task())
+		return 0;
+	struct args a;
+	load_args(&a, regs);
+	sys_exit_dispatch(nr, &a, ret);
+	return 0;
+}
+
+/* The context of a BPF program on a syscalls/sys_exit_<name> tracepoint
+ * (the kernel's perf_call_bpf_exit): the syscall's number and result.
+ * The arguments are read from the task's user registers, the ones the raw
+ * tracepoint gets: the syscall's entry saved them and only ax (the
+ * result) changed since. The kernel does not run these tracepoints for
+ * 32-bit syscalls (trace_get_syscall_nr); the compat check stays, as on
+ * the raw path. */
+struct syscall_exit_ctx {
+	u64 regs; /* the kernel's registers, not the task's */
+	s32 nr;
+	s64 ret;
+};
+
+SEC("tracepoint/syscalls/sys_exit")
+int on_syscall_exit(struct syscall_exit_ctx *ctx)
+{
+	u32 nr = ctx->nr;
+	if (nr >= NR_SYSCALLS || !is_selected(nr) || excluded_task())
+		return 0;
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	struct args a;
+	load_args(&a, regs);
+	sys_exit_dispatch(nr, &a, ctx->ret);
 	return 0;
 }

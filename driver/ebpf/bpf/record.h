@@ -112,9 +112,11 @@ static __always_inline void count_read_fail(void)
 		__sync_fetch_and_add(&d->read_fail, 1);
 }
 
-/* rec_start begins a record of type t with n parameters for the current
- * thread. It returns 0 when the scratch buffer is not available. */
-static __always_inline int rec_start(struct rec *r, u16 t, u32 n, u64 tid)
+/* rec_open takes the scratch buffer for a record of n parameters, its
+ * values to be written from r->off, without writing the header yet (see
+ * rec_stamp): a record that may be abandoned costs only the buffer. It
+ * returns 0 when the scratch buffer is not available. */
+static __always_inline int rec_open(struct rec *r, u32 n)
 {
 	u32 cpu = bpf_get_smp_processor_id();
 	struct scratch *s = bpf_map_lookup_elem(&scratch_map, &cpu);
@@ -125,11 +127,27 @@ static __always_inline int rec_start(struct rec *r, u16 t, u32 n, u64 tid)
 	r->n = n & (MAX_PARAMS - 1 + MAX_PARAMS); /* n <= 63, keeps the verifier sure */
 	r->off = HEADER_LEN + 2 * r->n;
 	r->bad = 0;
+	return 1;
+}
+
+/* rec_stamp writes the header of a record rec_open began: its time (now),
+ * thread and type. */
+static __always_inline void rec_stamp(struct rec *r, u16 t, u64 tid)
+{
 	u64 ts = bpf_ktime_get_boot_ns() + boot_to_epoch;
 	__builtin_memcpy(&r->buf[0], &ts, 8);
 	__builtin_memcpy(&r->buf[8], &tid, 8);
 	__builtin_memcpy(&r->buf[20], &t, 2);
 	__builtin_memcpy(&r->buf[22], &r->n, 4);
+}
+
+/* rec_start begins a record of type t with n parameters for the current
+ * thread. It returns 0 when the scratch buffer is not available. */
+static __always_inline int rec_start(struct rec *r, u16 t, u32 n, u64 tid)
+{
+	if (!rec_open(r, n))
+		return 0;
+	rec_stamp(r, t, tid);
 	return 1;
 }
 
