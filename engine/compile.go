@@ -31,37 +31,58 @@ type Rule struct {
 // a rule matches too many of them.
 const maxWarnTypes = 100
 
-// Compile compiles every rule of a syscall source in the spec and builds
-// an engine that runs those the options select. Rules of other sources
-// are skipped with a warning. The diagnostics hold every error and
-// warning; the engine runs the rules that compiled even when there are
-// errors.
+// Compile compiles every rule in the spec, each against the fields of
+// its source (syscall, or one of o.Sources), and builds an engine that
+// runs those the options select. Rules of other sources are skipped with
+// a warning. required_plugin_versions is checked against the plugins the
+// sources declare. The diagnostics hold every error and warning; the
+// engine runs the rules that compiled even when there are errors.
 func Compile(spec *rules.Spec, o Options) (*Engine, rules.Diagnostics) {
 	if o.Fields == nil {
 		o.Fields = field.Default()
 	}
-	d := &diags{}
+	d := &diags{list: rules.CheckPlugins(spec, declaredPlugins(o))}
 	ls := newLists(spec)
 	fo := filter.Options{Fields: o.Fields, List: ls.lookup, Cache: filter.NewCache()}
 	ms := newMacros(spec, fo, ls, d)
 	fo.Macro = ms.lookup
 	ms.compileAll(d)
 	used := map[string]bool{}
+	others := map[string]*sourceBuild{}
+	var builds []*sourceBuild
+	for _, def := range o.Sources {
+		if def.Name == rules.SyscallSource || others[def.Name] != nil || def.Fields == nil {
+			continue
+		}
+		b := newSourceBuild(def, spec, o, ls)
+		others[def.Name] = b
+		builds = append(builds, b)
+	}
 	var out []*Rule
 	for _, r := range spec.Rules {
-		if r.Source != rules.SyscallSource {
+		if r.Source == rules.SyscallSource {
+			if cr, ok := compileRule(r, o, fo, ls, ms, d, used); ok {
+				out = append(out, cr)
+			}
+			continue
+		}
+		b := others[r.Source]
+		if b == nil {
 			d.atPos(rules.SeverityWarning, r.Pos, r.Condition, ruleItem(r.Name),
 				"unknown source "+quote(r.Source)+"; the rule is skipped")
 			continue
 		}
-		cr, ok := compileRule(r, o, fo, ls, ms, d, used)
-		if ok {
-			out = append(out, cr)
+		if cr, ok := compileRule(r, b.o, b.fo, ls, b.ms, d, b.used); ok {
+			b.src.all = append(b.src.all, cr)
 		}
 	}
 	ms.warn(used, d)
 	e := newEngine(out, o)
 	e.macro, e.list = ms.lookup, ls.lookup
+	for _, b := range builds {
+		b.ms.warn(b.used, d)
+		e.sources = append(e.sources, b.finish(e))
+	}
 	return e, d.list
 }
 
@@ -97,7 +118,7 @@ func compileRule(r *rules.Rule, o Options, fo filter.Options, ls *lists, ms *mac
 			reportAt(r, off, rules.SeverityWarning, msg, exSpans, d)
 		}
 	}
-	if r.WarnEvttypes && tooManyTypes(prog.EventTypes()) {
+	if r.WarnEvttypes && r.Source == rules.SyscallSource && tooManyTypes(prog.EventTypes()) {
 		d.atPos(rules.SeverityWarning, r.Condition.Pos(), r.Condition, ruleItem(r.Name),
 			"rule matches too many evt.type values; this has a significant performance penalty")
 	}

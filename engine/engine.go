@@ -22,7 +22,9 @@ type Engine struct {
 	// match an event of that type, in definition order.
 	byType [indexSize][]*Rule
 	other  []*Rule // for codes at or above indexSize
-	buf    []byte
+	// sources run the rules of the sources other than syscall.
+	sources []*Source
+	buf     []byte
 	// macro and list resolve the names in the rules' conditions.
 	macro func(string) (filter.Expr, bool)
 	list  func(string) (*filter.ListValues, bool)
@@ -49,7 +51,8 @@ func newEngine(rs []*Rule, o Options) *Engine {
 	return e
 }
 
-// Rules returns every compiled rule, selected or not, in definition order.
+// Rules returns every compiled rule of the syscall source, selected or
+// not, in definition order; [Engine.Source] has the others.
 func (e *Engine) Rules() []*Rule { return e.rules }
 
 // Macro returns the parsed condition of the macro called name, as the
@@ -71,7 +74,7 @@ func (e *Engine) List(name string) (*filter.ListValues, bool) {
 	return e.list(name)
 }
 
-// Selected returns the rules that run.
+// Selected returns the rules of the syscall source that run.
 func (e *Engine) Selected() []*Rule {
 	var out []*Rule
 	for _, r := range e.rules {

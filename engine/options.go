@@ -72,6 +72,13 @@ type Options struct {
 	TimeISO8601 bool
 	// Hostname is the hostname alerts carry.
 	Hostname string
+	// Sources are the event sources other than syscall whose rules are
+	// compiled, each against its own fields; rules of a source not given
+	// are skipped with a warning.
+	Sources []SourceDef
+	// SyscallPlugins are the plugins the syscall source declares for
+	// required_plugin_versions; [DefaultSyscallPlugins] when nil.
+	SyscallPlugins []rules.PluginVersion
 }
 
 // DefaultOptions returns Falco's defaults: first match, every priority.

@@ -18,6 +18,11 @@ type Context struct {
 	Location *time.Location
 	// Hostname is the name of the machine the events come from (evt.hostname).
 	Hostname string
+	// Plugin is the current event of a source other than syscall (a
+	// Kubernetes audit event, …), whose own fields read it; nil for system
+	// call events. Event then views the plugin event record that carries
+	// its time and number.
+	Plugin PluginEvent
 
 	seq      uint64 // events observed
 	firstTS  uint64 // timestamp of the first event of the stream
@@ -54,4 +59,17 @@ func (c *Context) Thread() *state.Thread {
 		return nil
 	}
 	return c.State.Thread(c.Event.TID())
+}
+
+// PluginEvent is the current event of a source other than syscall, as the
+// generic fields see it.
+type PluginEvent interface {
+	// SourceName is the event source the event belongs to (evt.source),
+	// the name rules give in their source key.
+	SourceName() string
+	// PluginName is the name of the upstream plugin the source stands in
+	// for (evt.pluginname).
+	PluginName() string
+	// AppendInfo appends a one-line summary of the event (evt.plugininfo).
+	AppendInfo(dst []byte) []byte
 }

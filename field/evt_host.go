@@ -13,6 +13,9 @@ func metaInfo(e *event.Event) *event.Info {
 }
 
 func evtSource(d []byte, c *Context) ([]byte, bool) {
+	if c.Plugin != nil {
+		return append(d, c.Plugin.SourceName()...), true
+	}
 	if info := event.Current().Lookup(c.Event.Type()); info != nil && info.Category&event.CatPlugin != 0 {
 		return d, false
 	}
@@ -45,11 +48,21 @@ func evtSourceFields() []Def {
 				}
 				return append(d, c.Hostname...), true
 			}),
-		strField("evt.pluginname", "name of the plugin that produced the event; none for system call events",
-			func(d []byte, _ *Context) ([]byte, bool) { return d, false }),
+		strField("evt.pluginname", "name of the plugin that produced the event (for Kestrel's built-in sources, the upstream plugin they stand in for); none for system call events",
+			func(d []byte, c *Context) ([]byte, bool) {
+				if c.Plugin == nil {
+					return d, false
+				}
+				return append(d, c.Plugin.PluginName()...), true
+			}),
 		strField("evt.plugininfo", "the plugin's summary of the event; none for system call events",
-			func(d []byte, _ *Context) ([]byte, bool) { return d, false }),
-		strField("evt.source", "event source of the event: syscall; none for plugin events, whose source only their plugin knows", evtSource),
+			func(d []byte, c *Context) ([]byte, bool) {
+				if c.Plugin == nil {
+					return d, false
+				}
+				return c.Plugin.AppendInfo(d), true
+			}),
+		strField("evt.source", "event source of the event: syscall, or the source of a built-in non-syscall source (k8s_audit, …); none for other plugin events", evtSource),
 		jsonBool(boolField("evt.is_async", "true for events the driver did not produce but the event stream carries about the system (procinfo, container, async plugin events, …)", isAsync)),
 		strField("evt.asynctype", "for the events evt.is_async selects, their kind: the event name, or the name an async plugin event carries", asyncType),
 		{Name: "evt.around", Type: event.PTUint64, Arg: ArgRequired, CheckArg: aroundArg,

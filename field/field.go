@@ -87,6 +87,10 @@ type Def struct {
 	// MultiAddr, for multi-valued address fields, returns the i-th value
 	// as an address, so that filters need not parse Multi's text.
 	MultiAddr func(c *Context, a *Arg, i int) (netip.Addr, bool)
+	// List marks a field with Multi as a list (libsinsp's EPF_IS_LIST),
+	// compared with in, intersects and exists only: in holds when every
+	// value is among those given, intersects when one is.
+	List bool
 }
 
 // AddrExtractor returns a field's value for the current event as an IP

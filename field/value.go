@@ -199,8 +199,9 @@ func (v *Value) appendPrinted(dst []byte, c *Context) ([]byte, bool) {
 }
 
 // listField reports whether libsinsp marks the field as a list
-// (EPF_IS_LIST): of the syscall fields, fd.types only.
-func listField(d *Def) bool { return d.Name == "fd.types" }
+// (EPF_IS_LIST): of the syscall fields, fd.types only; fields of other
+// sources say so with [Def.List].
+func listField(d *Def) bool { return d.List || d.Name == "fd.types" }
 
 // CompileValue compiles a value expression: a field, or a transformer
 // call such as tolower(proc.name). The whole of src must be one
