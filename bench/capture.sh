@@ -21,6 +21,17 @@
 #   run      kestrel run with the embedded default rules (and its kernel filter)
 #   upstream kestrel run with falcosecurity/rules' falco_rules.yaml (UPSTREAM=)
 #   nofilter kestrel run with the default rules and kernel_filter.enabled=false
+#   raw      kestrel run with the default rules, on the raw sys_exit tracepoint
+#            (kernel_filter.per_syscall_hooks=off)
+#   ring     kestrel run with the default rules and the flight recorder on
+#            (-o capture.enabled=true: the ring, its checkpoints, the
+#            capture.syscalls added to the selection and so the kernel filter off)
+#   ringonly the same with -o capture.syscalls=[]: the ring over the rules'
+#            selection alone, the kernel filter on (the ring's own cost)
+#   hooks    kestrel run with the default rules, on the selected syscalls' own
+#            exit tracepoints (per_syscall_hooks=auto): the script mounts tracefs
+#            at /sys/kernel/tracing for the run when it is not mounted (and
+#            unmounts it at the end), so that run (auto) then hooks too
 #
 # Settings (environment):
 #   ROUNDS=5 CALLS=2000000 RATE=1000000 PACED_SECS=3 TAR_DIR=/usr/share
@@ -121,6 +132,10 @@ start_agent() {
 	run) "$bin" run --ring-size "$RING" -o webserver.listen_port=0 >/dev/null 2>"$2" & ;;
 	upstream) "$bin" run --ring-size "$RING" -o webserver.listen_port=0 -r "$UPSTREAM" >/dev/null 2>"$2" & ;;
 	nofilter) "$bin" run --ring-size "$RING" -o webserver.listen_port=0 -o kernel_filter.enabled=false >/dev/null 2>"$2" & ;;
+	raw) "$bin" run --ring-size "$RING" -o webserver.listen_port=0 -o kernel_filter.per_syscall_hooks=off >/dev/null 2>"$2" & ;;
+	hooks) "$bin" run --ring-size "$RING" -o webserver.listen_port=0 -o kernel_filter.per_syscall_hooks=auto >/dev/null 2>"$2" & ;;
+	ring) "$bin" run --ring-size "$RING" -o webserver.listen_port=0 -o capture.enabled=true >/dev/null 2>"$2" & ;;
+	ringonly) "$bin" run --ring-size "$RING" -o webserver.listen_port=0 -o capture.enabled=true -o 'capture.syscalls=[]' >/dev/null 2>"$2" & ;;
 	*) die "unknown mode $1" ;;
 	esac
 	agent=$!
@@ -140,7 +155,12 @@ results=$(mktemp)
 log=$(mktemp)
 stats_was=$(sysctl -n kernel.bpf_stats_enabled 2>/dev/null || echo 0)
 agent=
-trap 'rm -f "$results" "$log"; [[ -z $agent ]] || kill "$agent" 2>/dev/null; [[ $BPF_STATS != 1 ]] || sysctl -qw kernel.bpf_stats_enabled="$stats_was"' EXIT
+tracefs_mounted=
+trap 'rm -f "$results" "$log"; [[ -z $agent ]] || kill "$agent" 2>/dev/null; [[ $BPF_STATS != 1 ]] || sysctl -qw kernel.bpf_stats_enabled="$stats_was"; [[ -z $tracefs_mounted ]] || umount /sys/kernel/tracing' EXIT
+if [[ " $MODES " == *" hooks "* ]] && ! grep -qE ' /sys/kernel(/debug)?/tracing tracefs ' /proc/mounts; then
+	mount -t tracefs nodev /sys/kernel/tracing || die "hooks: cannot mount tracefs"
+	tracefs_mounted=1
+fi
 if [[ $BPF_STATS == 1 ]]; then
 	command -v bpftool >/dev/null && command -v jq >/dev/null || die "BPF_STATS=1 needs bpftool and jq"
 	sysctl -qw kernel.bpf_stats_enabled=1
@@ -152,14 +172,16 @@ HZ=$(getconf CLK_TCK)
 agent_ticks() { awk '{ print $14 + $15 }' /proc/"$1"/stat; }
 
 # prog_ns PID: prints the mean ns per run of the agent's syscall-exit
-# program since it was loaded (0 without BPF_STATS=1).
+# programs (the raw tracepoint's or the per-syscall tracepoints') since they
+# were loaded (0 without BPF_STATS=1).
 prog_ns() {
 	[[ $BPF_STATS == 1 ]] || { echo 0; return; }
 	# the programs the agent holds, by the prog_id of its descriptors
 	local ids
 	ids=$(cat /proc/"$1"/fdinfo/* 2>/dev/null | awk '/^prog_id:/ { printf "%s%s", s, $2; s = "," }')
-	bpftool -j prog show 2>/dev/null | jq -r "[.[] | select(.name == \"on_sys_exit\" and ([.id] | inside([$ids])))][0]
-		| if . == null or (.run_cnt // 0) == 0 then 0 else (.run_time_ns / .run_cnt | floor) end"
+	bpftool -j prog show 2>/dev/null | jq -r "[.[] | select((.name == \"on_sys_exit\" or .name == \"on_syscall_exit\") and ([.id] | inside([$ids])))]
+		| (map(.run_cnt // 0) | add // 0) as \$n | (map(.run_time_ns // 0) | add // 0) as \$t
+		| if \$n == 0 then 0 else (\$t / \$n | floor) end"
 }
 
 for w in $WORKLOADS; do workload "$w"; done # warm the page cache and the binaries

@@ -37,6 +37,10 @@ type Options struct {
 	// Logger reports the captures that fail and the files removed; nil:
 	// nothing is reported.
 	Logger *slog.Logger
+	// Scope is the part of the host a capture on alert shows; the events
+	// of the rest are left out, or written state-only when they change
+	// the model.
+	Scope Scope
 }
 
 // Recorder is the flight recorder, a pipeline sink: it keeps the recent
@@ -60,6 +64,7 @@ type Recorder struct {
 	bytesCP   int
 	pair      pairing
 	last      uint64 // time of the latest event
+	tid       int64  // thread of the latest event
 	ev        event.Event
 	rec       []byte
 
@@ -78,6 +83,8 @@ type capture struct {
 	f   *file
 	end uint64 // events after this time are not written
 	gen uint64 // the model's container generation written
+	// scope is what the capture shows; nil: every event.
+	scope *scope
 }
 
 // finishGrace is how long after a capture's end its timer ends it, when
@@ -135,7 +142,7 @@ func (r *Recorder) Before(e *event.Event) error {
 func (r *Recorder) Event(e *event.Event, _ pipeline.Kind) error {
 	r.ring.Append(e.Raw(), e.CPU, e.DumpFlags)
 	r.bytesCP += len(e.Raw())
-	r.last = e.TS()
+	r.last, r.tid = e.TS(), e.TID()
 	if len(r.cps) > 0 && r.cps[0].seq < r.ring.Tail() {
 		r.cps = pruneCheckpoints(r.cps, r.ring.Tail())
 	}
@@ -186,15 +193,26 @@ func (r *Recorder) expire(gen uint64) {
 }
 
 // Capture makes sure a capture covers the latest event (the one that
-// raised an alert) from Before it to after past it, and returns the path
-// the capture will have once it ends. A capture under way is extended
-// rather than a new one started.
+// raised an alert) from Before it to after past it, in the scope of
+// Options.Scope, and returns the path the capture will have once it
+// ends. A capture under way is extended rather than a new one started.
 func (r *Recorder) Capture(after time.Duration) (string, error) {
+	return r.CaptureScope(after, r.o.Scope)
+}
+
+// CaptureScope is [Recorder.Capture] in scope sc, around the thread of
+// the latest event. A capture under way is extended, its scope widened
+// to hold the new alert's (from now on). When the model does not know
+// the latest event's thread, the capture shows every event.
+func (r *Recorder) CaptureScope(after time.Duration, sc Scope) (string, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	end := r.last + uint64(max(after, 0))
 	if r.cur != nil {
 		r.cur.end = max(r.cur.end, end)
+		if r.cur.scope != nil && (sc == ScopeAll || !r.cur.scope.add(r.st, r.tid, sc)) {
+			r.cur.scope = nil
+		}
 		r.arm()
 		return r.cur.f.path, nil
 	}
@@ -215,6 +233,15 @@ func (r *Recorder) Capture(after time.Duration) (string, error) {
 		return "", err
 	}
 	c := &capture{f: f, end: end}
+	if sc != ScopeAll {
+		c.scope = newScope()
+		if !c.scope.add(r.st, r.tid, sc) {
+			c.scope = nil
+			if r.o.Logger != nil {
+				r.o.Logger.Warn("capture shows every event: the alert's thread is not in the model", "scope", sc.String(), "tid", r.tid)
+			}
+		}
+	}
 	if err := r.start(c, w); err != nil {
 		f.abort()
 		r.failed.Add(1)
@@ -228,38 +255,60 @@ func (r *Recorder) Capture(after time.Duration) (string, error) {
 
 // start writes the beginning of capture c: the container records, then
 // the ring's events from the checkpoint on, those before the window
-// state-only.
+// state-only. A scoped capture judges each event of the ring by the
+// model as it was then: the checkpoint's, with the ring's events applied
+// one by one (the processes that ended before the alert are known).
 func (r *Recorder) start(c *capture, w window) error {
 	first, _ := r.ring.Get(w.cp.seq)
 	if err := r.writeContainers(c, first.TS); err != nil {
 		return err
+	}
+	var then *state.State
+	if c.scope != nil {
+		then = state.FromSection(w.cp.sec)
 	}
 	for seq := w.cp.seq; seq < r.ring.Head(); seq++ {
 		re, ok := r.ring.Get(seq)
 		if !ok {
 			return fmt.Errorf("capture %s: event %d left the ring", c.f.path, seq)
 		}
-		if err := r.writeRing(c, re, re.TS < w.visible); err != nil {
+		if err := r.ev.Reset(re.Rec); err != nil {
+			return fmt.Errorf("capture %s: %w", c.f.path, err)
+		}
+		r.ev.CPU, r.ev.DumpFlags = re.CPU, re.Flags
+		if then != nil {
+			then.Apply(&r.ev)
+		}
+		if err := r.write(c, then, &r.ev, re.TS >= w.visible); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// writeRing writes an event of the ring; a hidden one only when it
-// changes the model, and then state-only.
-func (r *Recorder) writeRing(c *capture, re Event, hidden bool) error {
-	if err := r.ev.Reset(re.Rec); err != nil {
-		return fmt.Errorf("capture %s: %w", c.f.path, err)
-	}
-	r.ev.CPU, r.ev.DumpFlags = re.CPU, re.Flags
-	if hidden {
-		if info := r.ev.Info(); info == nil || info.Flags&event.FlagModifiesState == 0 {
-			return nil
+// write writes e to capture c, as the model st knows its thread: shown
+// when it is in the capture's window (inWindow) and scope; otherwise
+// state-only when a reader needs the change it makes to the model (see
+// scope.keeps), or not at all.
+func (r *Recorder) write(c *capture, st *state.State, e *event.Event, inWindow bool) error {
+	keep := true
+	if c.scope != nil {
+		th := st.Thread(e.TID())
+		if !c.scope.has(st, th) {
+			inWindow, keep = false, c.scope.keeps(th, e)
 		}
-		r.ev.DumpFlags |= event.DumpFlagStateOnly
 	}
-	return c.f.write(&r.ev)
+	if inWindow {
+		return c.f.write(e)
+	}
+	if !keep || !changesModel(e) {
+		return nil
+	}
+	saved := e.DumpFlags
+	e.DumpFlags |= event.DumpFlagStateOnly
+	err := c.f.write(e)
+	e.DumpFlags = saved
+	return err
 }
 
 // writeContainers writes a record of each container of the model newer
@@ -294,7 +343,7 @@ func (r *Recorder) live(e *event.Event) {
 	}
 	err := r.writeContainers(c, e.TS())
 	if err == nil {
-		err = c.f.write(e)
+		err = r.write(c, r.st, e, true)
 	}
 	if err != nil {
 		r.fail(err)

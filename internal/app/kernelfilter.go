@@ -13,6 +13,9 @@ func kernelFilter(eng *engine.Engine, cfg *config.Config) (driver.Prefilter, pre
 	if !cfg.KernelFilter.Enabled {
 		return driver.Prefilter{}, prefilter.Report{Reason: "kernel_filter.enabled is false"}
 	}
+	if captureNeedsOpens(cfg) {
+		return driver.Prefilter{}, prefilter.Report{Reason: "the flight recorder's captures hold every open (capture.syscalls)"}
+	}
 	pf, rep := prefilter.Derive(eng, prefilter.Options{})
 	return prefilter.Normalize(pf), rep
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/kestrel-sec/kestrel/alert"
+	"github.com/kestrel-sec/kestrel/driver/ebpf"
 	"github.com/kestrel-sec/kestrel/engine"
 	"github.com/kestrel-sec/kestrel/internal/config"
 	"github.com/kestrel-sec/kestrel/internal/metrics"
@@ -48,14 +49,48 @@ func (a *agent) startRecorder(cfg *config.Config, sec *scap.Section) pipeline.Al
 		MaxEvents: uint64(c.CaptureEvents), MaxFileSize: int64(c.MaxFileSizeMB) << 20,
 		MaxFiles: c.MaxFiles, MaxTotal: int64(c.MaxTotalMB) << 20, Base: sec, Logger: a.log,
 	}
+	o.Scope, _ = recorder.ParseScope(c.Scope) // checked by the configuration's enum
 	f := &flightRecorder{a: a, cfg: c, rec: recorder.New(a.pipe.State(), o), emit: a.outs.emit}
 	a.pipe.Add(f.rec)
 	a.flight = f
-	a.log.Info("flight recorder on", "mode", c.Mode, "ring_mb", c.RingSizeMB, "before_ms", c.BeforeDuration, "path_prefix", c.PathPrefix)
+	a.log.Info("flight recorder on", "mode", c.Mode, "scope", o.Scope.String(), "ring_mb", c.RingSizeMB, "before_ms", c.BeforeDuration,
+		"path_prefix", c.PathPrefix, "kernel_filter", !captureNeedsOpens(cfg))
 	return f.alert
 }
 
 func millis(n int) time.Duration { return time.Duration(n) * time.Millisecond }
+
+// captureSyscalls returns the syscalls the flight recorder adds to the
+// probe's selection (capture.syscalls, those the probe knows), none when
+// it is off.
+func captureSyscalls(cfg *config.Config) []string {
+	if !cfg.Capture.Enabled {
+		return nil
+	}
+	var names []string
+	for _, s := range cfg.Capture.Syscalls {
+		if ebpf.IsSyscall(s) {
+			names = append(names, s)
+		}
+	}
+	return names
+}
+
+// captureNeedsOpens reports whether the flight recorder needs every open
+// the host makes (capture.syscalls names one): the kernel filter, which
+// drops the opens no rule can match, is then off, so that a capture
+// names the files of the fds its events use.
+func captureNeedsOpens(cfg *config.Config) bool {
+	for _, s := range captureSyscalls(cfg) {
+		if openSyscalls[s] {
+			return true
+		}
+	}
+	return false
+}
+
+// openSyscalls are the syscalls whose opens the kernel filter judges.
+var openSyscalls = map[string]bool{"open": true, "openat": true, "openat2": true, "creat": true, "open_by_handle_at": true}
 
 // alert asks for a capture when the alert's rule wants one, puts its
 // path in the alert's output fields, and hands the alert on.

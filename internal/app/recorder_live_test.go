@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -193,4 +194,80 @@ func scriptLines(t *testing.T, out string, pid int) []string {
 
 func indexWith(lines []string, s string) int {
 	return slices.IndexFunc(lines, func(l string) bool { return strings.Contains(l, s) })
+}
+
+// TestFlightRecorderScopeLive runs the agent with capture.scope
+// process_tree, the default capture.syscalls (the rules select execve
+// alone; custom_set adds write) and the kernel filter left on, reloads it,
+// then runs an unrelated process that opens files, and the script. The
+// capture holds the script's sequence (the syscalls only
+// capture.syscalls select, after the reload too, and the opens no rule
+// needs, which the kernel filter would drop) and none of the unrelated
+// process's events; sysdig 0.29.3 shows the script's events with the
+// same names as kestrel read.
+func TestFlightRecorderScopeLive(t *testing.T) {
+	ebpftest.Live(t)
+	sysdig := testenv.Tool(t, "sysdig")
+	dir, capDir := t.TempDir(), t.TempDir()
+	rulesFile := writeFile(t, dir, "rules.yaml", fmt.Sprintf(`- rule: Payload run
+  desc: a file written in the test's directory is run
+  condition: evt.type in (execve, execveat) and evt.dir = < and proc.exepath startswith %s/
+  output: payload run (exe=%%proc.exepath parent=%%proc.pname)
+  priority: WARNING
+  capture: true
+  capture_duration: 1000
+`, dir))
+	cfg := writeFile(t, dir, "kestrel.yaml", fmt.Sprintf(`rules_files: [%s]
+json_output: true
+log_syslog: false
+watch_config_files: false
+webserver: {enabled: false}
+base_syscalls: {custom_set: [write]}
+capture: {enabled: true, path_prefix: %s/kestrel, before_duration: 5000, ring_size_mb: 16, scope: process_tree}
+`, rulesFile, capDir))
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go acceptAll(l)
+	port := l.Addr().(*net.TCPAddr).Port
+
+	r := startRun(t, cfg)
+	r.signals <- syscall.SIGHUP
+	waitFor(t, "the reload", 5*time.Second, func() bool { return strings.Contains(r.errOut.String(), "reloaded") }, r)
+	var unrelated []string
+	for i := range 5 {
+		unrelated = append(unrelated, writeFile(t, dir, fmt.Sprintf("unrelated-%d", i), "x"))
+	}
+	if out, err := runCmd("cat", unrelated...); err != nil {
+		t.Fatalf("cat: %v: %s", err, out)
+	}
+	pid := runScript(t, dir, port)
+	var path string
+	waitFor(t, "the alert", 10*time.Second, func() bool { path = alertCapture(t, r.out.String()); return path != "" }, r)
+	waitFor(t, "the capture file", 10*time.Second, func() bool { _, err := os.Stat(path); return err == nil }, r)
+
+	all := kestrelRead(t, path)
+	if strings.Contains(all, "unrelated-") {
+		t.Errorf("the capture shows the unrelated process's events:\n%s", strings.Join(ebpftest.Lines(all, "unrelated-"), "\n"))
+	}
+	ours := scriptLines(t, all, pid)
+	theirs := scriptLines(t, sysdigRead(t, sysdig, path), pid)
+	t.Logf("%d events of the script compared; %d lines in the capture", len(theirs), strings.Count(all, "\n"))
+	if !slices.Equal(ours, theirs) {
+		t.Errorf("kestrel read and sysdig differ:\nkestrel:\n%s\nsysdig:\n%s", strings.Join(ours, "\n"), strings.Join(theirs, "\n"))
+	}
+	payload := filepath.Join(dir, "payload")
+	for _, w := range [][]string{
+		{"<|openat|bash|", "|" + payload + "|"},
+		{"<|write|head|", "|" + payload + "|"},
+		{"<|fchmodat|chmod|"},
+		{"<|connect|bash|", fmt.Sprintf("->127.0.0.1:%d|", port)},
+		{"<|execve|payload|"},
+	} {
+		if len(ebpftest.Lines(strings.Join(theirs, "\n"), w...)) == 0 {
+			t.Errorf("sysdig shows no %q in the capture:\n%s", w, strings.Join(theirs, "\n"))
+		}
+	}
 }

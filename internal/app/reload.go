@@ -102,6 +102,7 @@ func (a *agent) swap(cfg *config.Config, eng *engine.Engine) error {
 		return err
 	}
 	a.rules.Swap(eng)
+	a.srcs.swap(eng)
 	a.narrowFilter(newPF)
 	if fan != nil {
 		a.outs.replace(fan)

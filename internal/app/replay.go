@@ -40,6 +40,10 @@ type ReplayOptions struct {
 	// StageTimes reports on stderr the share of time spent reading,
 	// applying state and running rules.
 	StageTimes bool
+	// Source is the event source of the file: syscall (a capture) or
+	// k8s_audit (audit events, JSON lines); told from the content when
+	// empty.
+	Source string
 }
 
 // Replay runs the rules on the events of a capture and prints the alerts
@@ -48,6 +52,12 @@ type ReplayOptions struct {
 // them spares a live source's kernel and CPU, and a capture has already
 // paid that price (Falco applies its -A skip list only to live drivers).
 func Replay(ctx context.Context, o ReplayOptions, stdout, stderr io.Writer) error {
+	if audit, err := auditReplay(o); err != nil || audit {
+		if err != nil {
+			return err
+		}
+		return replayAudit(ctx, o, stdout, stderr)
+	}
 	cfg, eng, err := compileRules(o, stderr)
 	if err != nil {
 		return err

@@ -26,6 +26,9 @@ func loadRules(paths []string, o engine.Options) (*rules.Spec, *engine.Engine, r
 	} else {
 		spec, ds = rules.Load(paths...)
 	}
+	if o.Sources == nil {
+		o.Sources = builtinSources()
+	}
 	eng, cds := engine.Compile(spec, o)
 	return spec, eng, append(ds, cds...)
 }

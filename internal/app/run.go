@@ -149,6 +149,7 @@ type agent struct {
 	ctrs  *containers.Manager // nil when no container runtime answers
 	// flight is the flight recorder, nil unless capture.enabled.
 	flight *flightRecorder
+	srcs   *sourceSet // the sources other than syscall, nil when none runs
 }
 
 // start compiles the rules, starts the outputs, opens the probe and takes
@@ -174,6 +175,7 @@ func (a *agent) start(cfg *config.Config) error {
 	}
 	po := a.o.probeOptions(runSyscalls(eng, cfg), false, 0)
 	po.Prefilter, _ = kernelFilter(eng, cfg)
+	po.Hooks = map[string]ebpf.HookMode{"auto": ebpf.HooksAuto}[cfg.KernelFilter.PerSyscallHooks]
 	if a.probe, err = ebpf.Open(po); err != nil {
 		return err
 	}
@@ -196,6 +198,7 @@ func (a *agent) start(cfg *config.Config) error {
 	a.rules = pipeline.NewRules(eng, a.pipe.Context(), a.startRecorder(cfg, sec))
 	a.rules.Time(evalSample)
 	a.pipe.Add(a.rules)
+	a.srcs = startSources(cfg, eng, a.outs.emit, a.log, hostnameOf(a.o))
 	a.mon.attach()
 	return nil
 }
@@ -338,6 +341,7 @@ func (a *agent) signals(ctx context.Context, sigs <-chan os.Signal) {
 // prints the summary.
 func (a *agent) stop() error {
 	var err error
+	a.srcs.stop()
 	if a.pipe != nil {
 		err = a.pipe.Close()
 	} else if a.probe != nil {
@@ -371,6 +375,7 @@ const outputDrainTime = 3 * time.Second
 func (a *agent) summary(outs *outputs) {
 	w := a.stderr
 	outs.counts.summary(w, a.pipe.Events())
+	a.srcs.summary(w)
 	for _, s := range outs.stats() {
 		fmt.Fprintf(w, "kestrel: output %s: %d sent, %d failed, %d dropped\n", s.Name, s.Sent, s.Failed, s.DroppedTotal())
 	}
@@ -393,13 +398,15 @@ func (a *agent) summary(outs *outputs) {
 }
 
 // runSyscalls returns the syscalls the probe sends: those the selected
-// rules can match, with base_syscalls.custom_set's additions and
-// removals; nil (all) when a rule may match any.
+// rules can match, with the flight recorder's (capture.syscalls) and
+// base_syscalls.custom_set's additions and removals; nil (all) when a
+// rule may match any.
 func runSyscalls(eng *engine.Engine, cfg *config.Config) []string {
 	names := ruleSyscalls(eng)
 	if names == nil {
 		return nil
 	}
+	names = append(names, captureSyscalls(cfg)...)
 	for _, s := range cfg.BaseSyscalls.CustomSet {
 		if len(s) > 1 && s[0] == '!' {
 			names = removeName(names, s[1:])

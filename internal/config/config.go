@@ -1,6 +1,7 @@
 package config
 
 import (
+	"slices"
 	"time"
 
 	"github.com/kestrel-sec/kestrel/engine"
@@ -63,6 +64,9 @@ type Config struct {
 	// Capture is the flight recorder: the recent past kept in memory and
 	// written as a capture file when a rule marked for capture fires.
 	Capture Capture `yaml:"capture"`
+	// Sources are the event sources other than syscall, each judged by
+	// the rules of its source.
+	Sources Sources `yaml:"sources"`
 
 	// Files are the configuration files read, the main one first, in the
 	// order they were merged; not a key of the file.
@@ -175,9 +179,11 @@ type BaseSyscalls struct {
 	All bool `yaml:"all"`
 }
 
-// KernelFilter turns the kernel-side pre-filters on or off.
+// KernelFilter turns the kernel-side pre-filters on or off, and chooses
+// how the probe catches the traced system calls.
 type KernelFilter struct {
-	Enabled bool `yaml:"enabled"`
+	Enabled         bool   `yaml:"enabled"`
+	PerSyscallHooks string `yaml:"per_syscall_hooks" enum:"auto,off"`
 }
 
 // Capture configures captures on alert (Falco's capture key) and the
@@ -208,6 +214,16 @@ type Capture struct {
 	// MaxTotalMB bounds the disk the captures take together; the oldest
 	// are removed first; 0: no limit (Kestrel key).
 	MaxTotalMB int `yaml:"max_total_mb" min:"0"`
+	// Scope is the part of the host a capture shows: all, process_tree
+	// (the alert's process tree) or container (the alert's container, or
+	// its pod's containers); the other events are left out, or written
+	// state-only when a reader needs them (Kestrel key).
+	Scope string `yaml:"scope" enum:"all,process_tree,container"`
+	// Syscalls are the system calls the probe traces, besides the rules',
+	// while the recorder is on, so that captures hold them (Kestrel key).
+	// With an open syscall among them, the kernel filter is off: a
+	// capture needs every open to name the fds of the events it shows.
+	Syscalls []string `yaml:"syscalls"`
 }
 
 // The capture modes.
@@ -215,6 +231,30 @@ const (
 	CaptureModeRules    = "rules"
 	CaptureModeAllRules = "all_rules"
 )
+
+// DefaultCaptureSyscalls are the system calls a capture holds besides
+// the rules' by default: the changes of files and of the file tree,
+// processes, network endpoints, credentials and mounts that an
+// investigation follows, and the fds they make. Reads, writes, sends and
+// receives are left out: they are most of a busy host's syscalls; add
+// them (read, write, sendto, recvfrom…) when the captures should hold
+// the data.
+var DefaultCaptureSyscalls = []string{
+	// Files and their fds.
+	"open", "openat", "openat2", "creat", "close", "dup", "dup2", "dup3", "pipe", "pipe2", "memfd_create",
+	"chmod", "fchmod", "fchmodat", "chown", "fchown", "fchownat", "lchown",
+	"rename", "renameat", "renameat2", "unlink", "unlinkat", "mkdir", "mkdirat", "rmdir",
+	"symlink", "symlinkat", "link", "linkat", "truncate", "ftruncate", "chdir", "fchdir", "chroot",
+	// Processes.
+	"execve", "execveat", "clone", "clone3", "fork", "vfork", "kill", "tgkill", "ptrace", "prctl", "setsid",
+	"setns", "unshare", "init_module", "finit_module", "bpf",
+	// Network.
+	"socket", "socketpair", "connect", "accept", "accept4", "bind", "listen", "shutdown",
+	// Credentials.
+	"setuid", "setgid", "setreuid", "setregid", "setresuid", "setresgid", "capset",
+	// Mounts.
+	"mount", "umount2",
+}
 
 func defaultCapture() Capture {
 	return Capture{
@@ -225,6 +265,8 @@ func defaultCapture() Capture {
 		RingSizeMB:      64,
 		MaxFiles:        100,
 		MaxTotalMB:      1024,
+		Scope:           "all",
+		Syscalls:        slices.Clone(DefaultCaptureSyscalls),
 	}
 }
 
@@ -305,8 +347,9 @@ func Default() *Config {
 		SyscallEventDrops:               defaultDrops(),
 		Metrics:                         defaultMetrics(),
 		ContainerEngines:                defaultContainerEngines(),
-		KernelFilter:                    KernelFilter{Enabled: true},
+		KernelFilter:                    KernelFilter{Enabled: true, PerSyscallHooks: "auto"},
 		Capture:                         defaultCapture(),
+		Sources:                         Sources{K8sAudit: defaultK8sAudit()},
 	}
 }
 

@@ -242,3 +242,45 @@ func (d Duration) String() string {
 	}
 	return b.String()
 }
+
+// Sources are the event sources other than syscall.
+type Sources struct {
+	K8sAudit K8sAudit `yaml:"k8s_audit"`
+}
+
+// K8sAudit is the Kubernetes audit source: its webhook and its log files.
+type K8sAudit struct {
+	Enabled        bool     `yaml:"enabled"`
+	ListenAddress  string   `yaml:"listen_address"`
+	ListenPort     int      `yaml:"listen_port" min:"0" max:"65535"`
+	Path           string   `yaml:"path"`
+	SSLCertificate string   `yaml:"ssl_certificate"`
+	SSLKey         string   `yaml:"ssl_key"`
+	MaxBodySize    int      `yaml:"max_body_size" min:"1"`
+	MaxEventSize   int      `yaml:"max_event_size" min:"1"`
+	Files          []string `yaml:"files"`
+	Follow         bool     `yaml:"follow"`
+	QueueSize      int      `yaml:"queue_size" min:"1"`
+}
+
+// The defaults of the Kubernetes audit source: those of Falco's k8saudit
+// plugin.
+const (
+	defaultK8sAuditPort      = 9765
+	defaultK8sAuditPath      = "/k8s-audit"
+	defaultK8sAuditBody      = 12 * 1024 * 1024
+	defaultK8sAuditEventSize = 262144
+	defaultK8sAuditQueue     = 4096
+)
+
+func defaultK8sAudit() K8sAudit {
+	return K8sAudit{
+		ListenAddress: "0.0.0.0",
+		ListenPort:    defaultK8sAuditPort,
+		Path:          defaultK8sAuditPath,
+		MaxBodySize:   defaultK8sAuditBody,
+		MaxEventSize:  defaultK8sAuditEventSize,
+		Follow:        true,
+		QueueSize:     defaultK8sAuditQueue,
+	}
+}

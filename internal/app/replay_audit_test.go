@@ -1,0 +1,58 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const auditLine = `{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"RequestResponse","auditID":"a1","stage":"ResponseComplete","requestURI":"/api/v1/namespaces/default/pods","verb":"create","user":{"username":"minikube-user","groups":["system:masters"]},"sourceIPs":["10.0.0.1"],"objectRef":{"resource":"pods","namespace":"default","name":"p","apiVersion":"v1"},"responseStatus":{"code":201},"requestObject":{"kind":"Pod","spec":{"containers":[{"name":"c","image":"nginx:1.25","securityContext":{"privileged":true}}]}},"responseObject":{"metadata":{"name":"p"}},"stageTimestamp":"2024-05-01T10:00:00.5Z","annotations":{"authorization.k8s.io/decision":"allow","authorization.k8s.io/reason":""}}`
+
+func k8sRulesFile(t *testing.T) string {
+	p, err := filepath.Abs("../../../shared/testdata/rules/plugins/k8s_audit_rules.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestReplayAudit replays a file of audit events, told from its content,
+// with a malformed line in the middle.
+func TestReplayAudit(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "audit.log")
+	data := auditLine + "\n{broken\n" + `{"kind":"EventList","items":[` + auditLine + "]}\n"
+	if err := os.WriteFile(path, []byte(data), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, source := range []string{"", "k8s_audit"} {
+		var stdout, stderr bytes.Buffer
+		o := ReplayOptions{Path: path, Rules: []string{k8sRulesFile(t)}, JSON: true, Hostname: "h", Source: source}
+		if err := Replay(context.Background(), o, &stdout, &stderr); err != nil {
+			t.Fatalf("%v\n%s", err, stderr.String())
+		}
+		out := stdout.String()
+		if strings.Count(out, `"rule":"Create Privileged Pod"`) != 2 || !strings.Contains(out, `"source":"k8s_audit"`) ||
+			!strings.Contains(out, `"ka.req.pod.containers.image":"(nginx:1.25)"`) {
+			t.Errorf("alerts:\n%s", out)
+		}
+		if !strings.Contains(stderr.String(), "Events read: 2") || !strings.Contains(stderr.String(), "1 malformed lines or events skipped") {
+			t.Errorf("summary:\n%s", stderr.String())
+		}
+	}
+}
+
+func TestReplayAuditNeedsRules(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "audit.log")
+	os.WriteFile(path, []byte(auditLine+"\n"), 0o600)
+	var stdout, stderr bytes.Buffer
+	err := Replay(context.Background(), ReplayOptions{Path: path}, &stdout, &stderr)
+	if err == nil || !strings.Contains(err.Error(), "no rule of the k8s_audit source") {
+		t.Errorf("err = %v", err)
+	}
+	if err := Replay(context.Background(), ReplayOptions{Path: path, Source: "okta"}, &stdout, &stderr); err == nil {
+		t.Error("--source okta accepted")
+	}
+}

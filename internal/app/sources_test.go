@@ -1,0 +1,105 @@
+package app
+
+import (
+	"bytes"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/kestrel-sec/kestrel/alert"
+	"github.com/kestrel-sec/kestrel/engine"
+	"github.com/kestrel-sec/kestrel/internal/config"
+)
+
+func freePort(t *testing.T) int {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// TestSourcesRun runs the k8s_audit source with its webhook and a log
+// file, and a second file that cannot be read: its failure is logged and
+// the rest goes on.
+func TestSourcesRun(t *testing.T) {
+	dir := t.TempDir()
+	logFile := filepath.Join(dir, "audit.log")
+	os.WriteFile(logFile, []byte(auditLine+"\n"), 0o600)
+	cfg := config.Default()
+	k := &cfg.Sources.K8sAudit
+	k.Enabled, k.ListenAddress, k.ListenPort, k.Follow = true, "127.0.0.1", freePort(t), false
+	k.Files = []string{filepath.Join(dir, "missing.log"), logFile}
+	_, eng, ds := loadRules([]string{k8sRulesFile(t)}, engine.DefaultOptions())
+	if ds.HasErrors() {
+		t.Fatal(ds)
+	}
+	var mu sync.Mutex
+	var got []alert.Alert
+	emit := func(a *alert.Alert) error {
+		mu.Lock()
+		got = append(got, *a)
+		mu.Unlock()
+		return nil
+	}
+	var logs bytes.Buffer
+	var logMu sync.Mutex
+	log := slog.New(slog.NewTextHandler(lockedWriter{&logs, &logMu}, nil))
+	s := startSources(cfg, eng, emit, log, "h")
+	url := "http://127.0.0.1:" + strconv.Itoa(k.ListenPort) + "/k8s-audit"
+	var resp *http.Response
+	var err error
+	for i := 0; i < 50; i++ {
+		if resp, err = http.Post(url, "application/json", strings.NewReader(auditLine)); err == nil {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		mu.Lock()
+		n := len(got)
+		mu.Unlock()
+		if n >= 2 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	s.stop()
+	var sum bytes.Buffer
+	s.summary(&sum)
+	if len(got) != 2 || got[0].Rule != "Create Privileged Pod" || got[0].Source != "k8s_audit" {
+		t.Errorf("alerts: %+v", got)
+	}
+	logMu.Lock()
+	defer logMu.Unlock()
+	if !strings.Contains(logs.String(), "missing.log") {
+		t.Errorf("log:\n%s", logs.String())
+	}
+	if !strings.Contains(sum.String(), "2 events, 1 webhook requests (0 rejected)") {
+		t.Errorf("summary: %s", sum.String())
+	}
+}
+
+type lockedWriter struct {
+	b  *bytes.Buffer
+	mu *sync.Mutex
+}
+
+func (w lockedWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.Write(p)
+}
