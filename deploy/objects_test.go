@@ -306,7 +306,7 @@ func checkResources(t *testing.T, c corev1.Container) {
 }
 
 // checkMounts checks every mount: read-only, from where it should come,
-// nothing of the host's but /etc, the BTF and the sockets.
+// nothing of the host's but /etc, the BTF, tracefs and the sockets.
 func checkMounts(t *testing.T, p corev1.PodSpec, c corev1.Container, cm *corev1.ConfigMap, want expect) {
 	t.Helper()
 	vols := map[string]corev1.Volume{}
@@ -339,6 +339,7 @@ func checkMounts(t *testing.T, p corev1.PodSpec, c corev1.Container, cm *corev1.
 	wantHost := map[string]string{
 		want.hostRoot + "/etc": "/etc",
 		"/sys/kernel/btf":      "/sys/kernel/btf",
+		"/sys/kernel/tracing":  "/sys/kernel/tracing",
 	}
 	for _, s := range want.sockets {
 		wantHost[want.hostRoot+s] = s
