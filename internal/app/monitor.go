@@ -225,6 +225,7 @@ func (m *monitor) snapshot() metrics.Snapshot {
 	if a.ctrs != nil {
 		s.Containers = containerStats(a.ctrs)
 	}
+	s.Sources = a.srcs.counts()
 	s.Captures = a.captureStats()
 	return s
 }

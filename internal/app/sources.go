@@ -14,6 +14,7 @@ import (
 	"github.com/kestrel-sec/kestrel/engine"
 	"github.com/kestrel-sec/kestrel/field"
 	"github.com/kestrel-sec/kestrel/internal/config"
+	"github.com/kestrel-sec/kestrel/internal/metrics"
 	"github.com/kestrel-sec/kestrel/source/k8saudit"
 )
 
@@ -155,4 +156,14 @@ func (s *sourceSet) judgeOne(j *auditJudge, it k8saudit.Item) {
 			s.log.Warn("alert not delivered", "source", k8saudit.SourceName, "error", err)
 		}
 	}
+}
+
+// counts returns the sources' counters for the metrics.
+func (s *sourceSet) counts() []metrics.SourceCount {
+	if s == nil || s.k8s == nil {
+		return nil
+	}
+	k := s.k8s.Snapshot()
+	return []metrics.SourceCount{{Source: "k8s_audit", Requests: k.Requests, Rejected: k.Rejected,
+		Events: k.Events, Invalid: k.Invalid, Dropped: k.Dropped}}
 }

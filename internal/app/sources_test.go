@@ -91,6 +91,9 @@ func TestSourcesRun(t *testing.T) {
 	if !strings.Contains(sum.String(), "2 events, 1 webhook requests (0 rejected)") {
 		t.Errorf("summary: %s", sum.String())
 	}
+	if c := s.counts(); len(c) != 1 || c[0].Source != "k8s_audit" || c[0].Events != 2 || c[0].Requests != 1 {
+		t.Errorf("counts for the metrics: %+v", c)
+	}
 }
 
 type lockedWriter struct {

@@ -127,6 +127,7 @@ type descs struct {
 	reloads, loaded                    *prometheus.Desc
 	captures, captureBytes             *prometheus.Desc
 	ctrRuntimes, ctrLookups            *prometheus.Desc
+	srcEvents, srcRequests             *prometheus.Desc
 	ctrSeconds, ctrEvents              *prometheus.Desc
 }
 
@@ -153,6 +154,8 @@ func newDescs() *descs {
 		threads:      desc("kestrel_state_threads", "Threads in the model of the host."),
 		fds:          desc("kestrel_state_fds", "Open file descriptors in the model of the host."),
 		containers:   desc("kestrel_state_containers", "Containers in the model of the host."),
+		srcEvents:    desc("kestrel_source_plugin_events_total", "Events of the sources besides syscall, by source and result: judged, invalid (malformed, left out), dropped (queue full).", "source", "result"),
+		srcRequests:  desc("kestrel_source_webhook_requests_total", "Requests to the webhooks of the sources besides syscall, by source and result: ok or rejected (a 4xx answer).", "source", "result"),
 		ctrRuntimes:  desc("kestrel_container_runtimes", "Container runtimes Kestrel asks for container metadata."),
 		ctrLookups:   desc("kestrel_container_lookups_total", "Lookups of container metadata, by result: ok, not_found (after the retries), error (failed or timed out), dropped (queue full).", "result"),
 		ctrSeconds:   desc("kestrel_container_lookup_seconds_total", "Total time of the container lookups a runtime answered."),
@@ -169,7 +172,7 @@ func (d *descs) describe(ch chan<- *prometheus.Desc) {
 		d.build, d.uptime, d.events, d.sourceEvents, d.kernelEvents, d.dropped, d.readFail, d.filtered,
 		d.alerts, d.outSent, d.outFailed, d.outDropped, d.evalSeconds, d.evals,
 		d.threads, d.fds, d.containers, d.reloads, d.loaded,
-		d.ctrRuntimes, d.ctrLookups, d.ctrSeconds, d.ctrEvents, d.captures, d.captureBytes,
+		d.ctrRuntimes, d.ctrLookups, d.ctrSeconds, d.ctrEvents, d.srcEvents, d.srcRequests, d.captures, d.captureBytes,
 	} {
 		ch <- x
 	}
@@ -189,6 +192,13 @@ func (d *descs) collect(e emitter, s *Snapshot, info *Info) {
 	e.gauge(d.fds, float64(s.State.FDs))
 	e.gauge(d.containers, float64(s.State.Containers))
 	d.collectContainers(e, &s.Containers)
+	for _, c := range s.Sources {
+		e.counter(d.srcEvents, c.Events, c.Source, "judged")
+		e.counter(d.srcEvents, c.Invalid, c.Source, "invalid")
+		e.counter(d.srcEvents, c.Dropped, c.Source, "dropped")
+		e.counter(d.srcRequests, c.Requests-min(c.Requests, c.Rejected), c.Source, "ok")
+		e.counter(d.srcRequests, c.Rejected, c.Source, "rejected")
+	}
 	e.counter(d.captures, s.Captures.Files)
 	e.counter(d.captureBytes, s.Captures.Bytes)
 	e.counter(d.reloads, s.Reloads.OK, "ok")

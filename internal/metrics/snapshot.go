@@ -24,6 +24,9 @@ type Snapshot struct {
 	Eval EvalStats
 	// State is the size of the model of the host.
 	State StateStats
+	// Sources counts, for each event source besides syscall, what it
+	// received and dropped.
+	Sources []SourceCount
 	// Containers counts the lookups of container metadata.
 	Containers ContainerStats
 	// Reloads counts configuration and rules reloads.
@@ -88,6 +91,16 @@ type StateStats struct {
 	Threads    uint64
 	FDs        uint64
 	Containers uint64
+}
+
+// SourceCount is what one event source besides syscall received.
+type SourceCount struct {
+	Source   string // "k8s_audit"
+	Requests uint64 // requests its webhook received
+	Rejected uint64 // requests answered with an error
+	Events   uint64 // events handed to the rules
+	Invalid  uint64 // events or lines left out as malformed
+	Dropped  uint64 // events dropped: the queue was full
 }
 
 // ContainerStats counts the lookups of container metadata in the
