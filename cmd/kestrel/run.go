@@ -50,6 +50,19 @@ CRI runtimes (containerd's CRI service, CRI-O), on their usual sockets or
 those of container_engines; in a pod, HOST_ROOT=/host puts the sockets and
 the host's /etc below the host's root mounted there.
 
+Kernel filter: from the loaded rules Kestrel works out which opens no rule
+can match (by result, write mode, path prefix and file name) and the probe
+keeps them back in the kernel ('kestrel rules explain' shows what and why;
+kernel_filter.enabled=false sends every one). Where tracefs is mounted
+(/sys/kernel/tracing), the probe hooks the exit of the rules' syscalls only.
+
+Other sources: with sources.k8s_audit.enabled, the Kubernetes audit webhook
+(port 9765, /k8s-audit) and audit log files are judged by the rules whose
+source is k8s_audit (falcosecurity's k8s_audit_rules.yaml loads as it is).
+Flight recorder: with capture.enabled, a rule marked capture: true writes a
+capture of what led to the alert and what followed (see the configuration's
+capture keys).
+
 Signals: SIGHUP reloads the configuration and the rules without stopping the
 probe (invalid files are reported and the running ones stay; a change of a
 watched file does the same); SIGUSR1 reopens the file outputs (logrotate);
