@@ -34,6 +34,22 @@
 // number of captures kept and their total size are bounded; the oldest
 // are removed first.
 //
+// # The writer
+//
+// The files are written by a writer goroutine, not by the pipeline's
+// goroutine, which judges the events. Asking for a capture picks the
+// checkpoint, makes the model's container records and the alert's
+// scope, and hands them over with the ring's events from the checkpoint
+// on, without copying them: the ring keeps every event a writer has yet
+// to read (its hold), and refuses new events rather than overwrite them.
+// The live events go to the writer the same way, through the ring: when
+// the writer falls behind and the ring has no room left, the pipeline's
+// goroutine waits a few milliseconds at most (stallMax for an event,
+// stallBudget for a capture), then the events that do not fit are left
+// out of the capture and counted ([Stats].Dropped). The writer applies
+// the limits, renames the file into place, prunes the old captures and
+// counts them; [Recorder.Close] waits for it, a bounded time.
+//
 // The recorder is a pipeline sink: it runs on the pipeline's goroutine,
 // after the model has applied each event, and before the rules sink, so
 // that the event that raises an alert is in the ring when the alert

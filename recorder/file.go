@@ -39,8 +39,8 @@ func (c *countWriter) Write(p []byte) (int, error) {
 }
 
 // createFile starts the capture to be named path, with sec as its
-// initial state.
-func createFile(path string, sec *scap.Section, wo scap.WriterOptions) (*file, error) {
+// initial state; wrap, when not nil, wraps the file's writer.
+func createFile(path string, sec *scap.Section, wo scap.WriterOptions, wrap func(io.Writer) io.Writer) (*file, error) {
 	dir, base := filepath.Split(path)
 	if dir == "" {
 		dir = "."
@@ -53,6 +53,9 @@ func createFile(path string, sec *scap.Section, wo scap.WriterOptions) (*file, e
 		return nil, fmt.Errorf("capture %s: %w", path, err)
 	}
 	f := &file{path: path, tmp: tmp, out: countWriter{w: tmp}}
+	if wrap != nil {
+		f.out.w = wrap(tmp)
+	}
 	if f.w, err = scap.NewWriter(&f.out, sec, wo); err != nil {
 		f.abort()
 		return nil, fmt.Errorf("capture %s: %w", path, err)

@@ -2,6 +2,7 @@ package recorder
 
 import (
 	"fmt"
+	"io"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -45,12 +46,20 @@ type Options struct {
 
 // Recorder is the flight recorder, a pipeline sink: it keeps the recent
 // events in a [Ring] and the model as it was at checkpoints a little
-// apart, and on [Recorder.Capture] writes a capture that starts Before
-// the latest event, with the host's state at its start, and goes on with
-// the live events. It runs on the pipeline's goroutine; only
+// apart, and on [Recorder.Capture] has a capture written that starts
+// Before the latest event, with the host's state at its start, and goes
+// on with the live events. It runs on the pipeline's goroutine; only
 // [Recorder.Stats] may be called from others. A capture whose time is up
 // ends at the first later event, or, when none comes (a quiet host), by
 // a timer, finishGrace after its end (counted from the alert).
+//
+// The files are written by a writer goroutine (see writer.go): asking for
+// a capture costs the pipeline's goroutine a pick of the checkpoint, the
+// container records and the alert's scope, not the writing. The writer
+// reads the capture's events, from the checkpoint to the capture's end,
+// in the ring itself, which keeps them for it (see [Ring]); when it falls
+// behind and the ring has no room left, the live events that do not fit
+// are left out of the capture and counted ([Stats].Dropped).
 type Recorder struct {
 	o     Options
 	st    *state.State
@@ -65,8 +74,9 @@ type Recorder struct {
 	pair      pairing
 	last      uint64 // time of the latest event
 	tid       int64  // thread of the latest event
-	ev        event.Event
-	rec       []byte
+	kept      bool   // the ring kept the latest event
+	seen      uint64 // events seen
+	cev       event.Event
 
 	// The capture under way, shared with its timer.
 	mu     sync.Mutex
@@ -75,17 +85,36 @@ type Recorder struct {
 	timer  *time.Timer
 	armed  uint64 // times the timer was armed
 
-	files, bytes, failed atomic.Uint64
+	// The writer goroutine and the captures it has to write.
+	wmu     sync.Mutex
+	jobs    []*job                    // oldest first; jobs[0] is being written
+	done    chan struct{}             // closed when the writer goroutine ends; nil: none runs
+	abort   atomic.Bool               // Close gave up waiting: the writer drops what it writes
+	starved atomic.Bool               // the pipeline's goroutine waits for room in the ring
+	freed   chan struct{}             // the writer let the ring drop events (when starved)
+	wrapOut func(io.Writer) io.Writer // wraps the files' writers (tests)
+
+	files, bytes, failed, dropped atomic.Uint64
 }
 
-// capture is the capture being written.
+// capture is the capture under way, as the pipeline's goroutine sees it.
 type capture struct {
-	f   *file
-	end uint64 // events after this time are not written
-	gen uint64 // the model's container generation written
-	// scope is what the capture shows; nil: every event.
-	scope *scope
+	j       *job
+	end     uint64        // events after this time are not written
+	gen     uint64        // the model's container generation written
+	scoped  bool          // the capture shows a scope (widened by later alerts)
+	stalled time.Duration // time waited for room in the ring
 }
+
+// When the ring has no room for a live event of a capture under way but
+// the events held for the writer, the pipeline's goroutine waits for the
+// writer to read some, stallMax at most for one event, and stallBudget at
+// most for the whole capture; then the events that do not fit are left
+// out of the capture.
+var (
+	stallMax    = 2 * time.Millisecond
+	stallBudget = 50 * time.Millisecond
+)
 
 // finishGrace is how long after a capture's end its timer ends it, when
 // no later event did: the time the events of its last moments may take
@@ -99,7 +128,7 @@ const minCheckpointEvery = time.Second
 // which applies each event before the recorder sees it).
 func New(st *state.State, o Options) *Recorder {
 	every := max(o.Before/2, minCheckpointEvery)
-	r := &Recorder{o: o, st: st, every: uint64(every)}
+	r := &Recorder{o: o, st: st, every: uint64(every), freed: make(chan struct{}, 1)}
 	r.ring = NewRing(o.Budget, o.Before+2*every)
 	r.nextBytes = len(r.ring.slab) / 4
 	return r
@@ -113,12 +142,15 @@ type Stats struct {
 	Files  uint64 // captures written
 	Bytes  uint64 // bytes written to them
 	Failed uint64 // captures that could not be written
+	// Dropped counts the live events left out of captures under way: the
+	// writer fell behind, and the ring had no room for them.
+	Dropped uint64
 }
 
 // Stats returns what the recorder wrote; it may be called from any
 // goroutine.
 func (r *Recorder) Stats() Stats {
-	return Stats{Files: r.files.Load(), Bytes: r.bytes.Load(), Failed: r.failed.Load()}
+	return Stats{Files: r.files.Load(), Bytes: r.bytes.Load(), Failed: r.failed.Load(), Dropped: r.dropped.Load()}
 }
 
 // Before takes a checkpoint of the model, before it applies e, when one
@@ -138,35 +170,78 @@ func (r *Recorder) Before(e *event.Event) error {
 	return nil
 }
 
-// Event keeps e in the ring, and writes it to the capture under way.
+// Event keeps e in the ring, and hands it to the capture under way.
 func (r *Recorder) Event(e *event.Event, _ pipeline.Kind) error {
-	r.ring.Append(e.Raw(), e.CPU, e.DumpFlags)
+	brk := r.ring.brk
+	seq, kept := r.ring.add(e.Raw(), e.CPU, e.DumpFlags)
+	if !kept && r.active.Load() && len(e.Raw()) <= len(r.ring.slab) {
+		seq, kept = r.stall(e, brk)
+	}
+	r.seen++
 	r.bytesCP += len(e.Raw())
-	r.last, r.tid = e.TS(), e.TID()
-	if len(r.cps) > 0 && r.cps[0].seq < r.ring.Tail() {
+	r.last, r.tid, r.kept = e.TS(), e.TID(), kept
+	if !kept {
+		// The checkpoints are of events before this one: none leads to
+		// the events the ring keeps from now on.
+		r.cps = pruneCheckpoints(r.cps, r.ring.Head()+1)
+	} else if len(r.cps) > 0 && r.cps[0].seq < r.ring.Tail() {
 		r.cps = pruneCheckpoints(r.cps, r.ring.Tail())
 	}
 	if r.active.Load() {
 		r.mu.Lock()
 		if r.cur != nil {
-			r.live(e)
+			r.live(e, seq, kept)
 		}
 		r.mu.Unlock()
 	}
 	return nil
 }
 
-// Close ends the capture under way.
-func (r *Recorder) Close() error {
+// stall waits, a bounded time, for the writer of the capture under way
+// to read enough of the ring for it to take e, which it refused, and
+// returns what the ring made of e in the end. brk is the ring's break
+// before e.
+func (r *Recorder) stall(e *event.Event, brk uint64) (uint64, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	c := r.cur
+	if c == nil || e.TS() > c.end || c.j.stopped.Load() || c.stalled >= stallBudget {
+		return r.ring.Head(), false
+	}
+	start := time.Now()
+	defer func() { c.stalled += time.Since(start) }()
+	r.starved.Store(true)
+	defer r.starved.Store(false)
+	c.j.signal()
+	t := time.NewTimer(min(stallMax, stallBudget-c.stalled))
+	defer t.Stop()
+	for {
+		select {
+		case <-r.freed:
+		case <-t.C:
+			return r.ring.Head(), false
+		}
+		r.ring.refused-- // counted again if refused again
+		if seq, kept := r.ring.add(e.Raw(), e.CPU, e.DumpFlags); kept {
+			r.ring.brk = brk // nothing was left out after all
+			return seq, true
+		}
+	}
+}
+
+// Close ends the capture under way, waits (closeWait at most) for the
+// writer to finish the captures it holds, and returns why those that
+// failed did.
+func (r *Recorder) Close() error {
+	r.mu.Lock()
 	if r.timer != nil {
 		r.timer.Stop()
 	}
 	if r.cur != nil {
-		r.finish()
+		r.end()
 	}
-	return nil
+	r.mu.Unlock()
+	return r.wait(closeWait)
 }
 
 // arm (re)starts the timer that ends the capture under way when no
@@ -188,8 +263,19 @@ func (r *Recorder) expire(gen uint64) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.cur != nil && gen == r.armed {
-		r.finish()
+		r.end()
 	}
+}
+
+// end ends the capture under way: the writer writes the events handed
+// to it so far, then finishes the file. r.mu is held.
+func (r *Recorder) end() {
+	if r.timer != nil {
+		r.timer.Stop()
+	}
+	r.cur.j.close()
+	r.cur = nil
+	r.active.Store(false)
 }
 
 // Capture makes sure a capture covers the latest event (the one that
@@ -204,189 +290,135 @@ func (r *Recorder) Capture(after time.Duration) (string, error) {
 // the latest event. A capture under way is extended, its scope widened
 // to hold the new alert's (from now on). When the model does not know
 // the latest event's thread, the capture shows every event.
+//
+// It does not write: it picks the checkpoint the capture starts from,
+// makes the records of the model's containers and the alert's scope,
+// and hands them to the writer goroutine, with the ring's events from
+// the checkpoint on, which the ring keeps until the writer has read them.
+// A file that cannot be written is reported by the writer (logged,
+// counted in [Stats].Failed, and returned by [Recorder.Close] when it
+// waited for it).
 func (r *Recorder) CaptureScope(after time.Duration, sc Scope) (string, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	end := r.last + uint64(max(after, 0))
-	if r.cur != nil {
-		r.cur.end = max(r.cur.end, end)
-		if r.cur.scope != nil && (sc == ScopeAll || !r.cur.scope.add(r.st, r.tid, sc)) {
-			r.cur.scope = nil
-		}
-		r.arm()
-		return r.cur.f.path, nil
+	if r.cur != nil && r.cur.j.stopped.Load() {
+		r.end() // the writer ended it (a limit, an error)
 	}
-	if r.ring.Len() == 0 {
+	if r.cur != nil {
+		r.extend(end, sc)
+		return r.cur.j.path, nil
+	}
+	if r.seen == 0 {
 		return "", fmt.Errorf("capture: no event recorded yet")
 	}
+	head := r.ring.Head()
 	from := r.last - min(r.last, uint64(r.o.Before))
 	w, ok := pickWindow(r.cps, r.ring.Tail(), from)
 	if !ok {
 		// The ring lost the events since every checkpoint: the capture
-		// starts at the alert, with the model as it is.
-		w = window{cp: checkpoint{seq: r.ring.Head() - 1, ts: r.last, sec: r.st.Section(r.o.Base)}, visible: r.last}
+		// starts at the alert, with the model as it is (and without the
+		// alert's event when the ring could not keep it).
+		w = window{cp: checkpoint{seq: head, ts: r.last, sec: r.st.Section(r.o.Base)}, visible: r.last}
+		if r.kept {
+			w.cp.seq = head - 1
+		} else {
+			r.dropped.Add(1)
+		}
 	}
-	path := captureName(r.o.PathPrefix, r.last, r.ring.Head())
-	f, err := createFile(path, w.cp.sec, scap.WriterOptions{Profile: scap.ProfileSysdig029})
-	if err != nil {
+	j := newJob(captureName(r.o.PathPrefix, r.last, head), w, head)
+	c := &capture{j: j, end: end}
+	first := r.last
+	if e, ok := r.ring.Get(w.cp.seq); ok {
+		first = e.TS
+	}
+	var err error
+	if j.ctrs, err = r.containers(c, first); err != nil {
 		r.failed.Add(1)
-		return "", err
+		return "", fmt.Errorf("capture %s: %w", j.path, err)
 	}
-	c := &capture{f: f, end: end}
 	if sc != ScopeAll {
-		c.scope = newScope()
-		if !c.scope.add(r.st, r.tid, sc) {
-			c.scope = nil
+		j.scope = newScope()
+		if !j.scope.add(r.st, r.tid, sc) {
+			j.scope = nil
 			if r.o.Logger != nil {
 				r.o.Logger.Warn("capture shows every event: the alert's thread is not in the model", "scope", sc.String(), "tid", r.tid)
 			}
 		}
+		c.scoped = j.scope != nil
 	}
-	if err := r.start(c, w); err != nil {
-		f.abort()
-		r.failed.Add(1)
-		return "", err
-	}
+	r.submit(j)
 	r.cur = c
 	r.active.Store(true)
 	r.arm()
-	return path, nil
+	return j.path, nil
 }
 
-// start writes the beginning of capture c: the container records, then
-// the ring's events from the checkpoint on, those before the window
-// state-only. A scoped capture judges each event of the ring by the
-// model as it was then: the checkpoint's, with the ring's events applied
-// one by one (the processes that ended before the alert are known).
-func (r *Recorder) start(c *capture, w window) error {
-	first, _ := r.ring.Get(w.cp.seq)
-	if err := r.writeContainers(c, first.TS); err != nil {
-		return err
+// extend makes the capture under way go on until end at least, and
+// widens its scope to hold the alert of the latest event's thread in sc,
+// from the next event on. r.mu is held.
+func (r *Recorder) extend(end uint64, sc Scope) {
+	c := r.cur
+	c.end = max(c.end, end)
+	if c.scoped {
+		o := op{seq: r.ring.Head()}
+		if sc != ScopeAll {
+			o.widen = newScope()
+			if !o.widen.add(r.st, r.tid, sc) {
+				o.widen = nil
+			}
+		}
+		c.scoped = o.widen != nil
+		c.j.post(o)
 	}
-	var then *state.State
-	if c.scope != nil {
-		then = state.FromSection(w.cp.sec)
-	}
-	for seq := w.cp.seq; seq < r.ring.Head(); seq++ {
-		re, ok := r.ring.Get(seq)
-		if !ok {
-			return fmt.Errorf("capture %s: event %d left the ring", c.f.path, seq)
-		}
-		if err := r.ev.Reset(re.Rec); err != nil {
-			return fmt.Errorf("capture %s: %w", c.f.path, err)
-		}
-		r.ev.CPU, r.ev.DumpFlags = re.CPU, re.Flags
-		if then != nil {
-			then.Apply(&r.ev)
-		}
-		if err := r.write(c, then, &r.ev, re.TS >= w.visible); err != nil {
-			return err
-		}
-	}
-	return nil
+	r.arm()
 }
 
-// write writes e to capture c, as the model st knows its thread: shown
-// when it is in the capture's window (inWindow) and scope; otherwise
-// state-only when a reader needs the change it makes to the model (see
-// scope.keeps), or not at all.
-func (r *Recorder) write(c *capture, st *state.State, e *event.Event, inWindow bool) error {
-	keep := true
-	if c.scope != nil {
-		th := st.Thread(e.TID())
-		if !c.scope.has(st, th) {
-			inWindow, keep = false, c.scope.keeps(th, e)
-		}
-	}
-	if inWindow {
-		return c.f.write(e)
-	}
-	if !keep || !changesModel(e) {
-		return nil
-	}
-	saved := e.DumpFlags
-	e.DumpFlags |= event.DumpFlagStateOnly
-	err := c.f.write(e)
-	e.DumpFlags = saved
-	return err
-}
-
-// writeContainers writes a record of each container of the model newer
-// than the capture's generation, at time ts.
-func (r *Recorder) writeContainers(c *capture, ts uint64) error {
+// containers returns a record of each container of the model newer than
+// the capture's generation, at time ts, and notes the generation.
+func (r *Recorder) containers(c *capture, ts uint64) ([][]byte, error) {
 	if r.st.ContainerGen() == c.gen {
-		return nil
+		return nil, nil
 	}
+	var recs [][]byte
 	for _, ctr := range pipeline.ContainersByGen(r.st) {
 		if ctr.Gen() <= c.gen {
 			continue
 		}
-		var err error
-		if r.rec, err = pipeline.ContainerRecord(r.rec[:0], &r.ev, ts, ctr); err != nil {
-			return err
+		rec, err := pipeline.ContainerRecord(nil, &r.cev, ts, ctr)
+		if err != nil {
+			return nil, err
 		}
-		if err := c.f.write(&r.ev); err != nil {
-			return err
-		}
+		recs = append(recs, rec)
 	}
 	c.gen = r.st.ContainerGen()
-	return nil
+	return recs, nil
 }
 
-// live writes a live event to the capture under way, and ends the
-// capture when its time is up or a limit is reached. r.mu is held.
-func (r *Recorder) live(e *event.Event) {
+// live hands the live event e, numbered seq in the ring (when the ring
+// kept it), to the capture under way, or ends the capture when its time
+// is up or the writer ended it. r.mu is held.
+func (r *Recorder) live(e *event.Event, seq uint64, kept bool) {
 	c := r.cur
-	if e.TS() > c.end {
-		r.finish()
+	if e.TS() > c.end || c.j.stopped.Load() {
+		r.end()
 		return
 	}
-	err := r.writeContainers(c, e.TS())
-	if err == nil {
-		err = r.write(c, r.st, e, true)
-	}
-	if err != nil {
-		r.fail(err)
+	if !kept {
+		r.dropped.Add(1)
+		c.j.dropped.Add(1)
 		return
 	}
-	if (r.o.MaxEvents > 0 && c.f.events >= r.o.MaxEvents) || (r.o.MaxFileSize > 0 && c.f.size() >= r.o.MaxFileSize) {
-		r.finish()
+	if r.st.ContainerGen() != c.gen {
+		recs, err := r.containers(c, e.TS())
+		if err != nil {
+			r.log("capture: container records", err)
+		}
+		if len(recs) > 0 {
+			c.j.post(op{seq: seq, recs: recs})
+		}
 	}
-}
-
-// finish ends the capture under way, counts it and applies the bounds
-// on the captures kept. r.mu is held.
-func (r *Recorder) finish() {
-	c := r.cur
-	r.cur = nil
-	r.active.Store(false)
-	n, err := c.f.finish()
-	if err != nil {
-		r.failed.Add(1)
-		r.log("capture failed", err)
-		return
-	}
-	r.files.Add(1)
-	r.bytes.Add(uint64(n))
-	if r.o.Logger != nil {
-		r.o.Logger.Info("capture written", "path", c.f.path, "events", c.f.events, "bytes", n)
-	}
-	removed, err := prune(r.o.PathPrefix, r.o.MaxFiles, r.o.MaxTotal)
-	if err != nil {
-		r.log("removing old captures", err)
-	}
-	if len(removed) > 0 && r.o.Logger != nil {
-		r.o.Logger.Info("old captures removed", "files", removed)
-	}
-}
-
-// fail drops the capture under way after a write error. r.mu is held.
-func (r *Recorder) fail(err error) {
-	r.cur.f.abort()
-	r.cur = nil
-	r.active.Store(false)
-	r.failed.Add(1)
-	r.log("capture failed", err)
+	c.j.publish(seq + 1)
 }
 
 func (r *Recorder) log(msg string, err error) {

@@ -143,3 +143,50 @@ func BenchmarkRingAppend(b *testing.B) {
 		r.Append(rec, 1, 0)
 	}
 }
+
+// TestRingHold checks the ring's hold: the events a writer reads (from
+// the hold on) stay as they are while new ones come; the ring takes new
+// events in the room left, then refuses them (they take no number, and
+// the ring no longer offers the events before them); once the hold is
+// lifted, it takes them again.
+func TestRingHold(t *testing.T) {
+	r := NewRing(4096, 0)
+	rec := func(s uint64) []byte { return record(26+int(s*37%150), s, byte(s)) }
+	for range 500 {
+		r.Append(rec(r.Head()), uint16(r.Head()%7), uint32(r.Head()%2))
+	}
+	hold, end := r.Tail()+3, r.Head()
+	r.hold.Store(hold)
+	kept := 0
+	for range 500 {
+		s := r.Head()
+		if got, ok := r.add(rec(s), uint16(s%7), uint32(s%2)); ok {
+			kept++
+			if got != s {
+				t.Fatalf("numbered %d, want %d", got, s)
+			}
+		}
+	}
+	if kept == 0 || r.Refused() != uint64(500-kept) || r.Len() != 0 {
+		t.Fatalf("%d kept, %d refused, %d held", kept, r.Refused(), r.Len())
+	}
+	v := r.view()
+	for s := hold; s < end; s++ {
+		e := v.get(s)
+		if string(e.Rec) != string(rec(s)) || e.CPU != uint16(s%7) || e.Flags != uint32(s%2) {
+			t.Fatalf("held event %d changed", s)
+		}
+	}
+	if _, ok := r.Get(end); ok {
+		t.Error("the ring offers events before a refused one")
+	}
+	r.hold.Store(noHold)
+	first := r.Head()
+	for range 50 {
+		r.Append(rec(r.Head()), uint16(r.Head()%7), uint32(r.Head()%2))
+	}
+	if r.Tail() < first || r.Len() < 10 {
+		t.Fatalf("ring holds %d..%d after the hold, from %d", r.Tail(), r.Head(), first)
+	}
+	check(t, r, r.Tail(), first+50, rec)
+}

@@ -2,6 +2,7 @@ package recorder
 
 import (
 	"fmt"
+	"maps"
 
 	"github.com/kestrel-sec/kestrel/event"
 	"github.com/kestrel-sec/kestrel/state"
@@ -105,6 +106,17 @@ func (sc *scope) add(st *state.State, tid int64, kind Scope) bool {
 	}
 	sc.roots[root] = true
 	return true
+}
+
+// merge widens the scope to hold o's too.
+func (sc *scope) merge(o *scope) {
+	maps.Copy(sc.procs, o.procs)
+	maps.Copy(sc.roots, o.roots)
+	maps.Copy(sc.ctrs, o.ctrs)
+	if len(o.pods) > 0 {
+		maps.Copy(sc.pods, o.pods)
+		clear(sc.inPod)
+	}
 }
 
 // treeTop reports whether a, p or one of its ancestors, is the top of

@@ -10,8 +10,8 @@ import (
 
 	"github.com/kestrel-sec/kestrel/engine"
 	"github.com/kestrel-sec/kestrel/internal/config"
-	"github.com/kestrel-sec/kestrel/prefilter"
 	"github.com/kestrel-sec/kestrel/internal/webserver"
+	"github.com/kestrel-sec/kestrel/prefilter"
 )
 
 // dryRun compiles the rules cfg names, as a start would, and prints on

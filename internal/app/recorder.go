@@ -189,5 +189,5 @@ func (a *agent) captureStats() metrics.CaptureStats {
 		return metrics.CaptureStats{}
 	}
 	s := a.flight.rec.Stats()
-	return metrics.CaptureStats{Files: s.Files, Bytes: s.Bytes}
+	return metrics.CaptureStats{Files: s.Files, Bytes: s.Bytes, Dropped: s.Dropped}
 }

@@ -126,6 +126,7 @@ type descs struct {
 	threads, fds, containers           *prometheus.Desc
 	reloads, loaded                    *prometheus.Desc
 	captures, captureBytes             *prometheus.Desc
+	captureDropped                     *prometheus.Desc
 	ctrRuntimes, ctrLookups            *prometheus.Desc
 	srcEvents, srcRequests             *prometheus.Desc
 	ctrSeconds, ctrEvents              *prometheus.Desc
@@ -162,8 +163,10 @@ func newDescs() *descs {
 		ctrEvents:    desc("kestrel_container_runtime_events_total", "Container lifecycle events received from the runtimes."),
 		captures:     desc("kestrel_captures_total", "Captures the flight recorder wrote on alert."),
 		captureBytes: desc("kestrel_capture_bytes_total", "Bytes the flight recorder wrote to captures."),
-		reloads:      desc("kestrel_reloads_total", "Reloads of the configuration and rules, by result.", "result"),
-		loaded:       desc("kestrel_config_last_load_timestamp_seconds", "When the configuration and rules were last loaded, in seconds since the epoch."),
+		captureDropped: desc("kestrel_capture_events_dropped_total",
+			"Events left out of captures under way: the capture writer fell behind and the recorder's ring had no room for them."),
+		reloads: desc("kestrel_reloads_total", "Reloads of the configuration and rules, by result.", "result"),
+		loaded:  desc("kestrel_config_last_load_timestamp_seconds", "When the configuration and rules were last loaded, in seconds since the epoch."),
 	}
 }
 
@@ -172,7 +175,7 @@ func (d *descs) describe(ch chan<- *prometheus.Desc) {
 		d.build, d.uptime, d.events, d.sourceEvents, d.kernelEvents, d.dropped, d.readFail, d.filtered,
 		d.alerts, d.outSent, d.outFailed, d.outDropped, d.evalSeconds, d.evals,
 		d.threads, d.fds, d.containers, d.reloads, d.loaded,
-		d.ctrRuntimes, d.ctrLookups, d.ctrSeconds, d.ctrEvents, d.srcEvents, d.srcRequests, d.captures, d.captureBytes,
+		d.ctrRuntimes, d.ctrLookups, d.ctrSeconds, d.ctrEvents, d.srcEvents, d.srcRequests, d.captures, d.captureBytes, d.captureDropped,
 	} {
 		ch <- x
 	}
@@ -201,6 +204,7 @@ func (d *descs) collect(e emitter, s *Snapshot, info *Info) {
 	}
 	e.counter(d.captures, s.Captures.Files)
 	e.counter(d.captureBytes, s.Captures.Bytes)
+	e.counter(d.captureDropped, s.Captures.Dropped)
 	e.counter(d.reloads, s.Reloads.OK, "ok")
 	e.counter(d.reloads, s.Reloads.Failed, "failed")
 	if !s.Loaded.IsZero() {

@@ -122,6 +122,7 @@ func TestScrapeKestrelMetrics(t *testing.T) {
 		{"kestrel_config_last_load_timestamp_seconds", nil, 1726240856.5},
 		{"kestrel_captures_total", nil, 3},
 		{"kestrel_capture_bytes_total", nil, 123456},
+		{"kestrel_capture_events_dropped_total", nil, 7},
 		{"kestrel_source_plugin_events_total", []string{"source", "k8s_audit", "result", "judged"}, 9},
 		{"kestrel_source_plugin_events_total", []string{"source", "k8s_audit", "result", "dropped"}, 1},
 		{"kestrel_source_webhook_requests_total", []string{"source", "k8s_audit", "result", "rejected"}, 1},

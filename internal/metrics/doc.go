@@ -45,6 +45,7 @@
 //	kestrel_reloads_total{result}                   counter, result = ok, failed
 //	kestrel_captures_total                          counter, captures written on alert
 //	kestrel_capture_bytes_total                     counter, bytes written to them
+//	kestrel_capture_events_dropped_total            counter, events left out of captures (writer behind)
 //	kestrel_config_last_load_timestamp_seconds      gauge
 //
 // The same registry holds the standard process_* metrics (resident memory,

@@ -42,7 +42,7 @@ func testSnapshots() (prev, cur *Snapshot) {
 		Eval:     EvalStats{Seconds: 1.5, Events: 537963},
 		State:    StateStats{Threads: 1661, FDs: 110992},
 		Reloads:  ReloadStats{OK: 2, Failed: 1},
-		Captures: CaptureStats{Files: 3, Bytes: 123456},
+		Captures: CaptureStats{Files: 3, Bytes: 123456, Dropped: 7},
 		Sources:  []SourceCount{{Source: "k8s_audit", Requests: 4, Rejected: 1, Events: 9, Invalid: 2, Dropped: 1}},
 		Loaded:   time.Unix(1726240856, 500000000),
 	}

@@ -117,8 +117,9 @@ type ContainerStats struct {
 
 // CaptureStats counts the captures the flight recorder wrote on alert.
 type CaptureStats struct {
-	Files uint64 // captures written
-	Bytes uint64 // bytes written to them
+	Files   uint64 // captures written
+	Bytes   uint64 // bytes written to them
+	Dropped uint64 // events left out of captures under way (the writer fell behind)
 }
 
 // ReloadStats counts reloads of the configuration and rules.
