@@ -38,14 +38,7 @@ func TestFlightRecorderLive(t *testing.T) {
 	ebpftest.Live(t)
 	sysdig := testenv.Tool(t, "sysdig")
 	dir, capDir := t.TempDir(), t.TempDir()
-	rulesFile := writeFile(t, dir, "rules.yaml", fmt.Sprintf(`- rule: Payload run
-  desc: a file written in the test's directory is run
-  condition: evt.type in (execve, execveat) and evt.dir = < and proc.exepath startswith %s/
-  output: payload run (exe=%%proc.exepath parent=%%proc.pname)
-  priority: WARNING
-  capture: true
-  capture_duration: 1000
-`, dir))
+	rulesFile := writeFile(t, dir, "rules.yaml", payloadRule(dir))
 	cfg := writeFile(t, dir, "kestrel.yaml", fmt.Sprintf(`rules_files: [%s]
 json_output: true
 log_syslog: false
@@ -209,14 +202,7 @@ func TestFlightRecorderScopeLive(t *testing.T) {
 	ebpftest.Live(t)
 	sysdig := testenv.Tool(t, "sysdig")
 	dir, capDir := t.TempDir(), t.TempDir()
-	rulesFile := writeFile(t, dir, "rules.yaml", fmt.Sprintf(`- rule: Payload run
-  desc: a file written in the test's directory is run
-  condition: evt.type in (execve, execveat) and evt.dir = < and proc.exepath startswith %s/
-  output: payload run (exe=%%proc.exepath parent=%%proc.pname)
-  priority: WARNING
-  capture: true
-  capture_duration: 1000
-`, dir))
+	rulesFile := writeFile(t, dir, "rules.yaml", payloadRule(dir))
 	cfg := writeFile(t, dir, "kestrel.yaml", fmt.Sprintf(`rules_files: [%s]
 json_output: true
 log_syslog: false
@@ -270,4 +256,17 @@ capture: {enabled: true, path_prefix: %s/kestrel, before_duration: 5000, ring_si
 			t.Errorf("sysdig shows no %q in the capture:\n%s", w, strings.Join(theirs, "\n"))
 		}
 	}
+}
+
+// payloadRule is a rules file with one rule marked for capture: a file of
+// dir is run.
+func payloadRule(dir string) string {
+	return fmt.Sprintf(`- rule: Payload run
+  desc: a file written in the test's directory is run
+  condition: evt.type in (execve, execveat) and evt.dir = < and proc.exepath startswith %s/
+  output: payload run (exe=%%proc.exepath parent=%%proc.pname)
+  priority: WARNING
+  capture: true
+  capture_duration: 1000
+`, dir)
 }
