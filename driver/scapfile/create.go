@@ -20,10 +20,16 @@ type File struct {
 	tmp  *os.File
 	w    *scap.Writer
 	done bool
+	// direct: the destination is not a regular file (/dev/null, a FIFO, a
+	// terminal): written in place, never replaced.
+	direct bool
 }
 
 // Create starts a capture to be named path, whose first section is sec.
 func Create(path string, sec *scap.Section, o scap.WriterOptions) (*File, error) {
+	if st, err := os.Stat(path); err == nil && !st.Mode().IsRegular() && !st.IsDir() {
+		return createDirect(path, sec, o)
+	}
 	dir, base := filepath.Split(path)
 	if dir == "" {
 		dir = "."
@@ -39,6 +45,22 @@ func Create(path string, sec *scap.Section, o scap.WriterOptions) (*File, error)
 		return nil, fmt.Errorf("write %s: %w", path, err)
 	}
 	return &File{path: path, tmp: tmp, w: w}, nil
+}
+
+// createDirect starts a capture written straight into path, an existing
+// file that is not a regular one (a device such as /dev/null, a FIFO):
+// renaming a temporary file over it would replace it.
+func createDirect(path string, sec *scap.Section, o scap.WriterOptions) (*File, error) {
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		return nil, fmt.Errorf("create %s: %w", path, err)
+	}
+	w, err := scap.NewWriter(f, sec, o)
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("write %s: %w", path, err)
+	}
+	return &File{path: path, tmp: f, w: w, direct: true}, nil
 }
 
 // Name returns the path the capture will have.
@@ -70,6 +92,12 @@ func (f *File) Close() error {
 	err := f.w.Close()
 	if cerr := f.tmp.Close(); err == nil {
 		err = cerr
+	}
+	if f.direct {
+		if err != nil {
+			return fmt.Errorf("write %s: %w", f.path, err)
+		}
+		return nil
 	}
 	if err == nil {
 		err = os.Rename(f.tmp.Name(), f.path)
