@@ -27,8 +27,9 @@ type Prefilter struct {
 // a '/'), not ending in '.' or '/' (the model drops those); a plain
 // relative path joined to its directory's path as the model knows it
 // (the directory fd's name when it was opened, or the working
-// directory); otherwise the absolute path of the opened file as the
-// kernel resolves it. creat is an open for writing.
+// directory). An open whose path is not plain is sent: the model cleans
+// it lexically, the kernel's path follows symbolic links. creat is an
+// open for writing.
 type OpenFilter struct {
 	Failed   bool
 	WriteAll bool

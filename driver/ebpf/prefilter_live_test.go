@@ -331,7 +331,8 @@ const (
 )
 
 // TestPrefilterOpens checks what the pre-filter sends: paths under a
-// prefix or with a name, resolved when relative or not plain; directories;
+// prefix or with a name, relative ones by their directory; paths that are
+// not plain sent; directories;
 // writes with WriteAll; failed opens by their path.
 func TestPrefilterOpens(t *testing.T) {
 	in, out := pfTree(t)
@@ -349,8 +350,8 @@ func TestPrefilterOpens(t *testing.T) {
 		dropped("open", out+"/missing", rdonly),            // failed, not Failed, not in the sets
 		sent("open", in+"/missing", rdonly),                // failed, in Any
 		sent("open", out+"/../in/b", rdonly),               // resolved into the prefix
-		dropped("open", in+"/../out/b", rdonly),            // resolved out of it
-		sent("open", out+"//kpf-secret", rdonly),           // not plain, resolved, by name
+		sent("open", in+"/../out/b", rdonly),               // not plain: sent, as the model may name it otherwise
+		sent("open", out+"//kpf-secret", rdonly),           // not plain: sent
 		sent("open", out+"/./missing-odd", rdonly),         // failed and not plain: undecidable
 		{Op: "chdir", Path: in}, sent("open", "c", rdonly), // relative to the cwd
 		sent("open", "./d", rdonly),                            // the same, not plain
@@ -376,10 +377,10 @@ func TestPrefilterFailedAndWrite(t *testing.T) {
 		sent("open", out+"/missing", rdonly),    // failed, with Failed
 		sent("open", "missing-rel", rdonly),     // likewise
 		sent("open", out+"/w", wronly),          // a write in Write
-		dropped("open", out+"/./w", rdonly),     // a read of the same file
+		sent("open", out+"/./w", rdonly),        // a read of the same file, not plain: sent
 		dropped("open", out+"/a", wronly),       // a write not in Write
 		sent("open", out+"/kpf-secret", create), // a write of a name in Write
-		dropped("open", out+"//kpf-secret", rdonly),
+		sent("open", out+"//kpf-secret", rdonly), // not plain: sent
 		sent("creat", out+"/w-created", 0), // creat writes
 		dropped("creat", out+"/created", 0),
 		sent("open", in+"/a", rdonly),
@@ -522,8 +523,8 @@ func TestPrefilterRelative(t *testing.T) {
 		at(101, "kpf-secret", true), // by name
 		at(100, "sub/s1", true),     // plain, with '/' inside
 		at(101, "sub/s2", false),
-		at(101, "../in/e", true), // not plain: the opened file walked
-		at(101, "./f", false),    // likewise
+		at(101, "../in/e", true), // not plain: sent
+		at(101, "./f", true),     // likewise
 		at(101, "missing", true), // failed and relative: undecidable
 		// Opened relative to a cached dirfd: cached by the join.
 		opendirat(102, 100, "sub"), at(102, "s3", true),

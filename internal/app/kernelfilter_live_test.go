@@ -138,13 +138,22 @@ func alertLines(t *testing.T, path string, from, to time.Time) []string {
 		if at.Before(from) || at.After(to) {
 			continue
 		}
+		// The filter decides opens alone: alerts of other events are
+		// left out, as what the two agents know of the test's own
+		// ancestry may differ (see the note on proc.aname below).
+		switch a.OutputFields["evt.type"] {
+		case "open", "openat", "openat2", "creat":
+		default:
+			continue
+		}
 		// Each agent's probe takes its own time of the event. The
-		// workload's ancestors above its shell are the test's own (the
-		// test binary, go, the shell that ran it), which each agent
-		// knows from its own start: not what the filter decides.
+		// workload's ancestors above its shell, and its session leader,
+		// are the test's own (the test binary, go, the shell that ran
+		// it), which each agent knows from its own start: not what the
+		// filter decides.
 		delete(a.OutputFields, "evt.time")
 		for k := range a.OutputFields {
-			if strings.HasPrefix(k, "proc.aname[") && k != "proc.aname[1]" {
+			if strings.HasPrefix(k, "proc.aname[") && k != "proc.aname[1]" || k == "proc.sname" {
 				delete(a.OutputFields, k)
 			}
 		}

@@ -7,11 +7,11 @@
  * the path argument when it is absolute and plain; for a successful open
  * of a plain relative path, the path of the directory it is relative to
  * (the dirfd's, or the working directory's, from the directory cache
- * below), '/' and the argument, as the model joins them; otherwise the
- * path of the opened file walked up from its struct file (path.h).
- * Whatever the filter cannot decide (a failed open of a relative path, a
- * walk that did not reach the root, bytes the model would rewrite) is
- * sent.
+ * below), '/' and the argument, as the model joins them. Whatever the
+ * filter cannot decide is sent: a path that is not plain ("..", "//",
+ * "./", bytes the model rewrites: the model cleans it lexically, while
+ * the kernel's path follows symbolic links), a failed open of a relative
+ * path, a directory walk that did not reach the root.
  *
  * The directory cache (pf_dirs) spares the walk to relative opens, as
  * GNU tar's openat(dirfd, "name"): it holds the path of a directory
@@ -25,8 +25,7 @@
  * for another directory (a dup2 onto it, a close and an open) misses. A
  * one-component name is moreover taken only if the opened file's parent
  * is that directory, on that mount (the argument named a file right in
- * it: no symbolic link or mount point crossed); otherwise the opened file
- * is walked, as without the cache.
+ * it: no symbolic link or mount point crossed); otherwise it is sent.
  */
 #pragma once
 
@@ -510,15 +509,10 @@ static __always_inline int open_path_wanted(u8 *buf, u32 at, long n, struct file
 	struct pf_scan *s = &k->scan;
 	if (pf_path(buf, k, at, n, f, dirfd))
 		return pf_in_sets(k, buf, s->len, s->name, s->namelen, cfg);
-	if (!f || n <= 1) /* a failed open of a relative or odd path: undecidable */
-		return 1;
-	u32 pos = build_path(buf, BPF_CORE_READ(f, f_path.dentry), BPF_CORE_READ(f, f_path.mnt));
-	struct scratch *sc = container_of(buf, struct scratch, data);
-	if (!sc->walk.top || pos < PATH_AREA || pos >= PATH_AREA_END)
-		return 1; /* a partial path, or the root (a directory, sent before) */
-	if (!pf_scan(buf, k, pos, PATH_AREA_END + 1 - pos, 0))
-		return 1;
-	return pf_in_sets(k, buf, PATH_AREA_END - pos, s->last + 1, PATH_AREA_END - (s->last + 1), cfg);
+	/* A path that is not plain ("..", "//", "./", bytes the model rewrites)
+	 * is sent: the model cleans it lexically, while the kernel's own path
+	 * of the opened file follows symbolic links, and the two can differ. */
+	return 1;
 }
 
 /* open_judge runs the path checks of an open, in a function of its own
