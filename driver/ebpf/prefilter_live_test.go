@@ -374,14 +374,14 @@ func TestPrefilterFailedAndWrite(t *testing.T) {
 		Write:  driver.PathSet{Prefixes: []string{out + "/w"}, Names: []string{"kpf-secret"}},
 	}
 	steps := []pfStep{
-		sent("open", out+"/missing", rdonly),    // failed, with Failed
-		sent("open", "missing-rel", rdonly),     // likewise
-		sent("open", out+"/w", wronly),          // a write in Write
-		sent("open", out+"/./w", rdonly),        // a read of the same file, not plain: sent
-		dropped("open", out+"/a", wronly),       // a write not in Write
-		sent("open", out+"/kpf-secret", create), // a write of a name in Write
+		sent("open", out+"/missing", rdonly),     // failed, with Failed
+		sent("open", "missing-rel", rdonly),      // likewise
+		sent("open", out+"/w", wronly),           // a write in Write
+		sent("open", out+"/./w", rdonly),         // a read of the same file, not plain: sent
+		dropped("open", out+"/a", wronly),        // a write not in Write
+		sent("open", out+"/kpf-secret", create),  // a write of a name in Write
 		sent("open", out+"//kpf-secret", rdonly), // not plain: sent
-		sent("creat", out+"/w-created", 0), // creat writes
+		sent("creat", out+"/w-created", 0),       // creat writes
 		dropped("creat", out+"/created", 0),
 		sent("open", in+"/a", rdonly),
 	}
