@@ -186,13 +186,19 @@ func runScript(t *testing.T, o Options, after time.Duration, times ...uint64) (s
 // readCapture prints a capture file's exit events.
 func readCapture(t *testing.T, path string) []string {
 	t.Helper()
+	return readWith(t, path, printer)
+}
+
+// readWith prints a capture file's exit events with the printer mk makes.
+func readWith(t *testing.T, path string, mk func(testing.TB, *field.Context, io.Writer) *pipeline.Printer) []string {
+	t.Helper()
 	src, err := scapfile.Open(context.Background(), path, scapfile.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	p := pipeline.New(src, src.Initial(), pipeline.Options{})
 	var out bytes.Buffer
-	p.Add(printer(t, p.Context(), &out))
+	p.Add(mk(t, p.Context(), &out))
 	if err := p.Run(context.Background(), 0); err != nil {
 		t.Fatal(err)
 	}

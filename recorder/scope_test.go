@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kestrel-sec/kestrel/driver/scapfile"
 	"github.com/kestrel-sec/kestrel/event"
 	"github.com/kestrel-sec/kestrel/field"
 	"github.com/kestrel-sec/kestrel/internal/evtest"
@@ -112,24 +111,10 @@ func scopePrinter(t testing.TB, fc *field.Context, out io.Writer) *pipeline.Prin
 	return pipeline.NewPrinter(out, fc, pipeline.PrinterOptions{Format: f})
 }
 
-// readScoped prints a capture's exit events in scopeFormat, and counts
-// its events (shown or state-only).
+// readScoped prints a capture's exit events in scopeFormat.
 func readScoped(t *testing.T, path string) []string {
 	t.Helper()
-	src, err := scapfile.Open(context.Background(), path, scapfile.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := pipeline.New(src, src.Initial(), pipeline.Options{})
-	var out bytes.Buffer
-	p.Add(scopePrinter(t, p.Context(), &out))
-	if err := p.Run(context.Background(), 0); err != nil {
-		t.Fatal(err)
-	}
-	if err := p.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return exits(out.String(), 0, ^uint64(0))
+	return readWith(t, path, scopePrinter)
 }
 
 // ofThreads returns the lines of the threads tids.

@@ -48,13 +48,7 @@ base_syscalls: {custom_set: [write, fchmodat, chmod, connect]}
 kernel_filter: {enabled: false}
 capture: {enabled: true, path_prefix: %s/kestrel, before_duration: 5000, ring_size_mb: 16}
 `, rulesFile, capDir))
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	go acceptAll(l)
-	port := l.Addr().(*net.TCPAddr).Port
+	port := localListener(t)
 
 	r := startRun(t, cfg)
 	pid := runScript(t, dir, port)
@@ -211,13 +205,7 @@ webserver: {enabled: false}
 base_syscalls: {custom_set: [write]}
 capture: {enabled: true, path_prefix: %s/kestrel, before_duration: 5000, ring_size_mb: 16, scope: process_tree}
 `, rulesFile, capDir))
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	go acceptAll(l)
-	port := l.Addr().(*net.TCPAddr).Port
+	port := localListener(t)
 
 	r := startRun(t, cfg)
 	r.signals <- syscall.SIGHUP
@@ -269,4 +257,17 @@ func payloadRule(dir string) string {
   capture: true
   capture_duration: 1000
 `, dir)
+}
+
+// localListener listens on a loopback port that accepts every connection,
+// until the test ends, and returns the port.
+func localListener(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go acceptAll(l)
+	return l.Addr().(*net.TCPAddr).Port
 }
