@@ -11,6 +11,7 @@ import (
 
 	"github.com/kestrel-sec/kestrel/alert"
 	"github.com/kestrel-sec/kestrel/field"
+	"github.com/kestrel-sec/kestrel/source/jsonsrc"
 	"github.com/kestrel-sec/kestrel/source/k8saudit"
 )
 
@@ -84,7 +85,7 @@ func replayAudit(ctx context.Context, o ReplayOptions, stdout, stderr io.Writer)
 		events uint64
 		werr   error
 	)
-	stats := &k8saudit.Stats{}
+	stats := &jsonsrc.Stats{}
 	r := &k8saudit.FileReader{Stats: stats, Log: slog.New(slog.NewTextHandler(stderr, nil)),
 		Emit: func(data []byte, ts uint64) {
 			if ctx.Err() != nil || werr != nil {

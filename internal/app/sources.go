@@ -15,6 +15,7 @@ import (
 	"github.com/kestrel-sec/kestrel/field"
 	"github.com/kestrel-sec/kestrel/internal/config"
 	"github.com/kestrel-sec/kestrel/internal/metrics"
+	"github.com/kestrel-sec/kestrel/source/jsonsrc"
 	"github.com/kestrel-sec/kestrel/source/k8saudit"
 )
 
@@ -35,7 +36,7 @@ type sourceSet struct {
 	eng      atomic.Pointer[engine.Engine]
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup
-	k8s      *k8saudit.Stats // nil when the source is off
+	k8s      *jsonsrc.Stats // nil when the source is off
 }
 
 // startSources starts the sources cfg enables; nil when none is.
@@ -78,8 +79,8 @@ func (s *sourceSet) summary(w io.Writer) {
 }
 
 func (s *sourceSet) startK8sAudit(ctx context.Context, k config.K8sAudit) {
-	s.k8s = &k8saudit.Stats{}
-	q := k8saudit.NewQueue(k.QueueSize, s.k8s)
+	s.k8s = &jsonsrc.Stats{}
+	q := jsonsrc.NewQueue(k.QueueSize, s.k8s)
 	s.wg.Go(func() { s.judgeK8sAudit(ctx, q) })
 	if k.ListenPort > 0 {
 		s.startWebhook(ctx, k, q)
@@ -87,7 +88,7 @@ func (s *sourceSet) startK8sAudit(ctx context.Context, k config.K8sAudit) {
 	for _, path := range k.Files {
 		r := &k8saudit.FileReader{MaxEventSize: k.MaxEventSize, MaxLineSize: k.MaxBodySize, Stats: s.k8s, Log: s.log,
 			Emit: func(data []byte, ts uint64) {
-				q.Put(k8saudit.Item{Data: append([]byte(nil), data...), TS: ts}, ctx.Done())
+				q.Put(jsonsrc.Item{Data: append([]byte(nil), data...), TS: ts}, ctx.Done())
 			}}
 		s.wg.Go(func() {
 			if err := r.Read(ctx, path, k.Follow); err != nil {
@@ -97,7 +98,7 @@ func (s *sourceSet) startK8sAudit(ctx context.Context, k config.K8sAudit) {
 	}
 }
 
-func (s *sourceSet) startWebhook(ctx context.Context, k config.K8sAudit, q *k8saudit.Queue) {
+func (s *sourceSet) startWebhook(ctx context.Context, k config.K8sAudit, q *jsonsrc.Queue) {
 	h := &k8saudit.Webhook{Path: k.Path, MaxBodySize: int64(k.MaxBodySize), MaxEventSize: k.MaxEventSize, Queue: q, Stats: s.k8s, Log: s.log}
 	addr := net.JoinHostPort(k.ListenAddress, strconv.Itoa(k.ListenPort))
 	srv, err := k8saudit.Listen(addr, k.SSLCertificate, k.SSLKey, h)
@@ -115,7 +116,7 @@ func (s *sourceSet) startWebhook(ctx context.Context, k config.K8sAudit, q *k8sa
 
 // judgeK8sAudit runs the k8s_audit rules on the queued events until ctx
 // ends.
-func (s *sourceSet) judgeK8sAudit(ctx context.Context, q *k8saudit.Queue) {
+func (s *sourceSet) judgeK8sAudit(ctx context.Context, q *jsonsrc.Queue) {
 	j := &auditJudge{fc: field.NewContext(nil)}
 	j.fc.Hostname = s.hostname
 	for {
@@ -136,7 +137,7 @@ type auditJudge struct {
 }
 
 // judgeOne judges one event; a failure is logged and the source goes on.
-func (s *sourceSet) judgeOne(j *auditJudge, it k8saudit.Item) {
+func (s *sourceSet) judgeOne(j *auditJudge, it jsonsrc.Item) {
 	defer func() {
 		if r := recover(); r != nil {
 			s.log.Error("audit event skipped after an internal error", "source", k8saudit.SourceName, "panic", fmt.Sprint(r))

@@ -13,6 +13,8 @@ import (
 	"sort"
 	"sync"
 	"time"
+
+	"github.com/kestrel-sec/kestrel/source/jsonsrc"
 )
 
 // FileReader reads audit logs: files of JSON lines, each holding one
@@ -30,7 +32,7 @@ type FileReader struct {
 	// Emit receives each event: its JSON, valid only during the call, and
 	// its time.
 	Emit  func(data []byte, ts uint64)
-	Stats *Stats
+	Stats *jsonsrc.Stats
 	Log   *slog.Logger // nil: nothing is logged
 }
 
@@ -263,7 +265,7 @@ func (r *FileReader) handle(sp *Splitter, line []byte, path string, no int) {
 
 func (r *FileReader) bad(path string, no int, err error) {
 	if r.Stats != nil {
-		r.Stats.invalid.Add(1)
+		r.Stats.AddInvalid(1)
 	}
 	if r.Log != nil {
 		r.Log.Warn("audit log line skipped", "source", SourceName, "file", path, "line", no, "error", err.Error())

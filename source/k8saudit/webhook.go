@@ -12,6 +12,8 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/kestrel-sec/kestrel/source/jsonsrc"
 )
 
 // The defaults of the k8saudit plugin's webhook: its path and port, and
@@ -37,8 +39,8 @@ type Webhook struct {
 	MaxBodySize int64
 	// MaxEventSize bounds one event; DefaultMaxEventSize when 0.
 	MaxEventSize int
-	Queue        *Queue
-	Stats        *Stats
+	Queue        *jsonsrc.Queue
+	Stats        *jsonsrc.Stats
 	Log          *slog.Logger // nil: nothing is logged
 
 	pool sync.Pool // *Splitter
@@ -53,7 +55,7 @@ func (h *Webhook) path() string {
 
 // ServeHTTP handles one request.
 func (h *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	h.Stats.requests.Add(1)
+	h.Stats.AddRequest()
 	if r.URL.Path != h.path() {
 		h.reject(w, r, http.StatusNotFound, "no audit webhook at "+r.URL.Path)
 		return
@@ -79,7 +81,7 @@ func (h *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	sp := h.splitter()
 	defer h.pool.Put(sp)
-	skipped, err := sp.Split(body, func(ev []byte, ts uint64) { h.Queue.Offer(Item{Data: ev, TS: ts}) })
+	skipped, err := sp.Split(body, func(ev []byte, ts uint64) { h.Queue.Offer(jsonsrc.Item{Data: ev, TS: ts}) })
 	h.countSkipped(r, skipped)
 	if err != nil {
 		h.reject(w, r, http.StatusBadRequest, err.Error())
@@ -110,14 +112,14 @@ func (h *Webhook) countSkipped(r *http.Request, skipped []error) {
 	if len(skipped) == 0 {
 		return
 	}
-	h.Stats.invalid.Add(uint64(len(skipped)))
+	h.Stats.AddInvalid(len(skipped))
 	if h.Log != nil {
 		h.Log.Warn("audit events left out", "source", SourceName, "remote", r.RemoteAddr, "count", len(skipped), "first", skipped[0].Error())
 	}
 }
 
 func (h *Webhook) reject(w http.ResponseWriter, r *http.Request, code int, msg string) {
-	h.Stats.rejected.Add(1)
+	h.Stats.AddRejected()
 	if h.Log != nil {
 		h.Log.Warn("audit webhook request rejected", "source", SourceName, "remote", r.RemoteAddr, "status", code, "reason", msg)
 	}

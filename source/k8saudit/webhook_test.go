@@ -18,6 +18,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kestrel-sec/kestrel/source/jsonsrc"
 )
 
 // selfSigned writes a certificate and key for 127.0.0.1 into dir.
@@ -49,10 +51,10 @@ func selfSigned(t *testing.T, dir string) (certFile, keyFile string, pool *x509.
 }
 
 // startWebhook serves a webhook on a loopback port for the test.
-func startWebhook(t *testing.T, cert, key string) (*Webhook, *Queue, string) {
+func startWebhook(t *testing.T, cert, key string) (*Webhook, *jsonsrc.Queue, string) {
 	t.Helper()
-	stats := &Stats{}
-	q := NewQueue(16, stats)
+	stats := &jsonsrc.Stats{}
+	q := jsonsrc.NewQueue(16, stats)
 	h := &Webhook{MaxBodySize: 64 << 10, Queue: q, Stats: stats}
 	srv, err := Listen("127.0.0.1:0", cert, key, h)
 	if err != nil {
@@ -145,14 +147,14 @@ func TestWebhook(t *testing.T) {
 // TestWebhookQueueFull checks that events over the queue's room are
 // dropped and counted, and the request still succeeds.
 func TestWebhookQueueFull(t *testing.T) {
-	_, q, addr := startWebhook(t, "", "")
+	h, _, addr := startWebhook(t, "", "")
 	one := mustJSON(t, auditEvent("get", "pods", "default", "p", 200, nil))
 	items := strings.Repeat(string(one)+",", 19) + string(one)
 	code, _ := post(t, http.DefaultClient, "http://"+addr+DefaultPath, "application/json", []byte("["+items+"]"))
 	if code != 200 {
 		t.Fatalf("status %d", code)
 	}
-	s := q.stats.Snapshot()
+	s := h.Stats.Snapshot()
 	if s.Events != 16 || s.Dropped != 4 {
 		t.Errorf("stats %+v", s)
 	}
@@ -165,7 +167,7 @@ func TestFileFollow(t *testing.T) {
 	path := filepath.Join(dir, "audit.log")
 	one := mustJSON(t, auditEvent("get", "pods", "default", "p", 200, nil))
 	os.WriteFile(path, append(append(one, '\n'), "{not json\n"...), 0o600)
-	stats := &Stats{}
+	stats := &jsonsrc.Stats{}
 	got := make(chan []byte, 16)
 	r := &FileReader{Poll: 10 * time.Millisecond, Stats: stats,
 		Emit: func(d []byte, _ uint64) { got <- append([]byte(nil), d...) }}

@@ -1,14 +1,14 @@
-package k8saudit
+package jsonsrc
 
 import "sync/atomic"
 
-// Stats counts what the source received and what it dropped. Its methods
+// Stats counts what a source received and what it dropped. Its methods
 // may be called from any goroutine.
 type Stats struct {
-	requests atomic.Uint64 // webhook requests
-	rejected atomic.Uint64 // webhook requests answered with an error
+	requests atomic.Uint64 // webhook requests or API calls
+	rejected atomic.Uint64 // webhook requests answered with an error, failed API calls
 	events   atomic.Uint64 // events handed on
-	invalid  atomic.Uint64 // events or lines left out as malformed
+	invalid  atomic.Uint64 // events, lines or files left out as malformed
 	dropped  atomic.Uint64 // events dropped because the queue was full
 }
 
@@ -32,15 +32,24 @@ func (s *Stats) Snapshot() StatsSnapshot {
 	}
 }
 
-// Item is one audit event on its way to the rules: its JSON and its time
-// in nanoseconds since the epoch.
+// AddRequest counts a webhook request or an API call.
+func (s *Stats) AddRequest() { s.requests.Add(1) }
+
+// AddRejected counts a request answered with an error, or a failed call.
+func (s *Stats) AddRejected() { s.rejected.Add(1) }
+
+// AddInvalid counts n events, lines or files left out as malformed.
+func (s *Stats) AddInvalid(n int) { s.invalid.Add(uint64(n)) }
+
+// Item is one event on its way to the rules: its JSON and its time in
+// nanoseconds since the epoch.
 type Item struct {
 	Data []byte
 	TS   uint64
 }
 
-// Queue hands events from the webhook and the file readers to the
-// goroutine that runs the rules.
+// Queue hands events from a source's receivers (webhooks, file readers,
+// pollers) to the goroutine that runs the rules.
 type Queue struct {
 	ch    chan Item
 	stats *Stats
