@@ -1,14 +1,12 @@
 /* The syscall's arguments and the current thread. */
 #pragma once
 
-static __always_inline u64 cur_tid(void)
-{
-	return bpf_get_current_pid_tgid() & 0xffffffff;
-}
-
-/* The six syscall arguments, from the registers at exit. */
+/* The six syscall arguments, from the registers at exit, and the
+ * calling thread, read once per syscall from its task (a direct load,
+ * where a helper call would cost more on every record). */
 struct args {
 	u64 a[6];
+	u64 tid;
 };
 
 /* load_args reads the registers of a BTF-typed pt_regs (the sys_exit

@@ -6,14 +6,14 @@ static __always_inline void mkdir_exit(u32 nr, struct args *a, s64 ret)
 	struct rec r;
 	switch (nr) {
 	case __NR_mkdir:
-		if (!rec_start(&r, PPME_SYSCALL_MKDIR_2_X, 3, cur_tid()))
+		if (!rec_start(&r, PPME_SYSCALL_MKDIR_2_X, 3, a->tid))
 			return;
 		push_u64(&r, ret);
 		push_user_str(&r, UPTR(a->a[0]), MAX_PATH);
 		push_u32(&r, a->a[1]);
 		break;
 	case __NR_mkdirat:
-		if (!rec_start(&r, PPME_SYSCALL_MKDIRAT_X, 4, cur_tid()))
+		if (!rec_start(&r, PPME_SYSCALL_MKDIRAT_X, 4, a->tid))
 			return;
 		push_u64(&r, ret);
 		push_u64(&r, (s32)a->a[0]);
@@ -21,7 +21,7 @@ static __always_inline void mkdir_exit(u32 nr, struct args *a, s64 ret)
 		push_u32(&r, a->a[2]);
 		break;
 	default: /* rmdir */
-		if (!rec_start(&r, PPME_SYSCALL_RMDIR_2_X, 2, cur_tid()))
+		if (!rec_start(&r, PPME_SYSCALL_RMDIR_2_X, 2, a->tid))
 			return;
 		push_u64(&r, ret);
 		push_user_str(&r, UPTR(a->a[0]), MAX_PATH);
@@ -35,14 +35,14 @@ static __always_inline void link_exit(u32 nr, struct args *a, s64 ret)
 	struct rec r;
 	switch (nr) {
 	case __NR_link:
-		if (!rec_start(&r, PPME_SYSCALL_LINK_2_X, 3, cur_tid()))
+		if (!rec_start(&r, PPME_SYSCALL_LINK_2_X, 3, a->tid))
 			return;
 		push_u64(&r, ret);
 		push_user_str(&r, UPTR(a->a[0]), MAX_PATH);
 		push_user_str(&r, UPTR(a->a[1]), MAX_PATH);
 		break;
 	case __NR_linkat:
-		if (!rec_start(&r, PPME_SYSCALL_LINKAT_2_X, 6, cur_tid()))
+		if (!rec_start(&r, PPME_SYSCALL_LINKAT_2_X, 6, a->tid))
 			return;
 		push_u64(&r, ret);
 		push_u64(&r, (s32)a->a[0]);
@@ -52,14 +52,14 @@ static __always_inline void link_exit(u32 nr, struct args *a, s64 ret)
 		push_u32(&r, linkat_flags(a->a[4]));
 		break;
 	case __NR_symlink:
-		if (!rec_start(&r, PPME_SYSCALL_SYMLINK_X, 3, cur_tid()))
+		if (!rec_start(&r, PPME_SYSCALL_SYMLINK_X, 3, a->tid))
 			return;
 		push_u64(&r, ret);
 		push_user_str(&r, UPTR(a->a[0]), MAX_PATH);
 		push_user_str(&r, UPTR(a->a[1]), MAX_PATH);
 		break;
 	default: /* symlinkat */
-		if (!rec_start(&r, PPME_SYSCALL_SYMLINKAT_X, 4, cur_tid()))
+		if (!rec_start(&r, PPME_SYSCALL_SYMLINKAT_X, 4, a->tid))
 			return;
 		push_u64(&r, ret);
 		push_user_str(&r, UPTR(a->a[0]), MAX_PATH);
@@ -76,7 +76,7 @@ static __always_inline void chown_exit(u32 nr, struct args *a, s64 ret)
 	switch (nr) {
 	case __NR_chown:
 	case __NR_lchown:
-		if (!rec_start(&r, nr == __NR_chown ? PPME_SYSCALL_CHOWN_X : PPME_SYSCALL_LCHOWN_X, 4, cur_tid()))
+		if (!rec_start(&r, nr == __NR_chown ? PPME_SYSCALL_CHOWN_X : PPME_SYSCALL_LCHOWN_X, 4, a->tid))
 			return;
 		push_u64(&r, ret);
 		push_user_str(&r, UPTR(a->a[0]), MAX_PATH);
@@ -84,7 +84,7 @@ static __always_inline void chown_exit(u32 nr, struct args *a, s64 ret)
 		push_u32(&r, a->a[2]);
 		break;
 	case __NR_fchown:
-		if (!rec_start(&r, PPME_SYSCALL_FCHOWN_X, 4, cur_tid()))
+		if (!rec_start(&r, PPME_SYSCALL_FCHOWN_X, 4, a->tid))
 			return;
 		push_u64(&r, ret);
 		push_u64(&r, (s32)a->a[0]);
@@ -92,7 +92,7 @@ static __always_inline void chown_exit(u32 nr, struct args *a, s64 ret)
 		push_u32(&r, a->a[2]);
 		break;
 	default: /* fchownat */
-		if (!rec_start(&r, PPME_SYSCALL_FCHOWNAT_X, 6, cur_tid()))
+		if (!rec_start(&r, PPME_SYSCALL_FCHOWNAT_X, 6, a->tid))
 			return;
 		push_u64(&r, ret);
 		push_u64(&r, (s32)a->a[0]);
@@ -109,7 +109,7 @@ static __always_inline void mount_exit(u32 nr, struct args *a, s64 ret)
 {
 	struct rec r;
 	if (nr == __NR_mount) {
-		if (!rec_start(&r, PPME_SYSCALL_MOUNT_X, 5, cur_tid()))
+		if (!rec_start(&r, PPME_SYSCALL_MOUNT_X, 5, a->tid))
 			return;
 		push_u64(&r, ret);
 		push_user_str(&r, UPTR(a->a[0]), MAX_PATH);
@@ -117,7 +117,7 @@ static __always_inline void mount_exit(u32 nr, struct args *a, s64 ret)
 		push_user_str(&r, UPTR(a->a[2]), 256);
 		push_u32(&r, mount_flags(a->a[3]));
 	} else { /* umount2 */
-		if (!rec_start(&r, PPME_SYSCALL_UMOUNT2_X, 3, cur_tid()))
+		if (!rec_start(&r, PPME_SYSCALL_UMOUNT2_X, 3, a->tid))
 			return;
 		push_u64(&r, ret);
 		push_user_str(&r, UPTR(a->a[0]), MAX_PATH);
@@ -129,7 +129,7 @@ static __always_inline void mount_exit(u32 nr, struct args *a, s64 ret)
 static __always_inline void chroot_exit(struct args *a, s64 ret)
 {
 	struct rec r;
-	if (!rec_start(&r, PPME_SYSCALL_CHROOT_X, 2, cur_tid()))
+	if (!rec_start(&r, PPME_SYSCALL_CHROOT_X, 2, a->tid))
 		return;
 	push_u64(&r, ret);
 	push_user_str(&r, UPTR(a->a[0]), MAX_PATH);

@@ -78,7 +78,7 @@ static __always_inline void rw_exit(u32 nr, struct args *a, s64 ret)
 	case __NR_pread64: type = PPME_SYSCALL_PREAD_X, n = 5; break;
 	default: type = PPME_SYSCALL_PWRITE_X, n = 5; break;
 	}
-	if (!rec_start(&r, type, n, cur_tid()))
+	if (!rec_start(&r, type, n, a->tid))
 		return;
 	push_u64(&r, ret);
 	push_data(&r, UPTR(a->a[1]), ret);
@@ -101,7 +101,7 @@ static __always_inline void pipe_exit(u32 nr, struct args *a, s64 ret)
 		file_dev_ino(fd_file(bpf_get_current_task_btf(), fds[0]), &dev, &ino);
 	}
 	int is_pipe2 = nr == __NR_pipe2;
-	if (!rec_start(&r, is_pipe2 ? PPME_SYSCALL_PIPE2_X : PPME_SYSCALL_PIPE_X, is_pipe2 ? 5 : 4, cur_tid()))
+	if (!rec_start(&r, is_pipe2 ? PPME_SYSCALL_PIPE2_X : PPME_SYSCALL_PIPE_X, is_pipe2 ? 5 : 4, a->tid))
 		return;
 	push_u64(&r, ret);
 	push_u64(&r, fds[0]);
@@ -115,7 +115,7 @@ static __always_inline void pipe_exit(u32 nr, struct args *a, s64 ret)
 static __always_inline void fcntl_exit(struct args *a, s64 ret)
 {
 	struct rec r;
-	if (!rec_start(&r, PPME_SYSCALL_FCNTL_X, 4, cur_tid()))
+	if (!rec_start(&r, PPME_SYSCALL_FCNTL_X, 4, a->tid))
 		return;
 	push_u64(&r, ret);
 	push_u64(&r, (s32)a->a[0]);
@@ -188,7 +188,7 @@ static __always_inline void push_msg_tuple(struct rec *r, s64 fd, int inbound, c
 static __always_inline void sendto_exit(struct args *a, s64 ret)
 {
 	struct rec r;
-	if (!rec_start(&r, PPME_SOCKET_SENDTO_X, 5, cur_tid()))
+	if (!rec_start(&r, PPME_SOCKET_SENDTO_X, 5, a->tid))
 		return;
 	s64 fd = (s32)a->a[0];
 	push_u64(&r, ret);
@@ -205,7 +205,7 @@ static __always_inline void recvfrom_exit(struct args *a, s64 ret)
 	u32 alen = 0;
 	if (ret >= 0 && a->a[5])
 		bpf_probe_read_user(&alen, sizeof(alen), UPTR(a->a[5]));
-	if (!rec_start(&r, PPME_SOCKET_RECVFROM_X, 5, cur_tid()))
+	if (!rec_start(&r, PPME_SOCKET_RECVFROM_X, 5, a->tid))
 		return;
 	s64 fd = (s32)a->a[0];
 	push_u64(&r, ret);
@@ -225,7 +225,7 @@ static __always_inline void sendmsg_exit(struct args *a, s64 ret)
 	struct user_msghdr mh = {};
 	if (bpf_probe_read_user(&mh, sizeof(mh), UPTR(a->a[1])) < 0)
 		count_read_fail();
-	if (!rec_start(&r, PPME_SOCKET_SENDMSG_X, 5, cur_tid()))
+	if (!rec_start(&r, PPME_SOCKET_SENDMSG_X, 5, a->tid))
 		return;
 	s64 fd = (s32)a->a[0];
 	push_u64(&r, ret);
@@ -242,7 +242,7 @@ static __always_inline void recvmsg_exit(struct args *a, s64 ret)
 	struct user_msghdr mh = {};
 	if (bpf_probe_read_user(&mh, sizeof(mh), UPTR(a->a[1])) < 0)
 		count_read_fail();
-	if (!rec_start(&r, PPME_SOCKET_RECVMSG_X, 6, cur_tid()))
+	if (!rec_start(&r, PPME_SOCKET_RECVMSG_X, 6, a->tid))
 		return;
 	s64 fd = (s32)a->a[0];
 	push_u64(&r, ret);

@@ -5,7 +5,7 @@ static __always_inline void mmap_exit(u32 nr, struct args *a, s64 ret)
 {
 	struct rec r;
 	if (nr == __NR_mprotect) {
-		if (!rec_start(&r, PPME_SYSCALL_MPROTECT_X, 4, cur_tid()))
+		if (!rec_start(&r, PPME_SYSCALL_MPROTECT_X, 4, a->tid))
 			return;
 		push_u64(&r, ret);
 		push_u64(&r, a->a[0]);
@@ -15,7 +15,7 @@ static __always_inline void mmap_exit(u32 nr, struct args *a, s64 ret)
 		return;
 	}
 	int is_mmap = nr == __NR_mmap;
-	if (!rec_start(&r, is_mmap ? PPME_SYSCALL_MMAP_X : PPME_SYSCALL_MUNMAP_X, is_mmap ? 10 : 6, cur_tid()))
+	if (!rec_start(&r, is_mmap ? PPME_SYSCALL_MMAP_X : PPME_SYSCALL_MUNMAP_X, is_mmap ? 10 : 6, a->tid))
 		return;
 	struct mm_struct *mm = BPF_CORE_READ((struct task_struct *)bpf_get_current_task_btf(), mm);
 	push_u64(&r, ret);

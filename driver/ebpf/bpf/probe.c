@@ -340,7 +340,7 @@ static __always_inline void open_exit(u32 nr, struct args *a, s64 ret)
 		count_prefiltered();
 		return;
 	}
-	rec_stamp(&r, type, cur_tid());
+	rec_stamp(&r, type, a->tid);
 	u32 dev = 0, pflags = open_flags(flags);
 	u64 ino = 0;
 	file_dev_ino(f, &dev, &ino);
@@ -359,10 +359,10 @@ static __always_inline void open_exit(u32 nr, struct args *a, s64 ret)
 }
 
 /* rec2 and rec3 send records of a few fixed-size values. */
-static __always_inline void emit_res_fd(u16 type, s64 ret, s64 fd)
+static __always_inline void emit_res_fd(struct args *a, u16 type, s64 ret, s64 fd)
 {
 	struct rec r;
-	if (!rec_start(&r, type, 2, cur_tid()))
+	if (!rec_start(&r, type, 2, a->tid))
 		return;
 	push_u64(&r, ret);
 	push_u64(&r, fd);
@@ -374,7 +374,7 @@ static __always_inline void dup_exit(u32 nr, struct args *a, s64 ret)
 	struct rec r;
 	u16 type = nr == __NR_dup ? PPME_SYSCALL_DUP_1_X : nr == __NR_dup2 ? PPME_SYSCALL_DUP2_X : PPME_SYSCALL_DUP3_X;
 	u32 n = nr == __NR_dup ? 2 : nr == __NR_dup2 ? 3 : 4;
-	if (!rec_start(&r, type, n, cur_tid()))
+	if (!rec_start(&r, type, n, a->tid))
 		return;
 	push_u64(&r, ret);
 	push_u64(&r, (s32)a->a[0]);
@@ -389,7 +389,7 @@ static __always_inline void rename_exit(u32 nr, struct args *a, s64 ret)
 {
 	struct rec r;
 	if (nr == __NR_rename) {
-		if (!rec_start(&r, PPME_SYSCALL_RENAME_X, 3, cur_tid()))
+		if (!rec_start(&r, PPME_SYSCALL_RENAME_X, 3, a->tid))
 			return;
 		push_u64(&r, ret);
 		push_user_str(&r, UPTR(a->a[0]), MAX_PATH);
@@ -398,7 +398,7 @@ static __always_inline void rename_exit(u32 nr, struct args *a, s64 ret)
 		return;
 	}
 	u16 type = nr == __NR_renameat ? PPME_SYSCALL_RENAMEAT_X : PPME_SYSCALL_RENAMEAT2_X;
-	if (!rec_start(&r, type, nr == __NR_renameat ? 5 : 6, cur_tid()))
+	if (!rec_start(&r, type, nr == __NR_renameat ? 5 : 6, a->tid))
 		return;
 	push_u64(&r, ret);
 	push_u64(&r, (s32)a->a[0]);
@@ -414,14 +414,14 @@ static __always_inline void unlink_exit(u32 nr, struct args *a, s64 ret)
 {
 	struct rec r;
 	if (nr == __NR_unlink) {
-		if (!rec_start(&r, PPME_SYSCALL_UNLINK_2_X, 2, cur_tid()))
+		if (!rec_start(&r, PPME_SYSCALL_UNLINK_2_X, 2, a->tid))
 			return;
 		push_u64(&r, ret);
 		push_user_str(&r, UPTR(a->a[0]), MAX_PATH);
 		rec_send(&r);
 		return;
 	}
-	if (!rec_start(&r, PPME_SYSCALL_UNLINKAT_2_X, 4, cur_tid()))
+	if (!rec_start(&r, PPME_SYSCALL_UNLINKAT_2_X, 4, a->tid))
 		return;
 	push_u64(&r, ret);
 	push_u64(&r, (s32)a->a[0]);
@@ -435,21 +435,21 @@ static __always_inline void chmod_exit(u32 nr, struct args *a, s64 ret)
 	struct rec r;
 	switch (nr) {
 	case __NR_chmod:
-		if (!rec_start(&r, PPME_SYSCALL_CHMOD_X, 3, cur_tid()))
+		if (!rec_start(&r, PPME_SYSCALL_CHMOD_X, 3, a->tid))
 			return;
 		push_u64(&r, ret);
 		push_user_str(&r, UPTR(a->a[0]), MAX_PATH);
 		push_u32(&r, a->a[1] & 07777);
 		break;
 	case __NR_fchmod:
-		if (!rec_start(&r, PPME_SYSCALL_FCHMOD_X, 3, cur_tid()))
+		if (!rec_start(&r, PPME_SYSCALL_FCHMOD_X, 3, a->tid))
 			return;
 		push_u64(&r, ret);
 		push_u64(&r, (s32)a->a[0]);
 		push_u32(&r, a->a[1] & 07777);
 		break;
 	default: /* fchmodat, fchmodat2 */
-		if (!rec_start(&r, PPME_SYSCALL_FCHMODAT_X, 4, cur_tid()))
+		if (!rec_start(&r, PPME_SYSCALL_FCHMODAT_X, 4, a->tid))
 			return;
 		push_u64(&r, ret);
 		push_u64(&r, (s32)a->a[0]);
@@ -463,7 +463,7 @@ static __always_inline void chmod_exit(u32 nr, struct args *a, s64 ret)
 static __always_inline void memfd_exit(struct args *a, s64 ret)
 {
 	struct rec r;
-	if (!rec_start(&r, PPME_SYSCALL_MEMFD_CREATE_X, 3, cur_tid()))
+	if (!rec_start(&r, PPME_SYSCALL_MEMFD_CREATE_X, 3, a->tid))
 		return;
 	push_u64(&r, ret);
 	push_user_str(&r, UPTR(a->a[0]), 256);
@@ -476,7 +476,7 @@ static __always_inline void memfd_exit(struct args *a, s64 ret)
 static __always_inline void socket_exit(struct args *a, s64 ret)
 {
 	struct rec r;
-	if (!rec_start(&r, PPME_SOCKET_SOCKET_X, 5, cur_tid()))
+	if (!rec_start(&r, PPME_SOCKET_SOCKET_X, 5, a->tid))
 		return;
 	push_u64(&r, ret);
 	push_u32(&r, a->a[0]);
@@ -489,7 +489,7 @@ static __always_inline void socket_exit(struct args *a, s64 ret)
 static __always_inline void bind_exit(struct args *a, s64 ret)
 {
 	struct rec r;
-	if (!rec_start(&r, PPME_SOCKET_BIND_X, 3, cur_tid()))
+	if (!rec_start(&r, PPME_SOCKET_BIND_X, 3, a->tid))
 		return;
 	push_u64(&r, ret);
 	push_sockaddr(&r, UPTR(a->a[1]), a->a[2]);
@@ -500,7 +500,7 @@ static __always_inline void bind_exit(struct args *a, s64 ret)
 static __always_inline void listen_exit(struct args *a, s64 ret)
 {
 	struct rec r;
-	if (!rec_start(&r, PPME_SOCKET_LISTEN_X, 3, cur_tid()))
+	if (!rec_start(&r, PPME_SOCKET_LISTEN_X, 3, a->tid))
 		return;
 	push_u64(&r, ret);
 	push_u64(&r, (s32)a->a[0]);
@@ -515,7 +515,7 @@ static __always_inline void connect_exit(struct args *a, s64 ret)
 	struct sock *sk = NULL;
 	if (ret == 0 || ret == -115 /* EINPROGRESS */)
 		sk = file_sock(fd_file(bpf_get_current_task_btf(), fd));
-	if (!rec_start(&r, PPME_SOCKET_CONNECT_X, 4, cur_tid()))
+	if (!rec_start(&r, PPME_SOCKET_CONNECT_X, 4, a->tid))
 		return;
 	push_u64(&r, ret);
 	push_tuple(&r, sk, 0);
@@ -537,7 +537,7 @@ static __always_inline void accept_exit(u32 nr, struct args *a, s64 ret)
 		qmax = BPF_CORE_READ(lsk, sk_max_ack_backlog);
 	}
 	u16 type = nr == __NR_accept ? PPME_SOCKET_ACCEPT_5_X : PPME_SOCKET_ACCEPT4_6_X;
-	if (!rec_start(&r, type, nr == __NR_accept ? 5 : 6, cur_tid()))
+	if (!rec_start(&r, type, nr == __NR_accept ? 5 : 6, a->tid))
 		return;
 	push_u64(&r, ret);
 	push_tuple(&r, sk, 1);
@@ -564,7 +564,7 @@ static __always_inline void cred_exit(u32 nr, struct args *a, s64 ret)
 	case __NR_setresuid: type = PPME_SYSCALL_SETRESUID_X, n = 4; break;
 	default: type = PPME_SYSCALL_SETRESGID_X, n = 4; break;
 	}
-	if (!rec_start(&r, type, n, cur_tid()))
+	if (!rec_start(&r, type, n, a->tid))
 		return;
 	push_u64(&r, ret);
 	push_u32(&r, a->a[0]);
@@ -579,7 +579,7 @@ static __always_inline void kill_exit(u32 nr, struct args *a, s64 ret)
 {
 	struct rec r;
 	if (nr == __NR_tgkill) {
-		if (!rec_start(&r, PPME_SYSCALL_TGKILL_X, 4, cur_tid()))
+		if (!rec_start(&r, PPME_SYSCALL_TGKILL_X, 4, a->tid))
 			return;
 		push_u64(&r, ret);
 		push_u64(&r, (s32)a->a[0]);
@@ -588,7 +588,7 @@ static __always_inline void kill_exit(u32 nr, struct args *a, s64 ret)
 		rec_send(&r);
 		return;
 	}
-	if (!rec_start(&r, nr == __NR_kill ? PPME_SYSCALL_KILL_X : PPME_SYSCALL_TKILL_X, 3, cur_tid()))
+	if (!rec_start(&r, nr == __NR_kill ? PPME_SYSCALL_KILL_X : PPME_SYSCALL_TKILL_X, 3, a->tid))
 		return;
 	push_u64(&r, ret);
 	push_u64(&r, (s32)a->a[0]);
@@ -599,7 +599,7 @@ static __always_inline void kill_exit(u32 nr, struct args *a, s64 ret)
 static __always_inline void ptrace_exit(struct args *a, s64 ret)
 {
 	struct rec r;
-	if (!rec_start(&r, PPME_SYSCALL_PTRACE_X, 5, cur_tid()))
+	if (!rec_start(&r, PPME_SYSCALL_PTRACE_X, 5, a->tid))
 		return;
 	push_u64(&r, ret);
 	/* addr and data as the UINT64 alternative of their dynamic type */
@@ -616,11 +616,11 @@ static __always_inline void ptrace_exit(struct args *a, s64 ret)
 	rec_send(&r);
 }
 
-static __always_inline void generic_exit(u32 nr)
+static __always_inline void generic_exit(u32 nr, struct args *a)
 {
 	struct rec r;
 	u16 *sc = bpf_map_lookup_elem(&ppm_sc, &nr);
-	if (!rec_start(&r, PPME_GENERIC_X, 2, cur_tid()))
+	if (!rec_start(&r, PPME_GENERIC_X, 2, a->tid))
 		return;
 	push_u16(&r, sc ? *sc : 0);
 	push_u16(&r, nr);
@@ -639,7 +639,7 @@ static __always_inline void sys_exit_dispatch(u32 nr, struct args *a, s64 ret)
 		open_exit(nr, a, ret);
 		break;
 	case __NR_close:
-		emit_res_fd(PPME_SYSCALL_CLOSE_X, ret, (s32)a->a[0]);
+		emit_res_fd(a, PPME_SYSCALL_CLOSE_X, ret, (s32)a->a[0]);
 		break;
 	case __NR_execve:
 	case __NR_execveat:
@@ -779,26 +779,30 @@ static __always_inline void sys_exit_dispatch(u32 nr, struct args *a, s64 ret)
 		ns_exit(nr, a, ret);
 		break;
 	case __NR_capset:
-		capset_exit(ret);
+		capset_exit(a, ret);
 		break;
 	case __NR_io_uring_setup:
 		io_uring_setup_exit(a, ret);
 		break;
 	default:
-		generic_exit(nr);
+		generic_exit(nr, a);
 		break;
 	}
 }
 
-/* excluded_task reports whether the current task's syscalls are not
- * reported: Kestrel's own, or 32-bit ones (ia32 compat; their numbers are
- * not the native ones). */
-static __always_inline int excluded_task(void)
+/* syscall_task reports whether the current task's syscalls are
+ * reported, and if so notes its thread in a: not Kestrel's own, nor
+ * 32-bit ones (ia32 compat; their numbers are not the native ones). One
+ * helper call and direct loads: this runs for every selected syscall. */
+static __always_inline int syscall_task(struct args *a)
 {
-	if (excluded())
-		return 1;
 	struct task_struct *t = bpf_get_current_task_btf();
-	return t->thread_info.status & TS_COMPAT;
+	if (own_tgid && t->tgid == own_tgid)
+		return 0;
+	if (t->thread_info.status & TS_COMPAT)
+		return 0;
+	a->tid = t->pid;
+	return 1;
 }
 
 /* Each selected syscall's exit is caught by one of two programs: the raw
@@ -812,9 +816,9 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
 	/* Direct loads: regs and the current task are BTF pointers. This
 	 * part runs for every syscall of the host, selected or not. */
 	u32 nr = regs->orig_ax;
-	if (nr >= NR_SYSCALLS || !is_selected(nr) || excluded_task())
-		return 0;
 	struct args a;
+	if (nr >= NR_SYSCALLS || !is_selected(nr) || !syscall_task(&a))
+		return 0;
 	load_args(&a, regs);
 	sys_exit_dispatch(nr, &a, ret);
 	return 0;
@@ -837,10 +841,10 @@ SEC("tracepoint/syscalls/sys_exit")
 int on_syscall_exit(struct syscall_exit_ctx *ctx)
 {
 	u32 nr = ctx->nr;
-	if (nr >= NR_SYSCALLS || !is_selected(nr) || excluded_task())
+	struct args a;
+	if (nr >= NR_SYSCALLS || !is_selected(nr) || !syscall_task(&a))
 		return 0;
 	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
-	struct args a;
 	load_args(&a, regs);
 	sys_exit_dispatch(nr, &a, ctx->ret);
 	return 0;

@@ -9,7 +9,7 @@
 static __always_inline void bpf_exit(struct args *a, s64 ret)
 {
 	struct rec r;
-	if (!rec_start(&r, PPME_SYSCALL_BPF_2_X, 2, cur_tid()))
+	if (!rec_start(&r, PPME_SYSCALL_BPF_2_X, 2, a->tid))
 		return;
 	push_u64(&r, ret);
 	push_u32(&r, a->a[0]);
@@ -21,7 +21,7 @@ static __always_inline void module_exit(u32 nr, struct args *a, s64 ret)
 	struct rec r;
 	switch (nr) {
 	case __NR_init_module:
-		if (!rec_start(&r, PPME_SYSCALL_INIT_MODULE_X, 4, cur_tid()))
+		if (!rec_start(&r, PPME_SYSCALL_INIT_MODULE_X, 4, a->tid))
 			return;
 		push_u64(&r, ret);
 		push_data(&r, UPTR(a->a[0]), a->a[1]);
@@ -29,7 +29,7 @@ static __always_inline void module_exit(u32 nr, struct args *a, s64 ret)
 		push_user_str(&r, UPTR(a->a[2]), MAX_PATH);
 		break;
 	case __NR_finit_module:
-		if (!rec_start(&r, PPME_SYSCALL_FINIT_MODULE_X, 4, cur_tid()))
+		if (!rec_start(&r, PPME_SYSCALL_FINIT_MODULE_X, 4, a->tid))
 			return;
 		push_u64(&r, ret);
 		push_u64(&r, (s32)a->a[0]);
@@ -37,7 +37,7 @@ static __always_inline void module_exit(u32 nr, struct args *a, s64 ret)
 		push_u32(&r, a->a[2] & 7);
 		break;
 	default: /* delete_module */
-		if (!rec_start(&r, PPME_SYSCALL_DELETE_MODULE_X, 3, cur_tid()))
+		if (!rec_start(&r, PPME_SYSCALL_DELETE_MODULE_X, 3, a->tid))
 			return;
 		push_u64(&r, ret);
 		push_user_str(&r, UPTR(a->a[0]), 256);
@@ -50,7 +50,7 @@ static __always_inline void module_exit(u32 nr, struct args *a, s64 ret)
 static __always_inline void userfaultfd_exit(struct args *a, s64 ret)
 {
 	struct rec r;
-	if (!rec_start(&r, PPME_SYSCALL_USERFAULTFD_X, 2, cur_tid()))
+	if (!rec_start(&r, PPME_SYSCALL_USERFAULTFD_X, 2, a->tid))
 		return;
 	push_u64(&r, ret);
 	push_u32(&r, fd_create_flags((s32)a->a[0]));
@@ -70,7 +70,7 @@ static __always_inline void prctl_exit(struct args *a, s64 ret)
 			bpf_probe_read_user(&v, sizeof(v), UPTR(a->a[1]));
 		arg = v;
 	}
-	if (!rec_start(&r, PPME_SYSCALL_PRCTL_X, 4, cur_tid()))
+	if (!rec_start(&r, PPME_SYSCALL_PRCTL_X, 4, a->tid))
 		return;
 	push_u64(&r, ret);
 	push_u32(&r, opt);
@@ -88,13 +88,13 @@ static __always_inline void ns_exit(u32 nr, struct args *a, s64 ret)
 {
 	struct rec r;
 	if (nr == __NR_setns) {
-		if (!rec_start(&r, PPME_SYSCALL_SETNS_X, 3, cur_tid()))
+		if (!rec_start(&r, PPME_SYSCALL_SETNS_X, 3, a->tid))
 			return;
 		push_u64(&r, ret);
 		push_u64(&r, (s32)a->a[0]);
 		push_u32(&r, clone_flags(a->a[1]));
 	} else { /* unshare */
-		if (!rec_start(&r, PPME_SYSCALL_UNSHARE_X, 2, cur_tid()))
+		if (!rec_start(&r, PPME_SYSCALL_UNSHARE_X, 2, a->tid))
 			return;
 		push_u64(&r, ret);
 		push_u32(&r, clone_flags(a->a[0]));
@@ -103,12 +103,12 @@ static __always_inline void ns_exit(u32 nr, struct args *a, s64 ret)
 }
 
 /* capset: the capability sets the thread has after the call. */
-static __always_inline void capset_exit(s64 ret)
+static __always_inline void capset_exit(struct args *a, s64 ret)
 {
 	struct rec r;
 	struct task_struct *t = bpf_get_current_task_btf();
 	const struct cred *c = BPF_CORE_READ(t, cred);
-	if (!rec_start(&r, PPME_SYSCALL_CAPSET_X, 4, cur_tid()))
+	if (!rec_start(&r, PPME_SYSCALL_CAPSET_X, 4, a->tid))
 		return;
 	push_u64(&r, ret);
 	push_u64(&r, BPF_CORE_READ(c, cap_inheritable.val));
@@ -124,7 +124,7 @@ static __always_inline void io_uring_setup_exit(struct args *a, s64 ret)
 	struct io_uring_params p = {};
 	if (bpf_probe_read_user(&p, sizeof(p), UPTR(a->a[1])) < 0)
 		count_read_fail();
-	if (!rec_start(&r, PPME_SYSCALL_IO_URING_SETUP_X, 8, cur_tid()))
+	if (!rec_start(&r, PPME_SYSCALL_IO_URING_SETUP_X, 8, a->tid))
 		return;
 	push_u64(&r, ret);
 	push_u32(&r, a->a[0]);
