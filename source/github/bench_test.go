@@ -1,0 +1,81 @@
+package github
+
+import (
+	"testing"
+	"time"
+
+	"github.com/kestrel-sec/kestrel/alert"
+	"github.com/kestrel-sec/kestrel/engine"
+	"github.com/kestrel-sec/kestrel/field"
+)
+
+// benchEvents is a mix of GitHub events as an organisation's webhooks
+// deliver them: mostly pushes, workflow runs and stars, some that alert.
+func benchEvents(b *testing.B) [][]byte {
+	at := time.Date(2024, 5, 1, 10, 0, 0, 0, time.UTC)
+	clean := []byte(`"files":[]`)
+	noMiners := []byte(`"workflow_miner_detections":{"name":".github/workflows/ci.yml","matches":[]}`)
+	leak := []byte(`"files":[{"name":"config/prod.env","matches":[{"line":2,"type":"key","desc":"aws_access_key","platform":"AWS"}]}]`)
+	ev := func(typ string, found []byte, payload map[string]any) []byte {
+		return appendEvent(nil, typ, at, found, mustJSON(b, payload))
+	}
+	routine := [][]byte{
+		ev("push", clean, pushEvent("clean", false)),
+		ev("workflow_run", noMiners, workflowRun("requested", "ci.yml")),
+		ev("workflow_run", noMiners, workflowRun("completed", "ci.yml")),
+		ev("star", nil, repoEvent("created", repository("payments", false), nil)),
+		ev("pull_request", nil, repoEvent("opened", repository("payments", true), map[string]any{"number": 7})),
+		ev("member", nil, memberEvent("edited")),
+	}
+	alerting := [][]byte{
+		ev("push", leak, pushEvent("leaky", false)),
+		ev("repository", nil, repoEvent("publicized", repository("payments", false), nil)),
+	}
+	var out [][]byte
+	for range 10 {
+		out = append(out, routine...)
+	}
+	return append(out, alerting...)
+}
+
+// BenchmarkUpstreamRules measures GitHub events per second through the
+// whole upstream github rules file on one goroutine: decoding each event
+// once, running every rule, building the alerts.
+func BenchmarkUpstreamRules(b *testing.B) {
+	eng, _ := compileUpstream(b, engine.DefaultOptions(), upstreamRules(b))
+	src := eng.Source(SourceName)
+	evs := benchEvents(b)
+	var dec Decoder
+	fc := field.NewContext(nil)
+	fc.Location = time.UTC
+	var alerts []alert.Alert
+	n := 0
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if err := dec.Decode(fc, evs[i%len(evs)], uint64(i)); err != nil {
+			b.Fatal(err)
+		}
+		alerts = src.Process(fc, alerts[:0])
+		n += len(alerts)
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+	b.ReportMetric(float64(n)/float64(b.N), "alerts/event")
+}
+
+// BenchmarkScanPatch measures the secret scan of a push's diff.
+func BenchmarkScanPatch(b *testing.B) {
+	f, err := newSecretFinder()
+	if err != nil {
+		b.Fatal(err)
+	}
+	patch := []byte("@@ -1,40 +1,60 @@\n")
+	for range 60 {
+		patch = append(patch, "+\tlog.Info(\"connecting to the database\", \"host\", cfg.Host, \"port\", cfg.Port)\n"...)
+	}
+	b.SetBytes(int64(len(patch)))
+	b.ReportAllocs()
+	for b.Loop() {
+		f.scanPatch(patch)
+	}
+}
