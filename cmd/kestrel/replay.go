@@ -35,7 +35,8 @@ is found.`,
   kestrel replay incident.scap -r /etc/falco/falco_rules.yaml --json
   kestrel replay incident.scap -t container -o priority=notice
   kestrel replay incident.scap -o rule_matching=all -D 'Read sensitive*'
-  kestrel replay audit.log -r k8s_audit_rules.yaml --source k8s_audit`,
+  kestrel replay audit.log -r k8s_audit_rules.yaml --source k8s_audit
+  kestrel replay AWSLogs/ -r aws_cloudtrail_rules.yaml`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Path = args[0]
@@ -46,7 +47,7 @@ is found.`,
 	addRuleFlags(f, &o)
 	f.BoolVarP(&o.AllEvents, "all-events", "A", false, "no effect: a replay judges every event (accepted, as falco accepts it with a capture)")
 	f.BoolVarP(&o.Unbuffered, "unbuffered", "U", false, "write each alert out as it is found")
-	f.StringVar(&o.Source, "source", "", "event source of the file: syscall (a capture) or k8s_audit (audit events, one JSON object a line); told from the content when not given")
+	f.StringVar(&o.Source, "source", "", "event source of the file: syscall (a capture), k8s_audit (audit events, one JSON object or EventList a line), aws_cloudtrail (CloudTrail log files, .json or .json.gz), okta (System Log events) or github (webhook events, one a line); told from the content when not given")
 	f.BoolVar(&o.StageTimes, "stage-times", false, "report the share of time per stage on stderr")
 	_ = f.MarkHidden("stage-times")
 	return cmd

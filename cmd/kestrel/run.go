@@ -56,9 +56,12 @@ keeps them back in the kernel ('kestrel rules explain' shows what and why;
 kernel_filter.enabled=false sends every one). Where tracefs is mounted
 (/sys/kernel/tracing), the probe hooks the exit of the rules' syscalls only.
 
-Other sources: with sources.k8s_audit.enabled, the Kubernetes audit webhook
-(port 9765, /k8s-audit) and audit log files are judged by the rules whose
-source is k8s_audit (falcosecurity's k8s_audit_rules.yaml loads as it is).
+Other sources, each on its own, judged by the rules of its source (the
+upstream plugins' rules files load as they are): sources.k8s_audit (the
+Kubernetes audit webhook, port 9765 /k8s-audit, and audit log files),
+sources.aws_cloudtrail (CloudTrail files, S3, or S3 through SQS
+notifications), sources.okta (the System Log API) and sources.github (a
+signed webhook receiver). A source that fails is logged and stops alone.
 Flight recorder: with capture.enabled, a rule marked capture: true writes a
 capture of what led to the alert and what followed (see the configuration's
 capture keys).

@@ -52,11 +52,11 @@ type ReplayOptions struct {
 // them spares a live source's kernel and CPU, and a capture has already
 // paid that price (Falco applies its -A skip list only to live drivers).
 func Replay(ctx context.Context, o ReplayOptions, stdout, stderr io.Writer) error {
-	if audit, err := auditReplay(o); err != nil || audit {
+	if kind, ok, err := replaySource(o); err != nil || ok {
 		if err != nil {
 			return err
 		}
-		return replayAudit(ctx, o, stdout, stderr)
+		return replayEvents(ctx, kind, o, stdout, stderr)
 	}
 	cfg, eng, err := compileRules(o, stderr)
 	if err != nil {

@@ -88,7 +88,7 @@ func TestSourcesRun(t *testing.T) {
 	if !strings.Contains(logs.String(), "missing.log") {
 		t.Errorf("log:\n%s", logs.String())
 	}
-	if !strings.Contains(sum.String(), "2 events, 1 webhook requests (0 rejected)") {
+	if !strings.Contains(sum.String(), "source k8s_audit: 2 events, 1 requests (0 rejected or failed)") {
 		t.Errorf("summary: %s", sum.String())
 	}
 	if c := s.counts(); len(c) != 1 || c[0].Source != "k8s_audit" || c[0].Events != 2 || c[0].Requests != 1 {

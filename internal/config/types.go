@@ -246,6 +246,8 @@ func (d Duration) String() string {
 // Sources are the event sources other than syscall.
 type Sources struct {
 	K8sAudit K8sAudit `yaml:"k8s_audit"`
+	GitHub   GitHub   `yaml:"github"`
+	Okta     Okta     `yaml:"okta"`
 }
 
 // K8sAudit is the Kubernetes audit source: its webhook and its log files.
@@ -272,6 +274,84 @@ const (
 	defaultK8sAuditEventSize = 262144
 	defaultK8sAuditQueue     = 4096
 )
+
+// GitHub is the GitHub source: a webhook receiver for the repository and
+// organization events GitHub delivers, and the API it asks for diffs.
+type GitHub struct {
+	Enabled           bool     `yaml:"enabled"`
+	ListenAddress     string   `yaml:"listen_address"`
+	ListenPort        int      `yaml:"listen_port" min:"0" max:"65535"`
+	Path              string   `yaml:"path"`
+	WebhookSecret     string   `yaml:"webhook_secret"`
+	WebhookSecretFile string   `yaml:"webhook_secret_file"`
+	Token             string   `yaml:"token"`
+	TokenFile         string   `yaml:"token_file"`
+	SSLCertificate    string   `yaml:"ssl_certificate"`
+	SSLKey            string   `yaml:"ssl_key"`
+	APIURL            string   `yaml:"api_url"`
+	APITimeout        Duration `yaml:"api_timeout"`
+	MaxBodySize       int      `yaml:"max_body_size" min:"1"`
+	DisableScans      bool     `yaml:"disable_scans"`
+	QueueSize         int      `yaml:"queue_size" min:"1"`
+}
+
+// The defaults of the GitHub source: those of Falco's github plugin.
+const (
+	defaultGitHubPath       = "/"
+	defaultGitHubAPIURL     = "https://api.github.com"
+	defaultGitHubAPITimeout = 5 * time.Second
+	defaultGitHubBody       = 25 << 20
+	defaultSourceQueue      = 4096
+)
+
+func defaultGitHub() GitHub {
+	return GitHub{
+		ListenAddress: "0.0.0.0",
+		Path:          defaultGitHubPath,
+		APIURL:        defaultGitHubAPIURL,
+		APITimeout:    Duration(defaultGitHubAPITimeout),
+		MaxBodySize:   defaultGitHubBody,
+		QueueSize:     defaultSourceQueue,
+	}
+}
+
+// Okta is the Okta source: the organization's System Log, polled through
+// its API. The keys are those of Falco's okta plugin, and Kestrel's.
+type Okta struct {
+	Enabled          bool     `yaml:"enabled"`
+	Organization     string   `yaml:"organization"`
+	APIToken         string   `yaml:"api_token"`
+	RefreshInterval  Duration `yaml:"refresh_interval"`
+	CacheExpiration  Duration `yaml:"cache_expiration"`
+	CacheUserMaxSize int      `yaml:"cache_usermaxsize" min:"1"`
+	CacheMaxUsers    int      `yaml:"cache_maxusers" min:"1"`
+	BaseURL          string   `yaml:"base_url"`
+	Limit            int      `yaml:"limit" min:"1" max:"1000"`
+	MaxEventSize     int      `yaml:"max_event_size" min:"1"`
+	QueueSize        int      `yaml:"queue_size" min:"1"`
+}
+
+// The defaults of the Okta source: those of Falco's okta plugin.
+const (
+	defaultOktaRefresh       = 10 * time.Second
+	defaultOktaCacheExpiry   = 84600 * time.Second
+	defaultOktaCacheUserSize = 200
+	defaultOktaCacheUsers    = 10000
+	defaultOktaLimit         = 1000
+	defaultOktaEventSize     = 1 << 20
+)
+
+func defaultOkta() Okta {
+	return Okta{
+		RefreshInterval:  Duration(defaultOktaRefresh),
+		CacheExpiration:  Duration(defaultOktaCacheExpiry),
+		CacheUserMaxSize: defaultOktaCacheUserSize,
+		CacheMaxUsers:    defaultOktaCacheUsers,
+		Limit:            defaultOktaLimit,
+		MaxEventSize:     defaultOktaEventSize,
+		QueueSize:        defaultSourceQueue,
+	}
+}
 
 func defaultK8sAudit() K8sAudit {
 	return K8sAudit{

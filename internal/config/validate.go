@@ -46,7 +46,25 @@ func (c *Config) validate(loc locator, bad map[string]bool) Diagnostics {
 	v.webserver(c)
 	v.drops(&c.SyscallEventDrops)
 	v.metrics(&c.Metrics)
+	v.sources(&c.Sources)
 	return v.diags
+}
+
+// sources checks that an enabled source has what it cannot run without.
+func (v *validator) sources(s *Sources) {
+	if g := s.GitHub; g.Enabled && g.WebhookSecret == "" && g.WebhookSecretFile == "" {
+		v.report(SeverityError, "sources.github.webhook_secret",
+			"the GitHub source needs the webhook's secret (webhook_secret or webhook_secret_file): deliveries without a valid signature are refused",
+			"sources.github.enabled")
+	}
+	if o := s.Okta; o.Enabled {
+		if o.Organization == "" {
+			v.report(SeverityError, "sources.okta.organization", "the Okta source needs the organization whose System Log it reads", "sources.okta.enabled")
+		}
+		if o.APIToken == "" {
+			v.report(SeverityError, "sources.okta.api_token", "the Okta source needs an API token", "sources.okta.enabled")
+		}
+	}
 }
 
 // report records a problem with the value at key, located at the first of

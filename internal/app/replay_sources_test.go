@@ -52,7 +52,38 @@ func TestReplayAuditNeedsRules(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "no rule of the k8s_audit source") {
 		t.Errorf("err = %v", err)
 	}
-	if err := Replay(context.Background(), ReplayOptions{Path: path, Source: "okta"}, &stdout, &stderr); err == nil {
-		t.Error("--source okta accepted")
+	if err := Replay(context.Background(), ReplayOptions{Path: path, Source: "nosuch"}, &stdout, &stderr); err == nil ||
+		!strings.Contains(err.Error(), "want syscall or one of") {
+		t.Errorf("--source nosuch: %v", err)
+	}
+}
+
+// TestReplaySources replays a file of each JSON source, told from its
+// content, with the upstream rules of all of them loaded: each file's
+// events meet its own source's rules.
+func TestReplaySources(t *testing.T) {
+	dir := t.TempDir()
+	ghLine := `{"webhook_type":"ping","received_at":"2024-08-13T09:12:44Z","zen":"z","hook":{"id":42,"type":"Repository"},` +
+		`"repository":{"name":"r","full_name":"o/r","private":true,"owner":{"login":"o"}},"sender":{"login":"u"}}`
+	files := map[string]struct{ data, source, rule string }{
+		"okta.json":   {"[" + oktaLockEvent + "]", "okta", "User has been locked out in OKTA"},
+		"github.json": {ghLine + "\n", "github", "Webhook Connected"},
+		"audit.log":   {auditLine + "\n", "k8s_audit", "Create Privileged Pod"},
+	}
+	rules := []string{k8sRulesFile(t), pluginRulesFile(t, "github.yaml"), pluginRulesFile(t, "okta_rules.yaml")}
+	for name, f := range files {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(f.data), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		var stdout, stderr bytes.Buffer
+		o := ReplayOptions{Path: path, Rules: rules, JSON: true, Hostname: "h"}
+		if err := Replay(context.Background(), o, &stdout, &stderr); err != nil {
+			t.Fatalf("%s: %v\n%s", name, err, stderr.String())
+		}
+		out := stdout.String()
+		if strings.Count(out, `"rule":"`+f.rule+`"`) != 1 || !strings.Contains(out, `"source":"`+f.source+`"`) {
+			t.Errorf("%s: alerts:\n%s%s", name, out, stderr.String())
+		}
 	}
 }
