@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -45,17 +46,17 @@ func replaySource(o ReplayOptions) (kind sourceKind, ok bool, err error) {
 		// wait for its writer.
 		return sourceKind{}, false, nil
 	}
-	head, ok := jsonHead(path)
-	if !ok && !st.IsDir() {
-		return sourceKind{}, false, nil
-	}
+	head, isJSON := fileHead(path)
 	var fallback sourceKind
 	for _, k := range sourceKinds() {
 		if k.detect == nil {
 			fallback = k
-		} else if ok && k.detect(head) {
+		} else if k.detect(head) {
 			return k, true, nil
 		}
+	}
+	if !isJSON && !st.IsDir() {
+		return sourceKind{}, false, nil
 	}
 	return fallback, true, nil
 }
@@ -69,24 +70,28 @@ func sourceNames() []string {
 	return out
 }
 
-// firstFile returns the first regular file of a directory in name order
-// ("" when there is none), whose content tells the directory's source.
+// firstFile returns the first regular file of a directory tree in name
+// order ("" when there is none), whose content tells the directory's
+// source (CloudTrail keeps its files a few directories down).
 func firstFile(dir string) string {
-	es, err := os.ReadDir(dir)
-	if err != nil {
-		return ""
-	}
-	for _, e := range es {
-		if e.Type().IsRegular() {
-			return filepath.Join(dir, e.Name())
+	var first string
+	filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return nil // unreadable parts are the reader's to report
 		}
-	}
-	return ""
+		if d.Type().IsRegular() {
+			first = path
+			return fs.SkipAll
+		}
+		return nil
+	})
+	return first
 }
 
-// jsonHead returns the start of a file when it starts with a JSON object
-// or array, blanks aside.
-func jsonHead(path string) ([]byte, bool) {
+// fileHead returns the start of a file (compressed files are recognised
+// by the sources' detectors), and whether it starts with a JSON object or
+// array, blanks aside.
+func fileHead(path string) ([]byte, bool) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, false

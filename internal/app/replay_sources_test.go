@@ -2,6 +2,7 @@ package app
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"os"
 	"path/filepath"
@@ -58,6 +59,14 @@ func TestReplayAuditNeedsRules(t *testing.T) {
 	}
 }
 
+// cloudTrailCreateUser is a CloudTrail record of an IAM user created.
+const cloudTrailCreateUser = `{"eventVersion":"1.09","userIdentity":{"type":"IAMUser","principalId":"AIDAEXAMPLE","arn":"arn:aws:iam::123456789012:user/alice",` +
+	`"accountId":"123456789012","accessKeyId":"AKIAEXAMPLE","userName":"alice"},"eventTime":"2024-08-13T09:12:44Z",` +
+	`"eventSource":"iam.amazonaws.com","eventName":"CreateUser","awsRegion":"us-east-1","sourceIPAddress":"203.0.113.7",` +
+	`"userAgent":"aws-cli/2.15.0","requestParameters":{"userName":"mallory"},"responseElements":{"user":{"userName":"mallory"}},` +
+	`"requestID":"r1","eventID":"e1","readOnly":false,"eventType":"AwsApiCall","managementEvent":true,` +
+	`"recipientAccountId":"123456789012","eventCategory":"Management"}`
+
 // TestReplaySources replays a file of each JSON source, told from its
 // content, with the upstream rules of all of them loaded: each file's
 // events meet its own source's rules.
@@ -70,11 +79,29 @@ func TestReplaySources(t *testing.T) {
 		"github.json": {ghLine + "\n", "github", "Webhook Connected"},
 		"audit.log":   {auditLine + "\n", "k8s_audit", "Create Privileged Pod"},
 	}
-	rules := []string{k8sRulesFile(t), pluginRulesFile(t, "github.yaml"), pluginRulesFile(t, "okta_rules.yaml")}
+	rules := []string{k8sRulesFile(t), pluginRulesFile(t, "github.yaml"), pluginRulesFile(t, "okta_rules.yaml"),
+		pluginRulesFile(t, "aws_cloudtrail_rules.yaml")}
+	// CloudTrail: a gzipped log file a few directories down, as
+	// CloudTrail writes them; the directory is given.
+	ctDir := filepath.Join(dir, "AWSLogs")
+	ctFile := filepath.Join(ctDir, "123456789012/CloudTrail/us-east-1/2024/08/13/123456789012_CloudTrail_us-east-1_20240813T0915Z_x.json.gz")
+	if err := os.MkdirAll(filepath.Dir(ctFile), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write([]byte(`{"Records":[` + cloudTrailCreateUser + `]}`))
+	zw.Close()
+	if err := os.WriteFile(ctFile, gz.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	files["AWSLogs"] = struct{ data, source, rule string }{"", "aws_cloudtrail", "Create AWS user"}
 	for name, f := range files {
 		path := filepath.Join(dir, name)
-		if err := os.WriteFile(path, []byte(f.data), 0o600); err != nil {
-			t.Fatal(err)
+		if f.data != "" {
+			if err := os.WriteFile(path, []byte(f.data), 0o600); err != nil {
+				t.Fatal(err)
+			}
 		}
 		var stdout, stderr bytes.Buffer
 		o := ReplayOptions{Path: path, Rules: rules, JSON: true, Hostname: "h"}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/kestrel-sec/kestrel/engine"
 	"github.com/kestrel-sec/kestrel/field"
+	"github.com/kestrel-sec/kestrel/source/cloudtrail"
 	"github.com/kestrel-sec/kestrel/source/github"
 	"github.com/kestrel-sec/kestrel/source/jsonsrc"
 	"github.com/kestrel-sec/kestrel/source/k8saudit"
@@ -37,6 +38,15 @@ type sourceKind struct {
 // recognised from a file's content first.
 func sourceKinds() []sourceKind {
 	return []sourceKind{
+		{
+			name: cloudtrail.SourceName, rules: "aws_cloudtrail_rules.yaml", def: cloudtrail.Def,
+			decoder: func() eventDecoder { return &cloudtrail.Decoder{} },
+			detect:  cloudtrail.Detect,
+			read: func(ctx context.Context, path string, stats *jsonsrc.Stats, log *slog.Logger, emit func([]byte, uint64)) error {
+				r := &cloudtrail.FileReader{Stats: stats, Log: log, Emit: emit}
+				return r.Read(ctx, path)
+			},
+		},
 		{
 			name: github.SourceName, rules: "github.yaml", def: github.Def,
 			decoder: func() eventDecoder { return &github.Decoder{} },

@@ -16,6 +16,7 @@ import (
 	"github.com/kestrel-sec/kestrel/field"
 	"github.com/kestrel-sec/kestrel/internal/config"
 	"github.com/kestrel-sec/kestrel/internal/metrics"
+	"github.com/kestrel-sec/kestrel/source/cloudtrail"
 	"github.com/kestrel-sec/kestrel/source/github"
 	"github.com/kestrel-sec/kestrel/source/jsonsrc"
 	"github.com/kestrel-sec/kestrel/source/k8saudit"
@@ -46,7 +47,7 @@ type runningSource struct {
 // startSources starts the sources cfg enables; nil when none is.
 func startSources(cfg *config.Config, eng *engine.Engine, emit func(*alert.Alert) error, log *slog.Logger, hostname string) *sourceSet {
 	srcs := cfg.Sources
-	if !srcs.K8sAudit.Enabled && !srcs.GitHub.Enabled && !srcs.Okta.Enabled {
+	if !srcs.K8sAudit.Enabled && !srcs.GitHub.Enabled && !srcs.Okta.Enabled && !srcs.CloudTrail.Enabled {
 		return nil
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -60,6 +61,9 @@ func startSources(cfg *config.Config, eng *engine.Engine, emit func(*alert.Alert
 	}
 	if srcs.Okta.Enabled {
 		s.startOkta(ctx, srcs.Okta)
+	}
+	if srcs.CloudTrail.Enabled {
+		s.startCloudTrail(ctx, srcs.CloudTrail)
 	}
 	return s
 }
@@ -183,6 +187,24 @@ func (s *sourceSet) startOkta(ctx context.Context, o config.Okta) {
 	}
 	s.log.Info("Okta System Log polled", "source", okta.SourceName, "organization", o.Organization)
 	s.goRun(okta.SourceName, "Okta poller", func() error { return okta.Run(ctx, oc, rs.q, rs.stats, s.log) })
+}
+
+func (s *sourceSet) startCloudTrail(ctx context.Context, c config.CloudTrail) {
+	rs := s.add(ctx, cloudtrail.SourceName, c.QueueSize, nil)
+	del := c.SQSDelete
+	cc := cloudtrail.Config{SQSDelete: &del, S3DownloadConcurrency: c.S3DownloadConcurrency, S3Interval: c.S3Interval,
+		S3AccountList: c.S3AccountList, SQSOwnerAccount: c.SQSOwnerAccount, SQSWaitSeconds: c.SQSWaitSeconds,
+		RetryInterval: time.Duration(c.RetryInterval), MaxAttempts: c.MaxAttempts, MaxRecordSize: c.MaxRecordSize,
+		AWS: cloudtrail.AWSConfig{Profile: c.AWS.Profile, Region: c.AWS.Region, Config: c.AWS.Config, Credentials: c.AWS.Credentials,
+			Endpoint: c.AWS.Endpoint, S3Endpoint: c.AWS.S3Endpoint, SQSEndpoint: c.AWS.SQSEndpoint}}
+	if err := cc.Validate(); err != nil {
+		s.log.Error("CloudTrail source not started", "source", cloudtrail.SourceName, "error", err)
+		return
+	}
+	for _, in := range c.Inputs {
+		s.log.Info("CloudTrail input read", "source", cloudtrail.SourceName, "input", in)
+		s.goRun(cloudtrail.SourceName, "CloudTrail input "+in, func() error { return cloudtrail.Run(ctx, in, cc, rs.q, rs.stats, s.log) })
+	}
 }
 
 // seconds returns d in whole seconds, at least one.

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -35,8 +36,8 @@ const oktaLockEvent = `{"uuid":"dc9fd3c0-598c-11ef-8478-2b7584bf8d5a","published
 	`"client":{"ipAddress":"203.0.113.7","zone":"null","device":"Computer"},` +
 	`"outcome":{"result":"FAILURE","reason":"LOCKED_OUT"},"target":[]}`
 
-// TestSourcesRunTogether runs the Kubernetes audit, GitHub and Okta
-// sources at once, each fed over loopback HTTP, with a GitHub delivery
+// TestSourcesRunTogether runs the Kubernetes audit, GitHub, Okta and
+// CloudTrail sources at once, fed over loopback HTTP and from a file, with a GitHub delivery
 // of a bad signature refused on the way: every source's alert arrives,
 // with its source, and each source counts its own.
 func TestSourcesRunTogether(t *testing.T) {
@@ -63,8 +64,15 @@ func TestSourcesRunTogether(t *testing.T) {
 	o := &cfg.Sources.Okta
 	o.Enabled, o.Organization, o.APIToken, o.BaseURL = true, "example", "tok", okta.URL
 	o.RefreshInterval = config.Duration(time.Second)
+	ctFile := filepath.Join(t.TempDir(), "trail.json")
+	if err := os.WriteFile(ctFile, []byte(`{"Records":[`+cloudTrailCreateUser+`]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c := &cfg.Sources.CloudTrail
+	c.Enabled, c.Inputs = true, []string{ctFile}
 
-	_, eng, ds := loadRules([]string{k8sRulesFile(t), pluginRulesFile(t, "github.yaml"), pluginRulesFile(t, "okta_rules.yaml")}, engine.DefaultOptions())
+	_, eng, ds := loadRules([]string{k8sRulesFile(t), pluginRulesFile(t, "github.yaml"), pluginRulesFile(t, "okta_rules.yaml"),
+		pluginRulesFile(t, "aws_cloudtrail_rules.yaml")}, engine.DefaultOptions())
 	if ds.HasErrors() {
 		t.Fatal(ds)
 	}
@@ -94,7 +102,7 @@ func TestSourcesRunTogether(t *testing.T) {
 	}
 	polls.Wait()
 
-	want := map[string]string{"k8s_audit": "Create Privileged Pod", "github": "Webhook Connected", "okta": "User has been locked out in OKTA"}
+	want := map[string]string{"aws_cloudtrail": "Create AWS user", "k8s_audit": "Create Privileged Pod", "github": "Webhook Connected", "okta": "User has been locked out in OKTA"}
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		mu.Lock()
@@ -116,7 +124,8 @@ func TestSourcesRunTogether(t *testing.T) {
 	for _, c := range s.counts() {
 		counts[c.Source+".events"], counts[c.Source+".rejected"] = c.Events, c.Rejected
 	}
-	if counts["github.rejected"] != 1 || counts["github.events"] != 1 || counts["okta.events"] != 1 || counts["k8s_audit.events"] != 1 {
+	if counts["github.rejected"] != 1 || counts["github.events"] != 1 || counts["okta.events"] != 1 || counts["k8s_audit.events"] != 1 ||
+		counts["aws_cloudtrail.events"] != 1 {
 		t.Errorf("counts: %v", counts)
 	}
 }

@@ -349,7 +349,7 @@ func Default() *Config {
 		ContainerEngines:                defaultContainerEngines(),
 		KernelFilter:                    KernelFilter{Enabled: true, PerSyscallHooks: "auto"},
 		Capture:                         defaultCapture(),
-		Sources:                         Sources{K8sAudit: defaultK8sAudit(), GitHub: defaultGitHub(), Okta: defaultOkta()},
+		Sources:                         Sources{K8sAudit: defaultK8sAudit(), GitHub: defaultGitHub(), Okta: defaultOkta(), CloudTrail: defaultCloudTrail()},
 	}
 }
 

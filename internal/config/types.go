@@ -248,6 +248,8 @@ type Sources struct {
 	K8sAudit K8sAudit `yaml:"k8s_audit"`
 	GitHub   GitHub   `yaml:"github"`
 	Okta     Okta     `yaml:"okta"`
+	// CloudTrail is under Falco's source name.
+	CloudTrail CloudTrail `yaml:"aws_cloudtrail"`
 }
 
 // K8sAudit is the Kubernetes audit source: its webhook and its log files.
@@ -312,6 +314,49 @@ func defaultGitHub() GitHub {
 		APITimeout:    Duration(defaultGitHubAPITimeout),
 		MaxBodySize:   defaultGitHubBody,
 		QueueSize:     defaultSourceQueue,
+	}
+}
+
+// CloudTrail is the AWS CloudTrail source: log files, S3 prefixes and SQS
+// queues of S3 notifications. The keys after inputs are those of Falco's
+// cloudtrail plugin.
+type CloudTrail struct {
+	Enabled               bool          `yaml:"enabled"`
+	Inputs                []string      `yaml:"inputs"`
+	SQSDelete             bool          `yaml:"sqs_delete"`
+	S3DownloadConcurrency int           `yaml:"s3_download_concurrency" min:"1"`
+	S3Interval            string        `yaml:"s3_interval"`
+	S3AccountList         string        `yaml:"s3_account_list"`
+	SQSOwnerAccount       string        `yaml:"sqs_owner_account"`
+	SQSWaitSeconds        int           `yaml:"sqs_wait_seconds" min:"1" max:"20"`
+	RetryInterval         Duration      `yaml:"retry_interval"`
+	MaxAttempts           int           `yaml:"max_attempts" min:"1"`
+	MaxRecordSize         int           `yaml:"max_record_size" min:"1"`
+	AWS                   CloudTrailAWS `yaml:"aws"`
+	QueueSize             int           `yaml:"queue_size" min:"1"`
+}
+
+// CloudTrailAWS overrides where the AWS SDK finds its configuration and
+// the endpoints it calls.
+type CloudTrailAWS struct {
+	Profile     string `yaml:"profile"`
+	Region      string `yaml:"region"`
+	Config      string `yaml:"config"`
+	Credentials string `yaml:"credentials"`
+	Endpoint    string `yaml:"endpoint"`
+	S3Endpoint  string `yaml:"s3_endpoint"`
+	SQSEndpoint string `yaml:"sqs_endpoint"`
+}
+
+func defaultCloudTrail() CloudTrail {
+	return CloudTrail{
+		SQSDelete:             true,
+		S3DownloadConcurrency: 32,
+		SQSWaitSeconds:        20,
+		RetryInterval:         Duration(time.Second),
+		MaxAttempts:           5,
+		MaxRecordSize:         1 << 20,
+		QueueSize:             defaultSourceQueue,
 	}
 }
 

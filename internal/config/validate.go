@@ -57,6 +57,9 @@ func (v *validator) sources(s *Sources) {
 			"the GitHub source needs the webhook's secret (webhook_secret or webhook_secret_file): deliveries without a valid signature are refused",
 			"sources.github.enabled")
 	}
+	if c := s.CloudTrail; c.Enabled && len(c.Inputs) == 0 {
+		v.report(SeverityError, "sources.aws_cloudtrail.inputs", "the CloudTrail source needs inputs: files or directories, s3://bucket/prefix or sqs://queue-name", "sources.aws_cloudtrail.enabled")
+	}
 	if o := s.Okta; o.Enabled {
 		if o.Organization == "" {
 			v.report(SeverityError, "sources.okta.organization", "the Okta source needs the organization whose System Log it reads", "sources.okta.enabled")
