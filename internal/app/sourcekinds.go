@@ -23,6 +23,9 @@ type eventDecoder interface {
 // files.
 type sourceKind struct {
 	name string
+	// pluginID is the registered id of the upstream plugin the source
+	// stands in for, which its events carry in captures (PLUGINEVENT_E).
+	pluginID uint32
 	// rules names the upstream rules file of the source, for messages.
 	rules   string
 	def     func() engine.SourceDef
@@ -39,7 +42,7 @@ type sourceKind struct {
 func sourceKinds() []sourceKind {
 	return []sourceKind{
 		{
-			name: cloudtrail.SourceName, rules: "aws_cloudtrail_rules.yaml", def: cloudtrail.Def,
+			name: cloudtrail.SourceName, pluginID: cloudtrail.PluginID, rules: "aws_cloudtrail_rules.yaml", def: cloudtrail.Def,
 			decoder: func() eventDecoder { return &cloudtrail.Decoder{} },
 			detect:  cloudtrail.Detect,
 			read: func(ctx context.Context, path string, stats *jsonsrc.Stats, log *slog.Logger, emit func([]byte, uint64)) error {
@@ -48,7 +51,7 @@ func sourceKinds() []sourceKind {
 			},
 		},
 		{
-			name: github.SourceName, rules: "github.yaml", def: github.Def,
+			name: github.SourceName, pluginID: github.PluginID, rules: "github.yaml", def: github.Def,
 			decoder: func() eventDecoder { return &github.Decoder{} },
 			detect:  github.Detect,
 			read: func(ctx context.Context, path string, stats *jsonsrc.Stats, log *slog.Logger, emit func([]byte, uint64)) error {
@@ -57,7 +60,7 @@ func sourceKinds() []sourceKind {
 			},
 		},
 		{
-			name: okta.SourceName, rules: "okta_rules.yaml", def: okta.Def,
+			name: okta.SourceName, pluginID: okta.PluginID, rules: "okta_rules.yaml", def: okta.Def,
 			decoder: func() eventDecoder { return okta.Config{}.NewDecoder() },
 			detect:  okta.Detect,
 			read: func(ctx context.Context, path string, stats *jsonsrc.Stats, log *slog.Logger, emit func([]byte, uint64)) error {
@@ -66,7 +69,7 @@ func sourceKinds() []sourceKind {
 			},
 		},
 		{
-			name: k8saudit.SourceName, rules: "k8s_audit_rules.yaml", def: k8saudit.Def,
+			name: k8saudit.SourceName, pluginID: k8saudit.PluginID, rules: "k8s_audit_rules.yaml", def: k8saudit.Def,
 			decoder: func() eventDecoder { return &k8saudit.Decoder{} },
 			read: func(ctx context.Context, path string, stats *jsonsrc.Stats, log *slog.Logger, emit func([]byte, uint64)) error {
 				r := &k8saudit.FileReader{Stats: stats, Log: log, Emit: emit}
