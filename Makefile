@@ -3,7 +3,7 @@ GO      ?= go
 BIN     := bin/kestrel
 PKGS    := ./...
 
-.PHONY: all build test test-deploy test-short generate check-generate check-ebpf bench fuzz vet clean
+.PHONY: all build test test-race test-deploy test-short generate check-generate check-ebpf bench fuzz vet clean
 
 all: build
 
@@ -14,7 +14,15 @@ build:
 # corpora, the differential tests against sysdig, and the generated-code check.
 test: check-generate check-ebpf vet
 	$(GO) test -count=1 $(PKGS)
+	$(MAKE) test-race
 	$(MAKE) test-deploy
+
+# The sources other than syscall run on goroutines of their own, beside
+# the syscall pipeline, sharing the engine and the outputs: their tests
+# run under the race detector too.
+test-race:
+	$(GO) test -race -count=1 ./source/... ./output/...
+	$(GO) test -race -count=1 -run 'TestSources' ./internal/app
 
 # The container image, the DaemonSet manifest and the Helm chart: deploy/
 # is a module of its own, so that Helm's and Kubernetes' modules stay out

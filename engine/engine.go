@@ -102,7 +102,7 @@ func (e *Engine) Process(c *field.Context, dst []alert.Alert) []alert.Alert {
 		if !r.Program.Match(c) {
 			continue
 		}
-		dst = append(dst, e.newAlert(r, c))
+		dst = append(dst, e.newAlert(r, c, &e.buf))
 		if e.opts.Matching == MatchFirst {
 			break
 		}
@@ -123,7 +123,10 @@ func (e *Engine) Matches(c *field.Context, fn func(*Rule)) {
 	}
 }
 
-func (e *Engine) newAlert(r *Rule, c *field.Context) alert.Alert {
+// newAlert builds the alert of rule r on the current event, rendering in
+// buf: each goroutine judging events (the syscall pipeline, each other
+// source's) has its own.
+func (e *Engine) newAlert(r *Rule, c *field.Context, buf *[]byte) alert.Alert {
 	a := alert.Alert{
 		Time:     time.Unix(0, int64(c.Event.TS())).UTC(),
 		Rule:     r.Spec.Name,
@@ -132,13 +135,14 @@ func (e *Engine) newAlert(r *Rule, c *field.Context) alert.Alert {
 		Hostname: e.opts.Hostname,
 		Tags:     r.Spec.Tags,
 	}
-	e.buf, _ = r.Output.AppendText(e.buf[:0], c)
-	a.Output = string(e.buf)
+	b, _ := r.Output.AppendText((*buf)[:0], c)
+	a.Output = string(b)
 	if r.extra != nil {
-		e.buf = r.extra.appendJSON(e.buf[:0], c)
+		b = r.extra.appendJSON(b[:0], c)
 	} else {
-		e.buf, _ = r.Output.AppendJSON(e.buf[:0], c)
+		b, _ = r.Output.AppendJSON(b[:0], c)
 	}
-	a.OutputFields = append([]byte(nil), e.buf...)
+	a.OutputFields = append([]byte(nil), b...)
+	*buf = b
 	return a
 }

@@ -28,6 +28,7 @@ type Source struct {
 	all      []*Rule // every compiled rule of the source
 	selected []*Rule
 	e        *Engine
+	buf      []byte // alerts are rendered here: one goroutine judges a source's events
 }
 
 // Name returns the source's name.
@@ -48,7 +49,7 @@ func (s *Source) Process(c *field.Context, dst []alert.Alert) []alert.Alert {
 		if !r.Program.Match(c) {
 			continue
 		}
-		dst = append(dst, s.e.newAlert(r, c))
+		dst = append(dst, s.e.newAlert(r, c, &s.buf))
 		if s.e.opts.Matching == MatchFirst {
 			break
 		}

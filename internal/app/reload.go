@@ -103,6 +103,7 @@ func (a *agent) swap(cfg *config.Config, eng *engine.Engine) error {
 	}
 	a.rules.Swap(eng)
 	a.srcs.swap(eng)
+	a.srcs.configure(cfg.Sources)
 	a.narrowFilter(newPF)
 	if fan != nil {
 		a.outs.replace(fan)

@@ -6,6 +6,8 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"reflect"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -25,61 +27,127 @@ import (
 
 // sourceSet runs the enabled sources other than syscall during `kestrel
 // run`, each on its own goroutines, feeding the same outputs as the
-// syscall pipeline. A source that fails is logged and stops alone.
+// syscall pipeline. A source that fails is logged and stops alone; a
+// reload restarts the sources whose settings changed, and only them.
 type sourceSet struct {
 	log      *slog.Logger
 	emit     func(*alert.Alert) error
 	hostname string
 	eng      atomic.Pointer[engine.Engine]
+	mu       sync.Mutex                // guards running and stats
+	running  []*runningSource          // in start order
+	stats    map[string]*jsonsrc.Stats // per source, kept across restarts: counters only grow
+	order    []string                  // the sources that ever ran, for summary and metrics
+}
+
+// runningSource is one running source: its settings, what its receivers
+// queue, and what stops them.
+type runningSource struct {
+	kind     sourceKind
+	settings any // its configuration block, to tell a change at reload
+	stats    *jsonsrc.Stats
+	q        *jsonsrc.Queue
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup
-	running  []*runningSource
 }
 
-// runningSource is one source of a sourceSet: what its receivers queue,
-// and what they counted.
-type runningSource struct {
-	kind  sourceKind
-	stats *jsonsrc.Stats
-	q     *jsonsrc.Queue
+// sourceBlock is the configuration of one source, and how to start it.
+type sourceBlock struct {
+	name     string
+	enabled  bool
+	settings any
+	queue    int
+	start    func(s *sourceSet, ctx context.Context, rs *runningSource)
 }
 
-// startSources starts the sources cfg enables; nil when none is.
+// sourceBlocks returns the sources' configuration blocks.
+func sourceBlocks(c config.Sources) []sourceBlock {
+	return []sourceBlock{
+		{k8saudit.SourceName, c.K8sAudit.Enabled, c.K8sAudit, c.K8sAudit.QueueSize,
+			func(s *sourceSet, ctx context.Context, rs *runningSource) { s.startK8sAudit(ctx, c.K8sAudit, rs) }},
+		{github.SourceName, c.GitHub.Enabled, c.GitHub, c.GitHub.QueueSize,
+			func(s *sourceSet, ctx context.Context, rs *runningSource) { s.startGitHub(ctx, c.GitHub, rs) }},
+		{okta.SourceName, c.Okta.Enabled, c.Okta, c.Okta.QueueSize,
+			func(s *sourceSet, ctx context.Context, rs *runningSource) { s.startOkta(ctx, c.Okta, rs) }},
+		{cloudtrail.SourceName, c.CloudTrail.Enabled, c.CloudTrail, c.CloudTrail.QueueSize,
+			func(s *sourceSet, ctx context.Context, rs *runningSource) { s.startCloudTrail(ctx, c.CloudTrail, rs) }},
+	}
+}
+
+// startSources starts the sources cfg enables.
 func startSources(cfg *config.Config, eng *engine.Engine, emit func(*alert.Alert) error, log *slog.Logger, hostname string) *sourceSet {
-	srcs := cfg.Sources
-	if !srcs.K8sAudit.Enabled && !srcs.GitHub.Enabled && !srcs.Okta.Enabled && !srcs.CloudTrail.Enabled {
-		return nil
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	s := &sourceSet{log: log, emit: emit, hostname: hostname, cancel: cancel}
+	s := &sourceSet{log: log, emit: emit, hostname: hostname, stats: map[string]*jsonsrc.Stats{}}
 	s.eng.Store(eng)
-	if srcs.K8sAudit.Enabled {
-		s.startK8sAudit(ctx, srcs.K8sAudit)
-	}
-	if srcs.GitHub.Enabled {
-		s.startGitHub(ctx, srcs.GitHub)
-	}
-	if srcs.Okta.Enabled {
-		s.startOkta(ctx, srcs.Okta)
-	}
-	if srcs.CloudTrail.Enabled {
-		s.startCloudTrail(ctx, srcs.CloudTrail)
-	}
+	s.configure(cfg.Sources)
 	return s
 }
 
-// add makes a source's queue and its judging goroutine, which decodes
-// with dec (the source's default decoder when nil).
-func (s *sourceSet) add(ctx context.Context, name string, queueSize int, dec eventDecoder) *runningSource {
-	kind, _ := sourceKindNamed(name)
-	if dec == nil {
-		dec = kind.decoder()
+// configure starts the sources c enables that do not run with the same
+// settings already, after stopping the ones running with other settings
+// or no longer enabled.
+func (s *sourceSet) configure(c config.Sources) {
+	for _, b := range sourceBlocks(c) {
+		rs := s.find(b.name)
+		if rs != nil && b.enabled && reflect.DeepEqual(rs.settings, b.settings) {
+			continue
+		}
+		if rs != nil {
+			s.log.Info("source stopped: its settings changed", "source", b.name)
+			s.stopOne(rs)
+		}
+		if b.enabled {
+			s.startOne(b)
+		}
 	}
-	rs := &runningSource{kind: kind, stats: &jsonsrc.Stats{}}
-	rs.q = jsonsrc.NewQueue(queueSize, rs.stats)
+}
+
+// find returns the running source called name, or nil.
+func (s *sourceSet) find(name string) *runningSource {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, rs := range s.running {
+		if rs.kind.name == name {
+			return rs
+		}
+	}
+	return nil
+}
+
+// startOne starts a source: its queue, its judging goroutine and its
+// receivers.
+func (s *sourceSet) startOne(b sourceBlock) {
+	kind, _ := sourceKindNamed(b.name)
+	s.mu.Lock()
+	st := s.stats[b.name]
+	if st == nil {
+		st = &jsonsrc.Stats{}
+		s.stats[b.name] = st
+		s.order = append(s.order, b.name)
+	}
+	rs := &runningSource{kind: kind, settings: b.settings, stats: st, q: jsonsrc.NewQueue(b.queue, st)}
 	s.running = append(s.running, rs)
-	s.wg.Go(func() { s.judge(ctx, rs, dec) })
-	return rs
+	s.mu.Unlock()
+	ctx, cancel := context.WithCancel(context.Background())
+	rs.cancel = cancel
+	b.start(s, ctx, rs)
+}
+
+// stopOne stops a running source and waits for its goroutines.
+func (s *sourceSet) stopOne(rs *runningSource) {
+	rs.cancel()
+	rs.wg.Wait()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.running = slices.DeleteFunc(s.running, func(r *runningSource) bool { return r == rs })
+}
+
+// judgeWith starts the goroutine that judges a source's events, decoding
+// them with dec (the source's default decoder when nil).
+func (s *sourceSet) judgeWith(ctx context.Context, rs *runningSource, dec eventDecoder) {
+	if dec == nil {
+		dec = rs.kind.decoder()
+	}
+	rs.wg.Go(func() { s.judge(ctx, rs, dec) })
 }
 
 // swap makes a reloaded engine judge the sources' next events.
@@ -94,8 +162,12 @@ func (s *sourceSet) stop() {
 	if s == nil {
 		return
 	}
-	s.cancel()
-	s.wg.Wait()
+	s.mu.Lock()
+	running := slices.Clone(s.running)
+	s.mu.Unlock()
+	for _, rs := range running {
+		s.stopOne(rs)
+	}
 }
 
 // summary prints what the sources received and dropped.
@@ -103,10 +175,12 @@ func (s *sourceSet) summary(w io.Writer) {
 	if s == nil {
 		return
 	}
-	for _, rs := range s.running {
-		st := rs.stats.Snapshot()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, name := range s.order {
+		st := s.stats[name].Snapshot()
 		fmt.Fprintf(w, "kestrel: source %s: %d events, %d requests (%d rejected or failed), %d malformed events or lines skipped, %d dropped (queue full)\n",
-			rs.kind.name, st.Events, st.Requests, st.Rejected, st.Invalid, st.Dropped)
+			name, st.Events, st.Requests, st.Rejected, st.Invalid, st.Dropped)
 	}
 }
 
@@ -115,10 +189,12 @@ func (s *sourceSet) counts() []metrics.SourceCount {
 	if s == nil {
 		return nil
 	}
-	out := make([]metrics.SourceCount, 0, len(s.running))
-	for _, rs := range s.running {
-		st := rs.stats.Snapshot()
-		out = append(out, metrics.SourceCount{Source: rs.kind.name, Requests: st.Requests, Rejected: st.Rejected,
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]metrics.SourceCount, 0, len(s.order))
+	for _, name := range s.order {
+		st := s.stats[name].Snapshot()
+		out = append(out, metrics.SourceCount{Source: name, Requests: st.Requests, Rejected: st.Rejected,
 			Events: st.Events, Invalid: st.Invalid, Dropped: st.Dropped})
 	}
 	return out
@@ -126,16 +202,16 @@ func (s *sourceSet) counts() []metrics.SourceCount {
 
 // goRun runs a receiver of a source until ctx ends; its failure stops it
 // alone.
-func (s *sourceSet) goRun(name, what string, run func() error) {
-	s.wg.Go(func() {
+func (s *sourceSet) goRun(rs *runningSource, what string, run func() error) {
+	rs.wg.Go(func() {
 		if err := run(); err != nil {
-			s.log.Error(what+" stopped", "source", name, "error", err)
+			s.log.Error(what+" stopped", "source", rs.kind.name, "error", err)
 		}
 	})
 }
 
-func (s *sourceSet) startK8sAudit(ctx context.Context, k config.K8sAudit) {
-	rs := s.add(ctx, k8saudit.SourceName, k.QueueSize, nil)
+func (s *sourceSet) startK8sAudit(ctx context.Context, k config.K8sAudit, rs *runningSource) {
+	s.judgeWith(ctx, rs, nil)
 	if k.ListenPort > 0 {
 		s.startAuditWebhook(ctx, k, rs)
 	}
@@ -144,7 +220,7 @@ func (s *sourceSet) startK8sAudit(ctx context.Context, k config.K8sAudit) {
 			Emit: func(data []byte, ts uint64) {
 				rs.q.Put(jsonsrc.Item{Data: append([]byte(nil), data...), TS: ts}, ctx.Done())
 			}}
-		s.goRun(k8saudit.SourceName, "audit log reader", func() error { return r.Read(ctx, path, k.Follow) })
+		s.goRun(rs, "audit log reader", func() error { return r.Read(ctx, path, k.Follow) })
 	}
 }
 
@@ -157,11 +233,11 @@ func (s *sourceSet) startAuditWebhook(ctx context.Context, k config.K8sAudit, rs
 		return
 	}
 	s.log.Info("audit webhook listening", "source", k8saudit.SourceName, "address", srv.Addr().String(), "path", h.Path, "tls", k.SSLCertificate != "")
-	s.goRun(k8saudit.SourceName, "audit webhook", func() error { return srv.Serve(ctx) })
+	s.goRun(rs, "audit webhook", func() error { return srv.Serve(ctx) })
 }
 
-func (s *sourceSet) startGitHub(ctx context.Context, g config.GitHub) {
-	rs := s.add(ctx, github.SourceName, g.QueueSize, nil)
+func (s *sourceSet) startGitHub(ctx context.Context, g config.GitHub, rs *runningSource) {
+	s.judgeWith(ctx, rs, nil)
 	gc := github.Config{ListenAddress: g.ListenAddress, ListenPort: g.ListenPort, Path: g.Path,
 		WebhookSecret: g.WebhookSecret, WebhookSecretFile: g.WebhookSecretFile, Token: g.Token, TokenFile: g.TokenFile,
 		SSLCertificate: g.SSLCertificate, SSLKey: g.SSLKey, APIURL: g.APIURL, APITimeout: time.Duration(g.APITimeout),
@@ -172,25 +248,25 @@ func (s *sourceSet) startGitHub(ctx context.Context, g config.GitHub) {
 		return
 	}
 	s.log.Info("GitHub webhook listening", "source", github.SourceName, "address", srv.Addr().String(), "path", g.Path, "tls", g.SSLCertificate != "")
-	s.goRun(github.SourceName, "GitHub webhook", func() error { return srv.Serve(ctx) })
+	s.goRun(rs, "GitHub webhook", func() error { return srv.Serve(ctx) })
 }
 
-func (s *sourceSet) startOkta(ctx context.Context, o config.Okta) {
+func (s *sourceSet) startOkta(ctx context.Context, o config.Okta, rs *runningSource) {
 	oc := okta.Config{Organization: o.Organization, APIToken: o.APIToken,
 		RefreshInterval: seconds(o.RefreshInterval), CacheExpiration: seconds(o.CacheExpiration),
 		CacheUserMaxSize: uint64(o.CacheUserMaxSize), CacheMaxUsers: o.CacheMaxUsers,
 		BaseURL: o.BaseURL, Limit: o.Limit, MaxEventSize: o.MaxEventSize}
-	rs := s.add(ctx, okta.SourceName, o.QueueSize, oc.NewDecoder())
+	s.judgeWith(ctx, rs, oc.NewDecoder())
 	if err := oc.Validate(); err != nil {
 		s.log.Error("Okta source not started", "source", okta.SourceName, "error", err)
 		return
 	}
 	s.log.Info("Okta System Log polled", "source", okta.SourceName, "organization", o.Organization)
-	s.goRun(okta.SourceName, "Okta poller", func() error { return okta.Run(ctx, oc, rs.q, rs.stats, s.log) })
+	s.goRun(rs, "Okta poller", func() error { return okta.Run(ctx, oc, rs.q, rs.stats, s.log) })
 }
 
-func (s *sourceSet) startCloudTrail(ctx context.Context, c config.CloudTrail) {
-	rs := s.add(ctx, cloudtrail.SourceName, c.QueueSize, nil)
+func (s *sourceSet) startCloudTrail(ctx context.Context, c config.CloudTrail, rs *runningSource) {
+	s.judgeWith(ctx, rs, nil)
 	del := c.SQSDelete
 	cc := cloudtrail.Config{SQSDelete: &del, S3DownloadConcurrency: c.S3DownloadConcurrency, S3Interval: c.S3Interval,
 		S3AccountList: c.S3AccountList, SQSOwnerAccount: c.SQSOwnerAccount, SQSWaitSeconds: c.SQSWaitSeconds,
@@ -203,7 +279,7 @@ func (s *sourceSet) startCloudTrail(ctx context.Context, c config.CloudTrail) {
 	}
 	for _, in := range c.Inputs {
 		s.log.Info("CloudTrail input read", "source", cloudtrail.SourceName, "input", in)
-		s.goRun(cloudtrail.SourceName, "CloudTrail input "+in, func() error { return cloudtrail.Run(ctx, in, cc, rs.q, rs.stats, s.log) })
+		s.goRun(rs, "CloudTrail input "+in, func() error { return cloudtrail.Run(ctx, in, cc, rs.q, rs.stats, s.log) })
 	}
 }
 

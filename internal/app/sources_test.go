@@ -2,6 +2,7 @@ package app
 
 import (
 	"bytes"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -105,4 +106,71 @@ func (w lockedWriter) Write(p []byte) (int, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.b.Write(p)
+}
+
+// TestSourcesReconfigure changes the sources' settings as a reload does:
+// the source whose block changed restarts (its webhook on a new port),
+// the others keep running, a disabled one stops, and the counters go on
+// from where they were.
+func TestSourcesReconfigure(t *testing.T) {
+	cfg := config.Default()
+	k := &cfg.Sources.K8sAudit
+	k.Enabled, k.ListenAddress, k.ListenPort = true, "127.0.0.1", freePort(t)
+	g := &cfg.Sources.GitHub
+	g.Enabled, g.ListenAddress, g.ListenPort, g.WebhookSecret, g.DisableScans = true, "127.0.0.1", freePort(t), "s", true
+	_, eng, ds := loadRules([]string{k8sRulesFile(t)}, engine.DefaultOptions())
+	if ds.HasErrors() {
+		t.Fatal(ds)
+	}
+	var mu sync.Mutex
+	n := 0
+	emit := func(*alert.Alert) error { mu.Lock(); n++; mu.Unlock(); return nil }
+	s := startSources(cfg, eng, emit, slog.New(slog.NewTextHandler(io.Discard, nil)), "h")
+	defer s.stop()
+	post := func(port int) int {
+		return postRetry(t, "http://127.0.0.1:"+strconv.Itoa(port)+"/k8s-audit", auditLine, nil)
+	}
+	if code := post(k.ListenPort); code != http.StatusOK {
+		t.Fatalf("status %d", code)
+	}
+	ghBefore := s.find("github")
+
+	next := *cfg
+	old := k.ListenPort
+	next.Sources.K8sAudit.ListenPort = freePort(t)
+	next.Sources.Okta.Enabled = false
+	s.configure(next.Sources)
+	if s.find("github") != ghBefore {
+		t.Error("the GitHub source restarted though its settings did not change")
+	}
+	if _, err := http.Post("http://127.0.0.1:"+strconv.Itoa(old)+"/k8s-audit", "application/json", strings.NewReader(auditLine)); err == nil {
+		t.Error("the old audit webhook still answers")
+	}
+	if code := post(next.Sources.K8sAudit.ListenPort); code != http.StatusOK {
+		t.Fatalf("status %d", code)
+	}
+	next.Sources.GitHub.Enabled = false
+	s.configure(next.Sources)
+	if s.find("github") != nil {
+		t.Error("the disabled GitHub source still runs")
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		mu.Lock()
+		done := n >= 2
+		mu.Unlock()
+		if done || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	counts := s.counts()
+	if len(counts) != 2 || counts[0].Source != "k8s_audit" || counts[0].Events != 2 || counts[0].Requests != 2 {
+		t.Errorf("counts after the restart: %+v", counts)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if n != 2 {
+		t.Errorf("%d alerts, want 2", n)
+	}
 }
