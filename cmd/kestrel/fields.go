@@ -9,8 +9,9 @@ import (
 func newFieldsCmd() *cobra.Command {
 	var format formatFlags
 	var missing bool
+	var source string
 	cmd := &cobra.Command{
-		Use:   "fields [--format text|markdown|json]",
+		Use:   "fields [--format text|markdown|json] [--source NAME]",
 		Short: "List the fields of -p formats, filters and rule outputs (like sysdig -l)",
 		Long: `List every field that -p formats, filters and rule conditions and outputs
 can use, with its type and meaning: one line each, as sysdig -l prints them
@@ -22,11 +23,16 @@ left out: proc.aname[2], evt.arg.fd).
 {name, type, arg, desc} for tools. 'kestrel events' lists the event types
 and their parameters.
 
+--source lists the fields of another event source: k8s_audit (ka.*),
+aws_cloudtrail (ct.*, s3.*, ec2.*), okta (okta.*) or github (github.*),
+each with the generic evt.* fields and the JSON plugin's json.* and jevt.*.
+
 --missing lists instead the fields of Falco's syscall source that Kestrel
 does not have, each with the reason.`,
 		Example: `  kestrel fields | grep '^fd\.'
   kestrel fields --format markdown > fields.md
   kestrel fields --json | jq -r '.[] | select(.type == "IPADDR") | .name'
+  kestrel fields --source k8s_audit | grep '^ka.req'
   kestrel fields --missing`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -37,10 +43,11 @@ does not have, each with the reason.`,
 			if missing {
 				return app.ListMissingFields(f, cmd.OutOrStdout())
 			}
-			return app.ListFields(f, cmd.OutOrStdout())
+			return app.ListFields(f, source, cmd.OutOrStdout())
 		},
 	}
 	format.add(cmd.Flags())
+	cmd.Flags().StringVar(&source, "source", "syscall", "the event source whose fields are listed: syscall, k8s_audit, aws_cloudtrail, okta or github")
 	cmd.Flags().BoolVar(&missing, "missing", false, "list the fields of Falco's syscall source that Kestrel lacks, with the reason")
 	return cmd
 }

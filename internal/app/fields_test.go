@@ -263,3 +263,26 @@ func TestFieldsCoverage(t *testing.T) {
 		t.Errorf("fields shared with sysdig but compared by no class in testdata/fields: %s", strings.Join(missing, " "))
 	}
 }
+
+// TestListFieldsOfSources lists the fields of each source other than
+// syscall: its own, the generic evt.* and the JSON plugin's.
+func TestListFieldsOfSources(t *testing.T) {
+	own := map[string]string{"k8s_audit": "ka.user.name", "aws_cloudtrail": "ct.name", "okta": "okta.evt.type", "github": "github.type"}
+	for src, name := range own {
+		var b bytes.Buffer
+		if err := ListFields(ListText, src, &b); err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range []string{name + " ", "evt.time ", "json.value[ARG]", "jevt.obj "} {
+			if !strings.Contains(b.String(), "\n"+want) {
+				t.Errorf("%s: no %q in\n%s", src, want, b.String())
+			}
+		}
+		if strings.Contains(b.String(), "proc.name") {
+			t.Errorf("%s: lists syscall fields", src)
+		}
+	}
+	if err := ListFields(ListText, "nosuch", io.Discard); err == nil {
+		t.Error("an unknown source was listed")
+	}
+}

@@ -63,9 +63,19 @@ func writeJSON(w io.Writer, v any) error {
 // ListFields prints the fields of -p formats, filters and rule outputs:
 // as text, one line each (name, type, meaning), like sysdig -l; as
 // Markdown, one table per field class, like falco --list --format
-// markdown; or as a JSON array of {name, type, arg, desc}.
-func ListFields(f ListFormat, w io.Writer) error {
+// markdown; or as a JSON array of {name, type, arg, desc}. source names
+// the event source whose fields are listed: syscall when empty.
+func ListFields(f ListFormat, source string, w io.Writer) error {
 	defs := field.Default().All()
+	if source != "" && source != "syscall" {
+		k, ok := sourceKindNamed(source)
+		if !ok {
+			return Usagef("fields --source %s: want syscall or one of %s", source, strings.Join(sourceNames(), ", "))
+		}
+		defs = k.def().Fields.All()
+	} else {
+		source = "syscall"
+	}
 	switch f {
 	case ListJSON:
 		type row struct {
@@ -87,7 +97,7 @@ func ListFields(f ListFormat, w io.Writer) error {
 					fmt.Fprintln(w)
 				}
 				class = c
-				fmt.Fprintf(w, "## Field Class: %s\n\nEvent Sources: syscall\n\nName | Type | Description\n:----|:-----|:-----------\n", c)
+				fmt.Fprintf(w, "## Field Class: %s\n\nEvent Sources: %s\n\nName | Type | Description\n:----|:-----|:-----------\n", c, source)
 			}
 			fmt.Fprintf(w, "`%s` | %s | %s\n", d.Name+argSuffix(d.Arg), event.TypeName(d.Type), mdCell(d.Desc))
 		}
