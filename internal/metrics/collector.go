@@ -156,7 +156,7 @@ func newDescs() *descs {
 		fds:          desc("kestrel_state_fds", "Open file descriptors in the model of the host."),
 		containers:   desc("kestrel_state_containers", "Containers in the model of the host."),
 		srcEvents:    desc("kestrel_source_plugin_events_total", "Events of the sources besides syscall, by source and result: judged, invalid (malformed, left out), dropped (queue full).", "source", "result"),
-		srcRequests:  desc("kestrel_source_webhook_requests_total", "Requests to the webhooks of the sources besides syscall, by source and result: ok or rejected (a 4xx answer).", "source", "result"),
+		srcRequests:  desc("kestrel_source_webhook_requests_total", "Requests of the sources besides syscall (webhook deliveries received, API calls made), by source and result: ok, or rejected (a webhook delivery answered with a 4xx, a failed API call).", "source", "result"),
 		ctrRuntimes:  desc("kestrel_container_runtimes", "Container runtimes Kestrel asks for container metadata."),
 		ctrLookups:   desc("kestrel_container_lookups_total", "Lookups of container metadata, by result: ok, not_found (after the retries), error (failed or timed out), dropped (queue full).", "result"),
 		ctrSeconds:   desc("kestrel_container_lookup_seconds_total", "Total time of the container lookups a runtime answered."),

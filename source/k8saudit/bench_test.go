@@ -1,12 +1,20 @@
 package k8saudit
 
 import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/kestrel-sec/kestrel/alert"
 	"github.com/kestrel-sec/kestrel/engine"
 	"github.com/kestrel-sec/kestrel/field"
+	"github.com/kestrel-sec/kestrel/source/jsonsrc"
 )
 
 // benchEvents is a mix of audit events: mostly routine reads and
@@ -60,4 +68,93 @@ func BenchmarkUpstreamRules(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
 	b.ReportMetric(float64(n)/float64(b.N), "alerts/event")
+}
+
+// BenchmarkWebhook measures the webhook's throughput end to end over
+// loopback HTTP: clients post EventLists of 100 events (as an API
+// server's batching webhook backend does), the webhook splits and queues
+// them, and one goroutine decodes each and runs the upstream rules on it.
+// events/s counts the events judged; dropped/event the share the webhook
+// dropped (counted) because the rules fell behind.
+func BenchmarkWebhook(b *testing.B) {
+	eng, _ := compileUpstream(b, engine.DefaultOptions(), upstreamRules(b))
+	src := eng.Source(SourceName)
+	evs := benchEvents(b)
+	const batch = 100
+	var body bytes.Buffer
+	body.WriteString(`{"kind":"EventList","apiVersion":"audit.k8s.io/v1","items":[`)
+	for i := 0; i < batch; i++ {
+		if i > 0 {
+			body.WriteByte(',')
+		}
+		body.Write(evs[i%len(evs)])
+	}
+	body.WriteString("]}")
+	stats := &jsonsrc.Stats{}
+	q := jsonsrc.NewQueue(4096, stats)
+	h := &Webhook{MaxBodySize: 12 << 20, Queue: q, Stats: stats}
+	srv, err := Listen("127.0.0.1:0", "", "", h)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go srv.Serve(ctx)
+	var judged atomic.Int64
+	want := int64(b.N * batch)
+	go func() {
+		var dec Decoder
+		fc := field.NewContext(nil)
+		var alerts []alert.Alert
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case it := <-q.Items():
+				if err := dec.Decode(fc, it.Data, it.TS); err != nil {
+					panic(err)
+				}
+				alerts = src.Process(fc, alerts[:0])
+				judged.Add(1)
+			}
+		}
+	}()
+	url := "http://" + srv.Addr().String() + DefaultPath
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 8}}
+	posts := make(chan struct{}, b.N)
+	for i := 0; i < b.N; i++ {
+		posts <- struct{}{}
+	}
+	close(posts)
+	b.ResetTimer()
+	var wg sync.WaitGroup
+	for range 2 {
+		wg.Go(func() {
+			for range posts {
+				if code := postBody(client, url, body.Bytes()); code != http.StatusOK {
+					panic(fmt.Sprintf("status %d", code))
+				}
+			}
+		})
+	}
+	wg.Wait()
+	for judged.Load()+int64(stats.Snapshot().Dropped) < want {
+		time.Sleep(100 * time.Microsecond)
+	}
+	b.StopTimer()
+	dropped := stats.Snapshot().Dropped
+	b.ReportMetric(float64(judged.Load())/b.Elapsed().Seconds(), "events/s")
+	b.ReportMetric(float64(body.Len()*b.N)/b.Elapsed().Seconds()/1e6, "MB/s")
+	b.ReportMetric(float64(dropped)/float64(want), "dropped/event")
+}
+
+// postBody posts an EventList and returns the status.
+func postBody(c *http.Client, url string, body []byte) int {
+	resp, err := c.Post(url, "application/json", bytes.NewReader(body))
+	if err != nil {
+		panic(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode
 }
