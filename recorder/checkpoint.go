@@ -1,6 +1,8 @@
 package recorder
 
 import (
+	"unsafe"
+
 	"github.com/kestrel-sec/kestrel/event"
 	"github.com/kestrel-sec/kestrel/scap"
 )
@@ -12,6 +14,7 @@ type checkpoint struct {
 	seq uint64
 	ts  uint64
 	sec *scap.Section
+	mem int // the memory sec holds, estimated (sectionMemory)
 }
 
 // maxCheckpoints bounds the checkpoints kept, whatever the ring holds.
@@ -59,6 +62,48 @@ func pruneCheckpoints(cps []checkpoint, tail uint64) []checkpoint {
 	}
 	clear(cps[:n])
 	return append(cps[:0], cps[n:]...)
+}
+
+// fitCheckpoints drops the oldest checkpoints until those left take at
+// most limit bytes; the newest is kept whatever its size (a capture
+// needs one).
+func fitCheckpoints(cps []checkpoint, limit int) []checkpoint {
+	total := 0
+	for _, c := range cps {
+		total += c.mem
+	}
+	n := 0
+	for n < len(cps)-1 && total > limit {
+		total -= cps[n].mem
+		n++
+	}
+	if n == 0 {
+		return cps
+	}
+	clear(cps[:n])
+	return append(cps[:0], cps[n:]...)
+}
+
+// sectionMemory estimates the memory a checkpoint's section holds: its
+// threads and fds, with the bytes of their names and arguments (shared
+// with the model or not, they are counted: the model may drop them while
+// the checkpoint keeps them).
+func sectionMemory(sec *scap.Section) int {
+	n := int(unsafe.Sizeof(scap.Section{}))
+	n += cap(sec.Threads) * int(unsafe.Sizeof(scap.Thread{}))
+	for i := range sec.Threads {
+		t := &sec.Threads[i]
+		n += len(t.Comm) + len(t.Exe) + len(t.ExePath) + len(t.Args) + len(t.Cwd) + len(t.Env) + len(t.Cgroups) + len(t.Root)
+	}
+	n += cap(sec.FDs) * int(unsafe.Sizeof(scap.FDList{}))
+	for i := range sec.FDs {
+		fds := sec.FDs[i].FDs
+		n += cap(fds) * int(unsafe.Sizeof(scap.FD{}))
+		for j := range fds {
+			n += len(fds[j].Name) + len(fds[j].SrcIP) + len(fds[j].DstIP)
+		}
+	}
+	return n
 }
 
 // pairing follows the syscall enter events, so that no checkpoint falls

@@ -16,7 +16,9 @@ import (
 
 // Options configure a [Recorder].
 type Options struct {
-	// Budget is the memory of the ring, in bytes.
+	// Budget is the memory of the ring and its checkpoints, in bytes:
+	// the ring's events take [ringShare] of it, the checkpoints of the
+	// model the rest.
 	Budget int
 	// Before is how far before the alert a capture starts.
 	Before time.Duration
@@ -65,6 +67,8 @@ type Recorder struct {
 	st    *state.State
 	ring  *Ring
 	cps   []checkpoint
+	cpMax int    // memory the checkpoints may take
+	big   bool   // a checkpoint alone outgrew cpMax (reported once)
 	every uint64 // ns of event time between checkpoints
 	// Checkpoint due at this event time, or once this many ring bytes
 	// went by since the last.
@@ -124,12 +128,17 @@ const finishGrace = time.Second
 // minCheckpointEvery bounds how often checkpoints are taken by time.
 const minCheckpointEvery = time.Second
 
+// ringShare is the part of the budget the ring's events take; the model's
+// checkpoints take the rest.
+const ringShare = 0.75
+
 // New returns a recorder of the events of the model st (the pipeline's,
 // which applies each event before the recorder sees it).
 func New(st *state.State, o Options) *Recorder {
 	every := max(o.Before/2, minCheckpointEvery)
-	r := &Recorder{o: o, st: st, every: uint64(every), freed: make(chan struct{}, 1)}
-	r.ring = NewRing(o.Budget, o.Before+2*every)
+	ringBytes := int(float64(o.Budget) * ringShare)
+	r := &Recorder{o: o, st: st, every: uint64(every), freed: make(chan struct{}, 1), cpMax: o.Budget - ringBytes}
+	r.ring = NewRing(ringBytes, o.Before+2*every)
 	r.nextBytes = len(r.ring.slab) / 4
 	return r
 }
@@ -164,10 +173,27 @@ func (r *Recorder) Before(e *event.Event) error {
 	if e.TS() < r.nextTS && r.bytesCP < r.nextBytes {
 		return nil
 	}
-	r.cps = append(r.cps, checkpoint{seq: r.ring.Head(), ts: e.TS(), sec: r.st.Section(r.o.Base)})
+	sec := r.st.Section(r.o.Base)
+	r.cps = append(r.cps, checkpoint{seq: r.ring.Head(), ts: e.TS(), sec: sec, mem: sectionMemory(sec)})
 	r.cps = pruneCheckpoints(r.cps, r.ring.Tail())
+	r.cps = fitCheckpoints(r.cps, r.cpMax)
+	if c := r.cps[len(r.cps)-1]; c.mem > r.cpMax && !r.big && r.o.Logger != nil {
+		r.big = true
+		r.o.Logger.Warn("flight recorder: one checkpoint of the host's model takes more than its share of capture.ring_size_mb; raise it",
+			"checkpoint_bytes", c.mem, "share_bytes", r.cpMax, "ring_size_bytes", r.o.Budget)
+	}
 	r.nextTS, r.bytesCP = e.TS()+r.every, 0
 	return nil
+}
+
+// Memory returns the memory the recorder holds: its ring and its
+// checkpoints.
+func (r *Recorder) Memory() int {
+	n := r.ring.Memory()
+	for _, c := range r.cps {
+		n += c.mem
+	}
+	return n
 }
 
 // Event keeps e in the ring, and hands it to the capture under way.

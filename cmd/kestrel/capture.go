@@ -101,6 +101,6 @@ led to the problem, and what followed, readable by kestrel read and sysdig.` + r
 	fl.StringVar(&o.Ring.Trigger, "trigger", "", "with --ring: a filter; the first event it matches is written with what came --before it and --after it, then capture ends")
 	fl.DurationVar(&o.Ring.Before, "before", app.DefaultRingBefore, "with --ring: how far before the trigger a capture starts")
 	fl.DurationVar(&o.Ring.After, "after", app.DefaultRingAfter, "with --ring: how far past the trigger a capture goes on")
-	fl.IntVar(&o.Ring.Memory, "ring-memory", app.DefaultRingMemory, "with --ring: MiB of memory for the recent events")
+	fl.IntVar(&o.Ring.Memory, "ring-memory", app.DefaultRingMemory, "with --ring: MiB of memory for the recent events and the checkpoints of the host model they start from")
 	return cmd
 }

@@ -190,7 +190,7 @@ var descriptions = map[string]string{
 	"capture.capture_events":   "End a capture after this many events; 0: no limit.",
 	"capture.max_file_size_mb": "End a capture once its file holds this many megabytes; 0: no limit.",
 	"capture.before_duration":  "Milliseconds before the alert a capture starts, taken from the ring (Kestrel key).",
-	"capture.ring_size_mb":     "Memory the recording ring uses, in megabytes, fixed at start: it holds the last before_duration of events or as many as fit (Kestrel key).",
+	"capture.ring_size_mb":     "Memory the flight recorder uses, in megabytes, fixed at start: three quarters for the ring of events (the last before_duration, or as many as fit), a quarter for the checkpoints of the host model that captures start from (Kestrel key).",
 	"capture.max_files":        "Most captures kept under path_prefix; the oldest are removed first; 0: no limit (Kestrel key).",
 	"capture.max_total_mb":     "Most megabytes the captures under path_prefix take together; the oldest are removed first; 0: no limit (Kestrel key).",
 	"capture.scope":            "What a capture shows: all; process_tree, the alert process's ancestors up to its session leader (its container's init in a container) and all that its parent started; container, the alert's container or its pod's containers (the process tree for a host process). The events of other processes are left out, or written state-only when a reader needs the change they make (Kestrel key).",
