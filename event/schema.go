@@ -4,6 +4,10 @@ package event
 // Falco libraries). Even codes are enter events, odd codes exit events.
 type Type uint16
 
+// PluginEventE is PPME_PLUGINEVENT_E, the record of an event of a source
+// plugin (k8saudit, cloudtrail…): its plugin's id and its data.
+const PluginEventE Type = 322
+
 // IsEnter reports whether t is an enter event (even code). Tracepoint and
 // meta events exist only as even codes and count as enter events.
 func (t Type) IsEnter() bool { return t&1 == 0 }

@@ -13,6 +13,9 @@ import (
 // PrinterOptions configure a [Printer].
 type PrinterOptions struct {
 	Format   *field.Format   // the -p format
+	// PluginFormat, when set, prints the plugin events (PLUGINEVENT_E)
+	// instead of Format, as sysdig prints them with no -p format.
+	PluginFormat *field.Format
 	JSON     bool            // one JSON object per event instead of text
 	Internal bool            // also print internal events
 	Filter   *filter.Program // only matching events (nil: every event)
@@ -46,7 +49,7 @@ func NewPrinter(out io.Writer, fc *field.Context, o PrinterOptions) *Printer {
 
 // Event prints e when it is shown, matches the filter and has the fields
 // the format requires.
-func (p *Printer) Event(_ *event.Event, k Kind) error {
+func (p *Printer) Event(e *event.Event, k Kind) error {
 	if p.o.Live && p.w.Buffered() > 0 {
 		if err := p.flushHeld(); err != nil {
 			return err
@@ -58,11 +61,15 @@ func (p *Printer) Event(_ *event.Event, k Kind) error {
 	if p.o.Filter != nil && !p.o.Filter.Match(p.fc) {
 		return nil
 	}
+	fm := p.o.Format
+	if p.o.PluginFormat != nil && e.Type() == event.PluginEventE {
+		fm = p.o.PluginFormat
+	}
 	var ok bool
 	if p.o.JSON {
-		p.line, ok = p.o.Format.AppendJSON(p.line[:0], p.fc)
+		p.line, ok = fm.AppendJSON(p.line[:0], p.fc)
 	} else {
-		p.line, ok = p.o.Format.AppendText(p.line[:0], p.fc)
+		p.line, ok = fm.AppendText(p.line[:0], p.fc)
 	}
 	if !ok {
 		return nil

@@ -27,7 +27,30 @@ or, not and parentheses. Mistakes are reported with the line, column and a
 caret under the offending text.
 
 Internal events (procinfo and the like) are hidden unless --internal is given;
-they still count in evt.num, as in sysdig.`,
+they still count in evt.num, as in sysdig.
+
+Plugin events (the events of Falco's source plugins, which captures store as
+pluginevent records with the plugin's id) print as sysdig prints them:
+
+  evt.num date time [plugin name] plugin's summary of the event
+
+Those of the plugins Kestrel's own sources stand in for (k8saudit id 1,
+cloudtrail 2, okta 7, github 8) show their plugin name and the event's JSON,
+and filters and -p formats read their fields (evt.source, evt.pluginname,
+evt.plugininfo, and the source's own: ka.*, ct.*, okta.*, github.*,
+json.value[...]). Those of other plugins show <NA>, as sysdig 0.29.3 shows
+every plugin event, since it loads no plugin.
+
+FILE may also be a file (or directory) of the events of one of those sources:
+Kubernetes audit events, CloudTrail logs, Okta System Log or GitHub webhook
+events, told from the content as 'kestrel replay' tells them. Its events are
+read as a capture holds them, as plugin events: -w writes them into a
+capture. --merge adds inputs, captures or such files, whose events are merged
+by time with those of FILE: one capture can hold the system calls of a node
+and the audit events of its cluster together, for 'kestrel replay' to judge
+with both sets of rules. The written capture starts with the initial state (processes, open
+files...) of the first capture among the inputs. A file of a source's events
+is read into memory and sorted by time before it is merged.`,
 		Example: `  # print every event, as 'sysdig -r trace.scap' does
   kestrel read trace.scap
 
@@ -47,7 +70,18 @@ they still count in evt.num, as in sysdig.`,
   kestrel read trace.scap -w curl.scap 'proc.name = curl'
 
   # copy the first 10000 events into a new gzip-compressed capture
-  kestrel read trace.scap -n 10000 -w first.scap.gz -z`,
+  kestrel read trace.scap -n 10000 -w first.scap.gz -z
+
+  # Kubernetes audit events as a capture of plugin events
+  kestrel read audit.log -w audit.scap
+
+  # one capture with a node's system calls and its audit events, judged
+  # by the rules of both
+  kestrel read node.scap --merge audit.log -w both.scap
+  kestrel replay both.scap -r falco_rules.yaml -r k8s_audit_rules.yaml
+
+  # the audit events of one user in a merged capture
+  kestrel read both.scap -p '%evt.num %ka.verb %ka.target.resource' 'ka.user.name = alice'`,
 		Args: cobra.MaximumNArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			switch {
@@ -84,6 +118,7 @@ they still count in evt.num, as in sysdig.`,
 	fl.StringVarP(&o.Format, "print", "p", "", "output format: text with %field references, e.g. '%evt.num %evt.type %proc.name'; see 'kestrel fields'")
 	fl.BoolVarP(&o.JSON, "json", "j", false, "print one JSON object per event, keyed by field name")
 	fl.StringVarP(&o.Write, "write", "w", "", "write the events to this capture file instead of printing them")
+	fl.StringArrayVar(&o.Merge, "merge", nil, "merge by time the events of this capture, or file of a source's events (audit log, CloudTrail, Okta, GitHub), with those of FILE (repeatable)")
 	fl.BoolVarP(&o.Compress, "compress", "z", false, "gzip the capture written with -w")
 	fl.Uint64VarP(&o.Limit, "count", "n", 0, "stop after this many events (0: read everything)")
 	fl.BoolVar(&o.Internal, "internal", false, "also print internal events such as procinfo (sysdig -D)")

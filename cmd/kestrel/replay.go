@@ -30,13 +30,28 @@ status 2); a -D or -T that matches no rule is reported as a warning. -o sets
 Falco configuration keys: priority, rule_matching, json_output,
 json_include_output_property, json_include_tags_property,
 time_format_iso_8601. Alerts are written in blocks; -U writes each as it
-is found.`,
+is found.
+
+A capture may also hold plugin events, the events of Falco's source plugins
+(pluginevent records carrying the plugin's id), such as the captures that
+'kestrel read --merge' writes. Those of the plugins Kestrel's own sources
+stand in for (k8saudit id 1, cloudtrail 2, okta 7, github 8) are judged, in
+file order with the system calls, by the rules of their source (give its
+rules with -r, e.g. k8s_audit_rules.yaml); system call rules never see them.
+The summary counts the plugin events of other plugins, and those of a source
+none of whose rules runs. A replay of such a capture may give only the
+rules of these sources.
+
+CAPTURE may also be a file (or directory) of the events of one of those
+sources instead of a capture: Kubernetes audit events, CloudTrail logs, Okta
+System Log or GitHub webhook events, told from the content or by --source.`,
 		Example: `  kestrel replay incident.scap
   kestrel replay incident.scap -r /etc/falco/falco_rules.yaml --json
   kestrel replay incident.scap -t container -o priority=notice
   kestrel replay incident.scap -o rule_matching=all -D 'Read sensitive*'
   kestrel replay audit.log -r k8s_audit_rules.yaml --source k8s_audit
-  kestrel replay AWSLogs/ -r aws_cloudtrail_rules.yaml`,
+  kestrel replay AWSLogs/ -r aws_cloudtrail_rules.yaml
+  kestrel replay both.scap -r falco_rules.yaml -r k8s_audit_rules.yaml`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Path = args[0]

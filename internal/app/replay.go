@@ -3,6 +3,7 @@ package app
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"sort"
@@ -76,7 +77,8 @@ func Replay(ctx context.Context, o ReplayOptions, stdout, stderr io.Writer) erro
 	if o.StageTimes {
 		rs.Time(1)
 	}
-	p.Add(rs, out)
+	judge := newPluginRules(rs, eng, p.Context(), out.emit, stderr)
+	p.Add(judge, out)
 	start := time.Now()
 	if err := p.Run(ctx, 0); err != nil {
 		return fmt.Errorf("replay %s: %w", o.Path, err)
@@ -85,6 +87,7 @@ func Replay(ctx context.Context, o ReplayOptions, stdout, stderr io.Writer) erro
 		return err
 	}
 	out.summary(stderr, p.Events())
+	judge.report(stderr)
 	if o.StageTimes {
 		_, rulesTime := rs.Stats()
 		stageTimes(stderr, p.Events(), time.Since(start), p.StateTime(), rulesTime)
@@ -110,10 +113,22 @@ func compileRules(o ReplayOptions, stderr io.Writer) (*replayConfig, *engine.Eng
 	for _, w := range warnings {
 		fmt.Fprintf(stderr, "kestrel: warning: %s\n", w)
 	}
-	if err != nil {
+	if err != nil && !(errors.Is(err, ErrNoRules) && sourceRulesRun(eng)) {
 		return nil, nil, err
 	}
 	return cfg, eng, nil
+}
+
+// sourceRulesRun reports whether rules of a source other than syscall
+// run: a capture's plugin events are judged by them, so a replay that
+// runs no syscall rule still has work to do.
+func sourceRulesRun(eng *engine.Engine) bool {
+	for _, s := range eng.Sources() {
+		if len(s.Selected()) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // replaySettings turns the options and -o settings into a configuration.

@@ -71,7 +71,7 @@ func TestDecode(t *testing.T) {
 		}
 	}
 	rec := j.fc.Event
-	if rec.Type() != pluginEventType || binary.LittleEndian.Uint32(rec.Param(0).Raw) != PluginID || string(rec.Param(1).Raw) != string(data) {
+	if rec.Type() != event.PluginEventE || binary.LittleEndian.Uint32(rec.Param(0).Raw) != PluginID || string(rec.Param(1).Raw) != string(data) {
 		t.Errorf("record: type %d, params %x", rec.Type(), rec.Param(0).Raw)
 	}
 	// A JSON object that is no GitHub event: no github.* value.

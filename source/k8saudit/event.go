@@ -102,7 +102,7 @@ type Decoder struct {
 func (d *Decoder) Decode(c *field.Context, data []byte, ts uint64) error {
 	var id [4]byte
 	id[0] = PluginID
-	rec, err := event.AppendRecord(d.rec[:0], ts, -1, event.Type(pluginEventType), id[:], data)
+	rec, err := event.AppendRecord(d.rec[:0], ts, -1, event.PluginEventE, id[:], data)
 	if err != nil {
 		return fmt.Errorf("audit event: %w", err)
 	}
@@ -125,5 +125,3 @@ func (d *Decoder) Decode(c *field.Context, data []byte, ts uint64) error {
 	return nil
 }
 
-// pluginEventType is PPME_PLUGINEVENT_E, the record of a plugin's event.
-const pluginEventType = 322

@@ -119,7 +119,7 @@ type Decoder struct {
 func (d *Decoder) Decode(c *field.Context, data []byte, ts uint64) error {
 	var id [4]byte
 	id[0] = PluginID
-	rec, err := event.AppendRecord(d.rec[:0], ts, -1, event.Type(pluginEventType), id[:], data)
+	rec, err := event.AppendRecord(d.rec[:0], ts, -1, event.PluginEventE, id[:], data)
 	if err != nil {
 		return fmt.Errorf("okta event: %w", err)
 	}
@@ -155,5 +155,3 @@ func (d *Decoder) count(root jsonsrc.Value, ts uint64) mfaView {
 	return mfaView{kind: k, now: ts, times: d.mfa.add(d.key, ts)}
 }
 
-// pluginEventType is PPME_PLUGINEVENT_E, the record of a plugin's event.
-const pluginEventType = 322
