@@ -21,6 +21,10 @@ import (
 // DefaultFormat is the line sysdig prints for each event.
 const DefaultFormat = "*%evt.num %evt.outputtime %evt.cpu %proc.name (%thread.tid) %evt.dir %evt.type %evt.info"
 
+// PluginFormat is the line sysdig prints for each plugin event when no
+// -p format is given: the plugin's name and its summary of the event.
+const PluginFormat = "*%evt.num %evt.datetime.s [%evt.pluginname] %evt.plugininfo"
+
 // ErrUsage marks errors in how a job was asked for (bad flags, bad format).
 var ErrUsage = errors.New("usage")
 
