@@ -69,6 +69,14 @@ fuzz:
 	$(GO) test ./internal/config -run '^$$' -fuzz 'FuzzLoad$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s
 	$(GO) test ./internal/config -run '^$$' -fuzz FuzzLoadOverride -fuzztime $(FUZZTIME) -fuzzminimizetime 5s
 	$(GO) test ./internal/config -run '^$$' -fuzz FuzzParseDuration -fuzztime $(FUZZTIME) -fuzzminimizetime 5s
+	$(GO) test ./source/jsonsrc -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) -fuzzminimizetime 5s
+	$(GO) test ./source/k8saudit -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME) -fuzzminimizetime 5s
+	$(GO) test ./source/cloudtrail -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME) -fuzzminimizetime 5s
+	$(GO) test ./source/cloudtrail -run '^$$' -fuzz FuzzParseNotification -fuzztime $(FUZZTIME) -fuzzminimizetime 5s
+	$(GO) test ./source/okta -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME) -fuzzminimizetime 5s
+	$(GO) test ./source/github -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME) -fuzzminimizetime 5s
+	$(GO) test ./source/github -run '^$$' -fuzz FuzzWebhook -fuzztime $(FUZZTIME) -fuzzminimizetime 5s
+	$(GO) test ./source/github -run '^$$' -fuzz FuzzPatch -fuzztime $(FUZZTIME) -fuzzminimizetime 5s
 
 clean:
 	rm -rf bin
