@@ -2,10 +2,8 @@ package cloudtrail
 
 import (
 	"errors"
-	"fmt"
 
 	"github.com/kestrel-sec/kestrel/engine"
-	"github.com/kestrel-sec/kestrel/event"
 	"github.com/kestrel-sec/kestrel/field"
 	"github.com/kestrel-sec/kestrel/rules"
 	"github.com/kestrel-sec/kestrel/source/jsonsrc"
@@ -25,10 +23,7 @@ const (
 
 // Plugins returns the plugins the source declares: cloudtrail and json.
 func Plugins() []rules.PluginVersion {
-	return []rules.PluginVersion{
-		{Name: PluginName, Version: PluginVersion},
-		{Name: jsonsrc.PluginName, Version: jsonsrc.PluginVersion},
-	}
+	return jsonsrc.Plugins(PluginName, PluginVersion)
 }
 
 // Def returns the source for the engine: its name, fields and plugins.
@@ -38,17 +33,14 @@ func Def() engine.SourceDef {
 
 // Registry returns the fields of the source: the generic evt.* fields,
 // json.* and jevt.*, and the cloudtrail plugin's fields.
-func Registry() *field.Registry {
-	r, err := field.NewRegistry(field.Generic(), jsonsrc.Fields(), Fields())
-	if err != nil {
-		panic(err) // the tables are fixed; a duplicate is a programming error
-	}
-	return r
-}
+func Registry() *field.Registry { return jsonsrc.Registry(Fields()...) }
 
 // ErrNotCloudTrail is wrapped by the errors about JSON that is no
 // CloudTrail record or log file.
 var ErrNotCloudTrail = errors.New("not a CloudTrail record")
+
+// recordSpec describes the events of the source to their [jsonsrc.Record].
+var recordSpec = jsonsrc.RecordSpec{PluginID: PluginID, Name: "cloudtrail record", ErrNot: ErrNotCloudTrail}
 
 // Event is the current CloudTrail record as the fields see it: its JSON,
 // parsed once.
@@ -97,9 +89,7 @@ func (e *Event) AppendInfo(dst []byte) []byte {
 // grown.
 type Decoder struct {
 	ev  Event
-	rec []byte
-	evt event.Event
-	num uint64
+	rec jsonsrc.Record
 }
 
 // Decode parses data, one record's JSON with its time in nanoseconds
@@ -108,27 +98,10 @@ type Decoder struct {
 // the parsed record. The Decoder keeps its own copy: data may be reused
 // once Decode returns. On error c is left unchanged.
 func (d *Decoder) Decode(c *field.Context, data []byte, ts uint64) error {
-	var id [4]byte
-	id[0] = PluginID
-	rec, err := event.AppendRecord(d.rec[:0], ts, -1, event.PluginEventE, id[:], data)
-	if err != nil {
-		return fmt.Errorf("cloudtrail record: %w", err)
-	}
-	d.rec = rec
-	if err := d.evt.Reset(d.rec); err != nil {
-		return fmt.Errorf("cloudtrail record: %w", err)
-	}
-	if err := d.ev.doc.Parse(d.evt.Param(1).Raw); err != nil {
-		return fmt.Errorf("cloudtrail record: %w", err)
-	}
-	if k := d.ev.doc.Root().Kind(); k != jsonsrc.Object {
-		return fmt.Errorf("%w: a JSON %s", ErrNotCloudTrail, k)
+	if err := d.rec.Load(&recordSpec, &d.ev.doc, data, ts); err != nil {
+		return err
 	}
 	d.ev.root = d.ev.doc.Root()
-	d.num++
-	d.evt.Num = d.num
-	c.Observe(&d.evt)
-	c.Plugin = &d.ev
+	d.rec.Observe(c, &d.ev)
 	return nil
 }
-

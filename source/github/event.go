@@ -1,12 +1,9 @@
 package github
 
 import (
-	"encoding/binary"
 	"errors"
-	"fmt"
 
 	"github.com/kestrel-sec/kestrel/engine"
-	"github.com/kestrel-sec/kestrel/event"
 	"github.com/kestrel-sec/kestrel/field"
 	"github.com/kestrel-sec/kestrel/rules"
 	"github.com/kestrel-sec/kestrel/source/jsonsrc"
@@ -26,10 +23,7 @@ const (
 
 // Plugins returns the plugins the source declares.
 func Plugins() []rules.PluginVersion {
-	return []rules.PluginVersion{
-		{Name: PluginName, Version: PluginVersion},
-		{Name: jsonsrc.PluginName, Version: jsonsrc.PluginVersion},
-	}
+	return jsonsrc.Plugins(PluginName, PluginVersion)
 }
 
 // Def returns the source for the engine: its name, fields and plugins.
@@ -39,17 +33,14 @@ func Def() engine.SourceDef {
 
 // Registry returns the fields of the source: the generic evt.* fields,
 // json.* and jevt.*, and github.*.
-func Registry() *field.Registry {
-	r, err := field.NewRegistry(field.Generic(), jsonsrc.Fields(), Fields())
-	if err != nil {
-		panic(err) // the tables are fixed; a duplicate is a programming error
-	}
-	return r
-}
+func Registry() *field.Registry { return jsonsrc.Registry(Fields()...) }
 
 // ErrNotGitHub is wrapped by the errors about input that is no GitHub
 // event.
 var ErrNotGitHub = errors.New("not a GitHub event")
+
+// recordSpec describes the events of the source to their [jsonsrc.Record].
+var recordSpec = jsonsrc.RecordSpec{PluginID: PluginID, Name: "github event", ErrNot: ErrNotGitHub}
 
 // The members Kestrel puts in front of a webhook payload.
 const (
@@ -111,9 +102,7 @@ func (e *Event) setRoot() {
 // uses a Decoder; it allocates nothing once its buffers have grown.
 type Decoder struct {
 	ev  Event
-	rec []byte
-	evt event.Event
-	num uint64
+	rec jsonsrc.Record
 }
 
 // Decode parses data, one event's JSON (as [Webhook] queues it, or as the
@@ -123,27 +112,10 @@ type Decoder struct {
 // Decoder keeps its own copy: data may be reused once Decode returns. On
 // error c is left unchanged.
 func (d *Decoder) Decode(c *field.Context, data []byte, ts uint64) error {
-	var id [4]byte
-	binary.LittleEndian.PutUint32(id[:], PluginID)
-	rec, err := event.AppendRecord(d.rec[:0], ts, -1, event.PluginEventE, id[:], data)
-	if err != nil {
-		return fmt.Errorf("github event: %w", err)
-	}
-	d.rec = rec
-	if err := d.evt.Reset(d.rec); err != nil {
-		return fmt.Errorf("github event: %w", err)
-	}
-	if err := d.ev.doc.Parse(d.evt.Param(1).Raw); err != nil {
-		return fmt.Errorf("github event: %w", err)
-	}
-	if k := d.ev.doc.Root().Kind(); k != jsonsrc.Object {
-		return fmt.Errorf("%w: a JSON %s", ErrNotGitHub, k)
+	if err := d.rec.Load(&recordSpec, &d.ev.doc, data, ts); err != nil {
+		return err
 	}
 	d.ev.setRoot()
-	d.num++
-	d.evt.Num = d.num
-	c.Observe(&d.evt)
-	c.Plugin = &d.ev
+	d.rec.Observe(c, &d.ev)
 	return nil
 }
-

@@ -2,10 +2,8 @@ package k8saudit
 
 import (
 	"errors"
-	"fmt"
 
 	"github.com/kestrel-sec/kestrel/engine"
-	"github.com/kestrel-sec/kestrel/event"
 	"github.com/kestrel-sec/kestrel/field"
 	"github.com/kestrel-sec/kestrel/rules"
 	"github.com/kestrel-sec/kestrel/source/jsonsrc"
@@ -26,14 +24,12 @@ const (
 
 // Plugins returns the plugins the source declares.
 func Plugins() []rules.PluginVersion {
-	return []rules.PluginVersion{
-		{Name: PluginName, Version: PluginVersion},
-		{Name: "k8saudit-aks", Version: "0.6.0"},
-		{Name: "k8saudit-eks", Version: "0.12.0"},
-		{Name: "k8saudit-gke", Version: "0.9.0"},
-		{Name: "k8saudit-ovh", Version: "0.6.0"},
-		{Name: jsonsrc.PluginName, Version: jsonsrc.PluginVersion},
-	}
+	return jsonsrc.Plugins(PluginName, PluginVersion,
+		rules.PluginVersion{Name: "k8saudit-aks", Version: "0.6.0"},
+		rules.PluginVersion{Name: "k8saudit-eks", Version: "0.12.0"},
+		rules.PluginVersion{Name: "k8saudit-gke", Version: "0.9.0"},
+		rules.PluginVersion{Name: "k8saudit-ovh", Version: "0.6.0"},
+	)
 }
 
 // Def returns the source for the engine: its name, fields and plugins.
@@ -43,16 +39,13 @@ func Def() engine.SourceDef {
 
 // Registry returns the fields of the source: the generic evt.* fields,
 // json.* and jevt.*, and ka.*.
-func Registry() *field.Registry {
-	r, err := field.NewRegistry(field.Generic(), jsonsrc.Fields(), Fields())
-	if err != nil {
-		panic(err) // the tables are fixed; a duplicate is a programming error
-	}
-	return r
-}
+func Registry() *field.Registry { return jsonsrc.Registry(Fields()...) }
 
 // ErrNotAudit is wrapped by the errors about JSON that is no audit event.
 var ErrNotAudit = errors.New("not a Kubernetes audit event")
+
+// recordSpec describes the events of the source to their [jsonsrc.Record].
+var recordSpec = jsonsrc.RecordSpec{PluginID: PluginID, Name: "audit event", ErrNot: ErrNotAudit}
 
 // Event is the current audit event as the fields see it: its JSON,
 // parsed once.
@@ -89,9 +82,7 @@ func (e *Event) setRoot() {
 // uses a Decoder; it allocates nothing once its buffers have grown.
 type Decoder struct {
 	ev  Event
-	rec []byte
-	evt event.Event
-	num uint64
+	rec jsonsrc.Record
 }
 
 // Decode parses data, one audit event's JSON with its time in nanoseconds
@@ -100,28 +91,11 @@ type Decoder struct {
 // the parsed event. The Decoder keeps its own copy: data may be reused
 // once Decode returns. On error c is left unchanged.
 func (d *Decoder) Decode(c *field.Context, data []byte, ts uint64) error {
-	var id [4]byte
-	id[0] = PluginID
-	rec, err := event.AppendRecord(d.rec[:0], ts, -1, event.PluginEventE, id[:], data)
-	if err != nil {
-		return fmt.Errorf("audit event: %w", err)
-	}
-	d.rec = rec
-	if err := d.evt.Reset(d.rec); err != nil {
-		return fmt.Errorf("audit event: %w", err)
-	}
-	if err := d.ev.doc.Parse(d.evt.Param(1).Raw); err != nil {
-		return fmt.Errorf("audit event: %w", err)
-	}
-	if d.ev.doc.Root().Kind() != jsonsrc.Object {
-		return fmt.Errorf("%w: a JSON %s", ErrNotAudit, d.ev.doc.Root().Kind())
+	if err := d.rec.Load(&recordSpec, &d.ev.doc, data, ts); err != nil {
+		return err
 	}
 	d.ev.setRoot()
 	d.ev.lists.reset()
-	d.num++
-	d.evt.Num = d.num
-	c.Observe(&d.evt)
-	c.Plugin = &d.ev
+	d.rec.Observe(c, &d.ev)
 	return nil
 }
-

@@ -2,11 +2,9 @@ package okta
 
 import (
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/kestrel-sec/kestrel/engine"
-	"github.com/kestrel-sec/kestrel/event"
 	"github.com/kestrel-sec/kestrel/field"
 	"github.com/kestrel-sec/kestrel/rules"
 	"github.com/kestrel-sec/kestrel/source/jsonsrc"
@@ -26,10 +24,7 @@ const (
 
 // Plugins returns the plugins the source declares.
 func Plugins() []rules.PluginVersion {
-	return []rules.PluginVersion{
-		{Name: PluginName, Version: PluginVersion},
-		{Name: jsonsrc.PluginName, Version: jsonsrc.PluginVersion},
-	}
+	return jsonsrc.Plugins(PluginName, PluginVersion)
 }
 
 // Def returns the source for the engine: its name, fields and plugins.
@@ -39,16 +34,13 @@ func Def() engine.SourceDef {
 
 // Registry returns the fields of the source: the generic evt.* fields,
 // json.* and jevt.*, and okta.*.
-func Registry() *field.Registry {
-	r, err := field.NewRegistry(field.Generic(), jsonsrc.Fields(), Fields())
-	if err != nil {
-		panic(err) // the tables are fixed; a duplicate is a programming error
-	}
-	return r
-}
+func Registry() *field.Registry { return jsonsrc.Registry(Fields()...) }
 
 // ErrNotOkta is wrapped by the errors about JSON that is no Okta event.
 var ErrNotOkta = errors.New("not an Okta System Log event")
+
+// recordSpec describes the events of the source to their [jsonsrc.Record].
+var recordSpec = jsonsrc.RecordSpec{PluginID: PluginID, Name: "okta event", ErrNot: ErrNotOkta}
 
 // Event is the current Okta event as the fields see it: its JSON, parsed
 // once, and the MFA counts that concern it.
@@ -103,9 +95,7 @@ type Decoder struct {
 	CacheMaxUsers int
 
 	ev  Event
-	rec []byte
-	evt event.Event
-	num uint64
+	rec jsonsrc.Record
 	mfa mfaCache
 	key []byte
 }
@@ -117,28 +107,12 @@ type Decoder struct {
 // its actor at time ts. The Decoder keeps its own copy: data may be
 // reused once Decode returns. On error c is left unchanged.
 func (d *Decoder) Decode(c *field.Context, data []byte, ts uint64) error {
-	var id [4]byte
-	id[0] = PluginID
-	rec, err := event.AppendRecord(d.rec[:0], ts, -1, event.PluginEventE, id[:], data)
-	if err != nil {
-		return fmt.Errorf("okta event: %w", err)
-	}
-	d.rec = rec
-	if err := d.evt.Reset(d.rec); err != nil {
-		return fmt.Errorf("okta event: %w", err)
-	}
-	if err := d.ev.doc.Parse(d.evt.Param(1).Raw); err != nil {
-		return fmt.Errorf("okta event: %w", err)
-	}
-	if k := d.ev.doc.Root().Kind(); k != jsonsrc.Object {
-		return fmt.Errorf("%w: a JSON %s", ErrNotOkta, k)
+	if err := d.rec.Load(&recordSpec, &d.ev.doc, data, ts); err != nil {
+		return err
 	}
 	d.ev.org = d.Organization
 	d.ev.mfa = d.count(d.ev.root(), ts)
-	d.num++
-	d.evt.Num = d.num
-	c.Observe(&d.evt)
-	c.Plugin = &d.ev
+	d.rec.Observe(c, &d.ev)
 	return nil
 }
 
@@ -154,4 +128,3 @@ func (d *Decoder) count(root jsonsrc.Value, ts uint64) mfaView {
 	d.key = root.Get("actor").Get("id").AppendText(d.key)
 	return mfaView{kind: k, now: ts, times: d.mfa.add(d.key, ts)}
 }
-
