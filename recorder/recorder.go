@@ -82,8 +82,10 @@ type Recorder struct {
 	seen      uint64 // events seen
 	cev       event.Event
 
-	// The capture under way, shared with its timer.
+	// The capture under way, shared with its timer, and the limits
+	// new captures take (SetLimits changes them).
 	mu     sync.Mutex
+	lim    Limits
 	cur    *capture
 	active atomic.Bool // cur != nil
 	timer  *time.Timer
@@ -137,7 +139,7 @@ const ringShare = 0.75
 func New(st *state.State, o Options) *Recorder {
 	every := max(o.Before/2, minCheckpointEvery)
 	ringBytes := int(float64(o.Budget) * ringShare)
-	r := &Recorder{o: o, st: st, every: uint64(every), freed: make(chan struct{}, 1), cpMax: o.Budget - ringBytes}
+	r := &Recorder{o: o, st: st, every: uint64(every), freed: make(chan struct{}, 1), cpMax: o.Budget - ringBytes, lim: o.limits()}
 	r.ring = NewRing(ringBytes, o.Before+2*every)
 	r.nextBytes = len(r.ring.slab) / 4
 	return r
@@ -184,6 +186,32 @@ func (r *Recorder) Before(e *event.Event) error {
 	}
 	r.nextTS, r.bytesCP = e.TS()+r.every, 0
 	return nil
+}
+
+// Limits are the settings of the captures a recorder writes that may
+// change while it runs: each capture keeps those it started with.
+type Limits struct {
+	PathPrefix  string
+	MaxEvents   uint64
+	MaxFileSize int64
+	MaxFiles    int
+	MaxTotal    int64
+	Scope       Scope
+}
+
+// limits returns the Limits of o.
+func (o *Options) limits() Limits {
+	return Limits{PathPrefix: o.PathPrefix, MaxEvents: o.MaxEvents, MaxFileSize: o.MaxFileSize,
+		MaxFiles: o.MaxFiles, MaxTotal: o.MaxTotal, Scope: o.Scope}
+}
+
+// SetLimits changes the limits of the captures started from now on (a
+// reload); the capture under way keeps its own. It may be called from
+// any goroutine.
+func (r *Recorder) SetLimits(l Limits) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.lim = l
 }
 
 // Memory returns the memory the recorder holds: its ring and its
@@ -305,11 +333,13 @@ func (r *Recorder) end() {
 }
 
 // Capture makes sure a capture covers the latest event (the one that
-// raised an alert) from Before it to after past it, in the scope of
-// Options.Scope, and returns the path the capture will have once it
+// raised an alert) from Before it to after past it, in the scope of the
+// limits' Scope, and returns the path the capture will have once it
 // ends. A capture under way is extended rather than a new one started.
 func (r *Recorder) Capture(after time.Duration) (string, error) {
-	return r.CaptureScope(after, r.o.Scope)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.capture(after, r.lim.Scope)
 }
 
 // CaptureScope is [Recorder.Capture] in scope sc, around the thread of
@@ -327,6 +357,11 @@ func (r *Recorder) Capture(after time.Duration) (string, error) {
 func (r *Recorder) CaptureScope(after time.Duration, sc Scope) (string, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	return r.capture(after, sc)
+}
+
+// capture is CaptureScope with r.mu held.
+func (r *Recorder) capture(after time.Duration, sc Scope) (string, error) {
 	end := r.last + uint64(max(after, 0))
 	if r.cur != nil && r.cur.j.stopped.Load() {
 		r.end() // the writer ended it (a limit, an error)
@@ -352,7 +387,7 @@ func (r *Recorder) CaptureScope(after time.Duration, sc Scope) (string, error) {
 			r.dropped.Add(1)
 		}
 	}
-	j := newJob(captureName(r.o.PathPrefix, r.last, head), w, head)
+	j := newJob(captureName(r.lim.PathPrefix, r.last, head), w, head, r.lim)
 	c := &capture{j: j, end: end}
 	first := r.last
 	if e, ok := r.ring.Get(w.cp.seq); ok {

@@ -511,3 +511,57 @@ func TestCaptureEndsWhenQuiet(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// limiter changes the recorder's limits at one event time, as a reload
+// does.
+type limiter struct {
+	rec *Recorder
+	ts  uint64
+	lim Limits
+}
+
+func (l *limiter) Event(e *event.Event, _ pipeline.Kind) error {
+	if e.TS() == l.ts {
+		l.rec.SetLimits(l.lim)
+	}
+	return nil
+}
+
+func (l *limiter) Close() error { return nil }
+
+// TestSetLimits changes the path prefix and the bound on the files kept
+// between captures: the captures after the change follow the new limits,
+// the one before keeps its own.
+func TestSetLimits(t *testing.T) {
+	dir1, dir2 := t.TempDir(), t.TempDir()
+	s := newScript(t)
+	p := pipeline.New(&sliceSource{recs: s.recs}, scriptSection(), pipeline.Options{})
+	rec := New(p.State(), Options{Budget: 1 << 20, Before: time.Second, PathPrefix: filepath.Join(dir1, "k")})
+	p.Add(rec)
+	p.Add(&limiter{rec: rec, ts: at(22 * time.Second), lim: Limits{PathPrefix: filepath.Join(dir2, "n"), MaxFiles: 1}})
+	var gs []*trigger
+	for _, ts := range []uint64{at(20 * time.Second), at(24 * time.Second), at(alertAt)} {
+		g := &trigger{rec: rec, ts: ts, after: time.Second}
+		gs = append(gs, g)
+		p.Add(g)
+	}
+	if err := p.Run(context.Background(), 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, g := range gs {
+		if g.err != nil {
+			t.Fatal(g.err)
+		}
+	}
+	in1, _ := filepath.Glob(filepath.Join(dir1, "k_*.scap"))
+	in2, _ := filepath.Glob(filepath.Join(dir2, "n_*.scap"))
+	if len(in1) != 1 || in1[0] != gs[0].paths[0] {
+		t.Errorf("first prefix holds %q, want %q", in1, gs[0].paths)
+	}
+	if len(in2) != 1 || in2[0] != gs[2].paths[0] {
+		t.Errorf("new prefix holds %q, want the newest of %q %q", in2, gs[1].paths, gs[2].paths)
+	}
+}

@@ -54,6 +54,7 @@ type job struct {
 	alert uint64   // the events numbered from alert on came after the alert
 	ctrs  [][]byte // container records, written first
 	scope *scope   // what the capture shows (nil: every event); the writer's
+	lim   Limits   // the recorder's limits when the capture started
 
 	avail   atomic.Uint64 // the capture's events are those below avail
 	stopped atomic.Bool   // the writer ended the capture (a limit, an error)
@@ -78,8 +79,8 @@ type op struct {
 	widen *scope // the scope of a later alert; nil (without recs): every event
 }
 
-func newJob(path string, w window, head uint64) *job {
-	j := &job{path: path, w: w, alert: head, wake: make(chan struct{}, 1)}
+func newJob(path string, w window, head uint64, lim Limits) *job {
+	j := &job{path: path, w: w, alert: head, lim: lim, wake: make(chan struct{}, 1)}
 	j.avail.Store(head)
 	return j
 }
@@ -246,7 +247,7 @@ func (r *Recorder) writeJob(j *job) error {
 			r.o.Logger.Warn("capture misses events: its writer fell behind and the ring was full", "path", f.path, "dropped", d)
 		}
 	}
-	removed, err := prune(r.o.PathPrefix, r.o.MaxFiles, r.o.MaxTotal)
+	removed, err := prune(j.lim.PathPrefix, j.lim.MaxFiles, j.lim.MaxTotal)
 	if err != nil {
 		r.log("removing old captures", err)
 	}
@@ -275,7 +276,7 @@ type jobWriter struct {
 // those before the window state-only, those from the window on shown
 // (in the scope), until the capture ends or a limit is reached.
 func (w *jobWriter) run() error {
-	j, o := w.j, &w.r.o
+	j, o := w.j, &w.j.lim
 	for _, rec := range j.ctrs {
 		if err := w.ev.Reset(rec); err != nil {
 			return fmt.Errorf("capture %s: %w", j.path, err)

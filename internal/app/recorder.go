@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/kestrel-sec/kestrel/alert"
@@ -27,7 +28,7 @@ const CapturePathField = "capture.path"
 // all_rules) and names the capture in the alert.
 type flightRecorder struct {
 	a    *agent
-	cfg  config.Capture
+	cfg  atomic.Pointer[config.Capture] // a reload changes it
 	rec  *recorder.Recorder
 	emit pipeline.AlertFunc
 	// The engine whose rules specs holds, by name.
@@ -44,18 +45,58 @@ func (a *agent) startRecorder(cfg *config.Config, sec *scap.Section) pipeline.Al
 	if !c.Enabled {
 		return a.outs.emit
 	}
+	lim := captureLimits(c)
 	o := recorder.Options{
-		Budget: c.RingSizeMB << 20, Before: millis(c.BeforeDuration), PathPrefix: c.PathPrefix,
-		MaxEvents: uint64(c.CaptureEvents), MaxFileSize: int64(c.MaxFileSizeMB) << 20,
-		MaxFiles: c.MaxFiles, MaxTotal: int64(c.MaxTotalMB) << 20, Base: sec, Logger: a.log,
+		Budget: c.RingSizeMB << 20, Before: millis(c.BeforeDuration), PathPrefix: lim.PathPrefix,
+		MaxEvents: lim.MaxEvents, MaxFileSize: lim.MaxFileSize, MaxFiles: lim.MaxFiles, MaxTotal: lim.MaxTotal,
+		Scope: lim.Scope, Base: sec, Logger: a.log,
 	}
-	o.Scope, _ = recorder.ParseScope(c.Scope) // checked by the configuration's enum
-	f := &flightRecorder{a: a, cfg: c, rec: recorder.New(a.pipe.State(), o), emit: a.outs.emit}
+	f := &flightRecorder{a: a, rec: recorder.New(a.pipe.State(), o), emit: a.outs.emit}
+	f.cfg.Store(&c)
 	a.pipe.Add(f.rec)
 	a.flight = f
-	a.log.Info("flight recorder on", "mode", c.Mode, "scope", o.Scope.String(), "ring_mb", c.RingSizeMB, "before_ms", c.BeforeDuration,
+	a.log.Info("flight recorder on", "mode", c.Mode, "scope", lim.Scope.String(), "ring_mb", c.RingSizeMB, "before_ms", c.BeforeDuration,
 		"path_prefix", c.PathPrefix, "kernel_filter", !captureNeedsOpens(cfg))
 	return f.alert
+}
+
+// captureLimits returns the limits of the captures c sets.
+func captureLimits(c config.Capture) recorder.Limits {
+	sc, _ := recorder.ParseScope(c.Scope) // checked by the configuration's enum
+	return recorder.Limits{PathPrefix: c.PathPrefix, MaxEvents: uint64(c.CaptureEvents), MaxFileSize: int64(c.MaxFileSizeMB) << 20,
+		MaxFiles: c.MaxFiles, MaxTotal: int64(c.MaxTotalMB) << 20, Scope: sc}
+}
+
+// pinCapture keeps in a reloaded configuration the capture settings
+// fixed at start: turning the recorder on or off, its memory and
+// before_duration (a change is logged), so that the probe's selection
+// follows the recorder that runs.
+func (a *agent) pinCapture(cfg *config.Config) {
+	c, running := &cfg.Capture, a.flight != nil
+	if c.Enabled != running {
+		a.log.Warn("capture.enabled changed: it takes effect when Kestrel restarts", "running", running)
+		c.Enabled = running
+	}
+	if !running {
+		return
+	}
+	old := a.flight.cfg.Load()
+	if c.RingSizeMB != old.RingSizeMB || c.BeforeDuration != old.BeforeDuration {
+		a.log.Warn("capture.ring_size_mb and capture.before_duration take effect when Kestrel restarts")
+		c.RingSizeMB, c.BeforeDuration = old.RingSizeMB, old.BeforeDuration
+	}
+}
+
+// applyCapture puts a reloaded capture block in use: the mode, the
+// durations after alerts, the captures' limits and scope (a capture
+// under way keeps its own).
+func (a *agent) applyCapture(cfg *config.Config) {
+	if a.flight == nil {
+		return
+	}
+	c := cfg.Capture
+	a.flight.rec.SetLimits(captureLimits(c))
+	a.flight.cfg.Store(&c)
 }
 
 func millis(n int) time.Duration { return time.Duration(n) * time.Millisecond }
@@ -114,14 +155,14 @@ func (f *flightRecorder) alert(al *alert.Alert) error {
 // capture, and for how long after it: the rule's capture_duration, or
 // default_duration.
 func (f *flightRecorder) wanted(name string) (time.Duration, bool) {
-	r := f.rule(name)
-	if f.cfg.Mode != config.CaptureModeAllRules && (r == nil || !r.Capture) {
+	r, c := f.rule(name), f.cfg.Load()
+	if c.Mode != config.CaptureModeAllRules && (r == nil || !r.Capture) {
 		return 0, false
 	}
 	if r != nil && r.CaptureDuration > 0 {
 		return millis(int(r.CaptureDuration)), true
 	}
-	return millis(f.cfg.DefaultDuration), true
+	return millis(c.DefaultDuration), true
 }
 
 // rule returns the spec of the rule named name in the engine in use. A

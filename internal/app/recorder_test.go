@@ -1,13 +1,19 @@
 package app
 
 import (
+	"bytes"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/kestrel-sec/kestrel/engine"
 	"github.com/kestrel-sec/kestrel/internal/config"
+	"github.com/kestrel-sec/kestrel/recorder"
+	"github.com/kestrel-sec/kestrel/state"
 )
 
 // TestFlightRecorderSyscalls checks what the flight recorder does to the
@@ -98,4 +104,46 @@ func slicesDiff(a, b []string) []string {
 		}
 	}
 	return out
+}
+
+// TestReloadCaptureSettings reloads the capture block: the mode and the
+// captures' limits apply at once; turning the recorder on or off, its
+// memory and before_duration wait for a restart, and the reloaded
+// configuration keeps the running values (the probe's selection follows
+// the recorder that runs).
+func TestReloadCaptureSettings(t *testing.T) {
+	var logs bytes.Buffer
+	a := &agent{log: slog.New(slog.NewTextHandler(&logs, nil))}
+	cfg := config.Default()
+	cfg.Capture.Enabled = true
+	a.flight = &flightRecorder{a: a, rec: recorder.New(state.New(), recorder.Options{Budget: 1 << 20, Before: time.Second})}
+	first := cfg.Capture
+	a.flight.cfg.Store(&first)
+
+	next := config.Default()
+	next.Capture.Enabled = true
+	next.Capture.Mode = config.CaptureModeAllRules
+	next.Capture.DefaultDuration = 9000
+	next.Capture.RingSizeMB = first.RingSizeMB * 2
+	a.pinCapture(next)
+	a.applyCapture(next)
+	if next.Capture.RingSizeMB != first.RingSizeMB || !strings.Contains(logs.String(), "ring_size_mb") {
+		t.Errorf("ring size %d kept, log:\n%s", next.Capture.RingSizeMB, logs.String())
+	}
+	if after, ok := a.flight.wanted("any rule"); !ok || after != 9*time.Second {
+		t.Errorf("all_rules after a reload: %v %v", after, ok)
+	}
+
+	off := config.Default()
+	a.pinCapture(off)
+	if !off.Capture.Enabled || !strings.Contains(logs.String(), "capture.enabled changed") {
+		t.Errorf("turning the recorder off at a reload: enabled %v, log:\n%s", off.Capture.Enabled, logs.String())
+	}
+	none := &agent{log: a.log}
+	on := config.Default()
+	on.Capture.Enabled = true
+	none.pinCapture(on)
+	if on.Capture.Enabled {
+		t.Error("a reload turned on a recorder that does not run")
+	}
 }

@@ -78,6 +78,7 @@ func (a *agent) loadAgain() (*config.Config, *engine.Engine, error) {
 
 // swap puts cfg and eng in use.
 func (a *agent) swap(cfg *config.Config, eng *engine.Engine) error {
+	a.pinCapture(cfg)
 	var fan *output.Fanout
 	if outputsChanged(a.cfg, cfg) {
 		var err error
@@ -104,6 +105,7 @@ func (a *agent) swap(cfg *config.Config, eng *engine.Engine) error {
 	a.rules.Swap(eng)
 	a.srcs.swap(eng)
 	a.srcs.configure(cfg.Sources)
+	a.applyCapture(cfg)
 	a.narrowFilter(newPF)
 	if fan != nil {
 		a.outs.replace(fan)
