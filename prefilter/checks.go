@@ -32,6 +32,12 @@ func (a *analyzer) check(n *filter.Check) value {
 		}
 	case "fd.name", "fd.directory", "fd.filename":
 		v.opens = pathOpens(def.Name, n.Op, vals)
+	case "fd.nameraw":
+		if rawNotPlain(n.Op, vals) {
+			// Only opens whose path argument is not plain match, and
+			// the kernel sends every such open: the filter need not.
+			v.opens = noOpen()
+		}
 	case "evt.is_open_write", "evt.is_open_create", "evt.is_open_exec":
 		if n.Op == filter.OpEq && len(vals) == 1 && vals[0] == "true" {
 			v.opens = writes()
@@ -50,6 +56,41 @@ func (a *analyzer) check(n *filter.Check) value {
 		}
 	}
 	return v
+}
+
+// rawNotPlain reports whether a check on fd.nameraw holds only for path
+// arguments that are not plain (see [driver.OpenFilter]), such as
+// fd.nameraw contains "../": every value, wherever the operator finds it
+// in the path, makes the path not plain.
+func rawNotPlain(op filter.Operator, vals []string) bool {
+	if op.Modifier() != filter.ModNone || len(vals) == 0 {
+		return false
+	}
+	switch op.Base() {
+	case filter.OpContains, filter.OpEq, filter.OpIn, filter.OpStartsWith, filter.OpEndsWith:
+	default:
+		return false
+	}
+	for _, v := range vals {
+		if !notPlain(v) {
+			return false
+		}
+	}
+	return true
+}
+
+// notPlain reports whether every path holding s is not plain: s holds
+// "//", "./" or a byte the model rewrites.
+func notPlain(s string) bool {
+	if strings.Contains(s, "//") || strings.Contains(s, "./") {
+		return true
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x21 || s[i] > 0x7e {
+			return true
+		}
+	}
+	return false
 }
 
 // values returns the values on the right of a check, lists resolved as

@@ -113,7 +113,7 @@ func describe(o opens) string {
 	case o.isAny():
 		return "any open: no check on the outcome, the mode or the path that the kernel can decide"
 	case o.isNone():
-		return "no open"
+		return "no open beyond those the kernel always sends (failed opens of relative paths, paths not plain such as ../)"
 	}
 	var parts []string
 	if o.failed {
