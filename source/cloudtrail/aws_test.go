@@ -18,6 +18,7 @@ import (
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
+	"github.com/kestrel-sec/kestrel/internal/srctest"
 	"github.com/kestrel-sec/kestrel/source/jsonsrc"
 )
 
@@ -195,12 +196,12 @@ func s3Notice(t *testing.T, bucket string, keys ...string) string {
 				"object": map[string]any{"key": strings.ReplaceAll(k, "_", "%5F"), "size": 100}},
 		})
 	}
-	return string(mustJSON(t, map[string]any{"Records": recs}))
+	return string(srctest.JSON(t, map[string]any{"Records": recs}))
 }
 
 // snsWrap wraps a message as SNS delivers it to SQS.
 func snsWrap(t *testing.T, msg string) string {
-	return string(mustJSON(t, map[string]any{
+	return string(srctest.JSON(t, map[string]any{
 		"Type": "Notification", "MessageId": "5b0e", "TopicArn": "arn:aws:sns:us-east-1:123456789012:trail",
 		"Message": msg, "Timestamp": "2024-05-01T10:05:31.000Z", "SignatureVersion": "1",
 	}))
@@ -331,7 +332,7 @@ const day = "AWSLogs/123456789012/CloudTrail/us-east-1/2024/05/01/123456789012_C
 func TestRunSQS(t *testing.T) {
 	awsEnv(t)
 	_, s3url := fakeS3(t, "trail", logTree(t))
-	trailNotice := string(mustJSON(t, map[string]any{"s3Bucket": "trail", "s3ObjectKey": []any{day + "1005Z_b.json.gz", day + "1010Z_c.json"}}))
+	trailNotice := string(srctest.JSON(t, map[string]any{"s3Bucket": "trail", "s3ObjectKey": []any{day + "1005Z_b.json.gz", day + "1010Z_c.json"}}))
 	q := newSQS(t, "ct-queue",
 		s3Notice(t, "trail", day+"1000Z_a.json.gz"), // m0: S3 event
 		snsWrap(t, trailNotice),                     // m1: CloudTrail's notification through SNS

@@ -2,11 +2,9 @@ package cloudtrail
 
 import (
 	"testing"
-	"time"
 
-	"github.com/kestrel-sec/kestrel/alert"
 	"github.com/kestrel-sec/kestrel/engine"
-	"github.com/kestrel-sec/kestrel/field"
+	"github.com/kestrel-sec/kestrel/internal/srctest"
 )
 
 // benchRecords is a mix of CloudTrail records: mostly routine reads and
@@ -26,41 +24,15 @@ func benchRecords(b *testing.B) [][]byte {
 		consoleLogin(rootUser(), "Success", "No"),
 		publicAccessBlock(false),
 	}
-	var out [][]byte
-	for range 10 {
-		for _, r := range routine {
-			out = append(out, mustJSON(b, r))
-		}
-	}
-	for _, r := range alerting {
-		out = append(out, mustJSON(b, r))
-	}
-	return out
+	return srctest.Mix(b, 10, routine, alerting)
 }
 
 // BenchmarkUpstreamRules measures CloudTrail records per second through
 // the whole upstream rules file on one goroutine: decoding each record
 // once, running every rule, building the alerts.
 func BenchmarkUpstreamRules(b *testing.B) {
-	eng, _ := compileUpstream(b, engine.DefaultOptions(), upstreamRules(b))
-	src := eng.Source(SourceName)
-	recs := benchRecords(b)
-	var dec Decoder
-	fc := field.NewContext(nil)
-	fc.Location = time.UTC
-	var alerts []alert.Alert
-	n := 0
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		if err := dec.Decode(fc, recs[i%len(recs)], uint64(i)); err != nil {
-			b.Fatal(err)
-		}
-		alerts = src.Process(fc, alerts[:0])
-		n += len(alerts)
-	}
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
-	b.ReportMetric(float64(n)/float64(b.N), "alerts/event")
+	eng, _ := srctest.Compile(b, Def(), engine.DefaultOptions(), upstreamRules(b))
+	srctest.BenchRules(b, eng.Source(SourceName), &Decoder{}, benchRecords(b), 1)
 }
 
 // BenchmarkSplit measures splitting a log file of 1000 records.

@@ -2,14 +2,11 @@ package cloudtrail
 
 import (
 	"encoding/json"
-	"slices"
-	"sort"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/kestrel-sec/kestrel/engine"
-	"github.com/kestrel-sec/kestrel/field"
+	"github.com/kestrel-sec/kestrel/internal/srctest"
 )
 
 // Identities as CloudTrail's userIdentity element describes them.
@@ -77,7 +74,7 @@ func ctRecord(source, name string, mods map[string]any) map[string]any {
 		},
 	}
 	for path, v := range mods {
-		setPath(r, strings.Split(path, "."), v)
+		srctest.SetPath(r, path, v)
 	}
 	return r
 }
@@ -99,31 +96,6 @@ func consoleLogin(identity map[string]any, result, mfa string) map[string]any {
 		mods["errorMessage"] = "Failed authentication"
 	}
 	return ctRecord("signin.amazonaws.com", "ConsoleLogin", mods)
-}
-
-func setPath(m map[string]any, path []string, v any) {
-	for _, k := range path[:len(path)-1] {
-		next, ok := m[k].(map[string]any)
-		if !ok {
-			next = map[string]any{}
-			m[k] = next
-		}
-		m = next
-	}
-	if v == nil {
-		delete(m, path[len(path)-1])
-		return
-	}
-	m[path[len(path)-1]] = v
-}
-
-func mustJSON(tb testing.TB, v any) []byte {
-	tb.Helper()
-	b, err := json.Marshal(v)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return b
 }
 
 // runInstances is an EC2 RunInstances call and its response.
@@ -179,38 +151,16 @@ func getObject() map[string]any {
 	})
 }
 
-// judge runs one record through every rule and returns the names of the
-// rules that fire, sorted.
-type judge struct {
-	src *engine.Source
-	dec Decoder
-	fc  *field.Context
-}
-
-func newJudge(tb testing.TB) *judge {
+// newJudge returns a judge running CloudTrail records through every
+// upstream rule.
+func newJudge(tb testing.TB) *srctest.Judge {
 	o := engine.DefaultOptions()
 	o.Matching = engine.MatchAll
-	eng, _ := compileUpstream(tb, o, upstreamRules(tb))
-	fc := field.NewContext(nil)
-	fc.Location = time.UTC
-	return &judge{src: eng.Source(SourceName), fc: fc}
+	return srctest.NewJudge(tb, Def(), o, &Decoder{}, upstreamRules(tb))
 }
 
-func (j *judge) fire(tb testing.TB, data []byte) []string {
-	tb.Helper()
-	if err := j.dec.Decode(j.fc, data, 1714557600000000000); err != nil {
-		tb.Fatal(err)
-	}
-	var names []string
-	for _, a := range j.src.Process(j.fc, nil) {
-		if a.Source != SourceName {
-			tb.Errorf("alert source %q", a.Source)
-		}
-		names = append(names, a.Rule)
-	}
-	sort.Strings(names)
-	return names
-}
+// judgeTime is the time the test records are judged at.
+const judgeTime = 1714557600000000000
 
 func TestRulesFire(t *testing.T) {
 	j := newJudge(t)
@@ -230,7 +180,7 @@ func TestRulesFire(t *testing.T) {
 	}
 	cases := []struct {
 		name string
-		rec  map[string]any
+		rec  any
 		want []string
 	}{
 		{"console login through assumed role", consoleLogin(assumedRole("Admin", "alice"), "Success", "No"),
@@ -284,18 +234,12 @@ func TestRulesFire(t *testing.T) {
 	}
 	fired := map[string]bool{}
 	for _, c := range cases {
-		got := j.fire(t, mustJSON(t, c.rec))
-		want := slices.Clone(c.want)
-		sort.Strings(want)
-		if !slices.Equal(got, want) {
-			t.Errorf("%s: fired %q, want %q", c.name, got, want)
-		}
-		for _, n := range got {
+		for _, n := range j.Expect(t, c.name, srctest.JSON(t, c.rec), judgeTime, c.want) {
 			fired[n] = true
 		}
 	}
 	var names []string
-	for _, r := range j.src.Rules() {
+	for _, r := range j.Source.Rules() {
 		if !fired[r.Spec.Name] {
 			names = append(names, r.Spec.Name)
 		}
@@ -306,10 +250,7 @@ func TestRulesFire(t *testing.T) {
 // TestAlertOutput checks one alert's rendered output and typed fields.
 func TestAlertOutput(t *testing.T) {
 	j := newJudge(t)
-	if err := j.dec.Decode(j.fc, mustJSON(t, runInstances("eu-west-1")), 1714557600000000000); err != nil {
-		t.Fatal(err)
-	}
-	for _, a := range j.src.Process(j.fc, nil) {
+	for _, a := range j.Fire(t, srctest.JSON(t, runInstances("eu-west-1")), judgeTime) {
 		if a.Rule != "Run Instances in Non-approved Region" {
 			continue
 		}

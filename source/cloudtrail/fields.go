@@ -18,14 +18,6 @@ func record(c *field.Context) jsonsrc.Value {
 	return jsonsrc.Value{}
 }
 
-// at follows keys from v.
-func at(v jsonsrc.Value, keys ...string) jsonsrc.Value {
-	for _, k := range keys {
-		v = v.Get(k)
-	}
-	return v
-}
-
 // textFn appends a text field's value for record r; ok is false when
 // the field has none.
 type textFn func(dst []byte, r jsonsrc.Value) ([]byte, bool)
@@ -49,7 +41,7 @@ func text(name, desc string, fn textFn) field.Def {
 // string's content, any other value as compact JSON.
 func str(name, desc string, path ...string) field.Def {
 	return text(name, desc, func(dst []byte, r jsonsrc.Value) ([]byte, bool) {
-		return appendText(dst, at(r, path...))
+		return appendText(dst, r.At(path...))
 	})
 }
 
@@ -264,7 +256,7 @@ func appendUser(dst []byte, r jsonsrc.Value) ([]byte, bool) {
 	case t.StrEq("AWSService"):
 		return appendText(dst, id.Get("invokedBy"))
 	case t.StrEq("AssumedRole"):
-		if v := at(id, "sessionContext", "sessionIssuer", "userName"); v.Exists() {
+		if v := id.At("sessionContext", "sessionIssuer", "userName"); v.Exists() {
 			return v.AppendText(dst), true
 		}
 		return fixed(dst, "AssumedRole")
@@ -323,7 +315,7 @@ func nthOf(dst []byte, v jsonsrc.Value, sep byte, parts, n int) ([]byte, bool) {
 }
 
 func accountID(dst []byte, r jsonsrc.Value) ([]byte, bool) {
-	if v := at(r, "userIdentity", "accountId"); v.Exists() {
+	if v := r.At("userIdentity", "accountId"); v.Exists() {
 		return v.AppendText(dst), true
 	}
 	return appendText(dst, r.Get("recipientAccountId"))
@@ -388,7 +380,7 @@ func s3Bytes(r jsonsrc.Value) (uint64, bool) {
 
 func transferred(key string) numFn {
 	return func(r jsonsrc.Value) (uint64, bool) {
-		v := at(r, "additionalEventData", key)
+		v := r.At("additionalEventData", key)
 		return byteCount(v), v.Exists()
 	}
 }
@@ -410,7 +402,7 @@ func nameCount(in bool, names ...string) numFn {
 // request; the last instance specification with one wins.
 func ec2Name(dst []byte, r jsonsrc.Value) ([]byte, bool) {
 	var name jsonsrc.Value
-	items := at(r, "requestParameters", "tagSpecificationSet", "items").Iter()
+	items := r.At("requestParameters", "tagSpecificationSet", "items").Iter()
 	for {
 		_, item, ok := items.Next()
 		if !ok {
@@ -442,7 +434,7 @@ func ec2Name(dst []byte, r jsonsrc.Value) ([]byte, bool) {
 // the one the request names. idx picks one instance (-1 for all); the
 // request's image is instance 0. It reports whether there are any.
 func eachImage(r jsonsrc.Value, idx int, f func(jsonsrc.Value) bool) bool {
-	if items := at(r, "responseElements", "instancesSet", "items"); items.Exists() {
+	if items := r.At("responseElements", "instancesSet", "items"); items.Exists() {
 		if idx >= 0 {
 			v := items.Index(idx).Get("imageId")
 			if v.Exists() {
@@ -471,8 +463,8 @@ func eachImage(r jsonsrc.Value, idx int, f func(jsonsrc.Value) bool) bool {
 	req := r.Get("requestParameters")
 	for _, v := range [...]jsonsrc.Value{
 		req.Get("imageId"),
-		at(req, "DescribeFastLaunchImagesRequest", "ImageId", "content"),
-		at(req, "launchSpecification", "imageId"),
+		req.At("DescribeFastLaunchImagesRequest", "ImageId", "content"),
+		req.At("launchSpecification", "imageId"),
 	} {
 		if v.Exists() {
 			f(v)

@@ -7,6 +7,7 @@ import (
 	"github.com/kestrel-sec/kestrel/engine"
 	"github.com/kestrel-sec/kestrel/field"
 	"github.com/kestrel-sec/kestrel/filter"
+	"github.com/kestrel-sec/kestrel/internal/srctest"
 	"github.com/kestrel-sec/kestrel/rules"
 )
 
@@ -27,19 +28,7 @@ func richRecord(t *testing.T) []byte {
 	} {
 		r[k] = v
 	}
-	return mustJSON(t, r)
-}
-
-// extract compiles a field expression against the registry and returns
-// its text, or "<NA>".
-func extract(t *testing.T, reg *field.Registry, c *field.Context, expr string) string {
-	t.Helper()
-	f, err := reg.CompileFormat("*%" + expr)
-	if err != nil {
-		t.Fatalf("%s: %v", expr, err)
-	}
-	out, _ := f.AppendText(nil, c)
-	return string(out)
+	return srctest.JSON(t, r)
 }
 
 func newCtx() *field.Context {
@@ -63,7 +52,7 @@ func checkFields(t *testing.T, what string, data []byte, want map[string]string)
 	reg := Registry()
 	c := decode(t, data)
 	for expr, w := range want {
-		if got := extract(t, reg, c, expr); got != w {
+		if got := srctest.Extract(t, reg, c, expr); got != w {
 			t.Errorf("%s: %s = %q, want %q", what, expr, got, w)
 		}
 	}
@@ -170,14 +159,14 @@ func TestFieldsGetObject(t *testing.T) {
 func TestFieldsIdentities(t *testing.T) {
 	service := ctRecord("sts.amazonaws.com", "AssumeRole", map[string]any{
 		"userIdentity": awsService("ec2.amazonaws.com"), "sourceIPAddress": "ec2.amazonaws.com", "readOnly": true})
-	checkFields(t, "AWSService", mustJSON(t, service), map[string]string{
+	checkFields(t, "AWSService", srctest.JSON(t, service), map[string]string{
 		"ct.user":           "ec2.amazonaws.com",
 		"ct.originaluser":   "<NA>",
 		"ct.user.accountid": "123456789012", // from recipientAccountId
 		"ct.info":           "ec2.amazonaws.com ← AssumeRole",
 	})
 	root := consoleLogin(rootUser(), "Success", "No")
-	checkFields(t, "Root", mustJSON(t, root), map[string]string{
+	checkFields(t, "Root", srctest.JSON(t, root), map[string]string{
 		"ct.user":                "<NA>", // root sign-ins carry no userName
 		"ct.user.identitytype":   "Root",
 		"ct.readonly":            "<NA>",
@@ -187,40 +176,40 @@ func TestFieldsIdentities(t *testing.T) {
 	})
 	failed := consoleLogin(iamUser("Bob"), "Failure", "No")
 	failed["errorCode"] = "Failed authentication"
-	checkFields(t, "failed login", mustJSON(t, failed), map[string]string{
+	checkFields(t, "failed login", srctest.JSON(t, failed), map[string]string{
 		"ct.error":        "Failed authentication",
 		"ct.errormessage": "Failed authentication",
 		"ct.info":         "Bob via 198.51.100.7 !← ConsoleLogin",
 	})
 	federated := ctRecord("sts.amazonaws.com", "GetCallerIdentity", map[string]any{
 		"userIdentity": map[string]any{"type": "FederatedUser", "principalId": "123456789012:bob", "arn": "arn:aws:sts::123456789012:federated-user/bob"}})
-	checkFields(t, "FederatedUser", mustJSON(t, federated), map[string]string{"ct.user": "FederatedUser", "ct.originaluser": "<NA>"})
+	checkFields(t, "FederatedUser", srctest.JSON(t, federated), map[string]string{"ct.user": "FederatedUser", "ct.originaluser": "<NA>"})
 	noSession := assumedRole("Deployer", "x")
 	delete(noSession, "sessionContext")
 	noSession["arn"] = "arn:aws:sts::123456789012:assumed-role/Deployer"
-	checkFields(t, "AssumedRole without issuer", mustJSON(t, ctRecord("sts.amazonaws.com", "GetCallerIdentity", map[string]any{"userIdentity": noSession})),
+	checkFields(t, "AssumedRole without issuer", srctest.JSON(t, ctRecord("sts.amazonaws.com", "GetCallerIdentity", map[string]any{"userIdentity": noSession})),
 		map[string]string{"ct.user": "AssumedRole", "ct.originaluser": "x"})
 	odd := ctRecord("kms.amazonaws.com", "Decrypt", map[string]any{"userIdentity": map[string]any{"type": "SAMLUser"}})
-	checkFields(t, "unknown identity", mustJSON(t, odd), map[string]string{"ct.user": "<NA>", "ct.shortsrc": "kms"})
+	checkFields(t, "unknown identity", srctest.JSON(t, odd), map[string]string{"ct.user": "<NA>", "ct.shortsrc": "kms"})
 }
 
 func TestFieldsDetails(t *testing.T) {
-	checkFields(t, "PutBucketPublicAccessBlock", mustJSON(t, publicAccessBlock(false)), map[string]string{
+	checkFields(t, "PutBucketPublicAccessBlock", srctest.JSON(t, publicAccessBlock(false)), map[string]string{
 		"ct.info": "Alice via 198.51.100.7 → PutBucketPublicAccessBlock BlockPublicAcls=false BlockPublicPolicy=false IgnorePublicAcls=false RestrictPublicBuckets=false ",
 		"s3.uri":  "<NA>",
 	})
 	spot := ctRecord("ec2.amazonaws.com", "RequestSpotInstances", map[string]any{
 		"requestParameters": map[string]any{"launchSpecification": map[string]any{"imageId": "ami-0spot"}}})
-	checkFields(t, "RequestSpotInstances", mustJSON(t, spot), map[string]string{
+	checkFields(t, "RequestSpotInstances", srctest.JSON(t, spot), map[string]string{
 		"ec2.imageid": "ami-0spot", "ec2.imageids": "(ami-0spot)", "ec2.imageids[0]": "(ami-0spot)", "ec2.imageids[1]": "<NA>",
 	})
 	fast := ctRecord("ec2.amazonaws.com", "DescribeFastLaunchImages", map[string]any{
 		"requestParameters": map[string]any{"DescribeFastLaunchImagesRequest": map[string]any{"ImageId": map[string]any{"tag": 1, "content": "ami-0fast"}}}})
-	checkFields(t, "DescribeFastLaunchImages", mustJSON(t, fast), map[string]string{"ec2.imageid": "ami-0fast"})
+	checkFields(t, "DescribeFastLaunchImages", srctest.JSON(t, fast), map[string]string{"ec2.imageid": "ami-0fast"})
 	ecr := ctRecord("ecr.amazonaws.com", "PutImage", map[string]any{
 		"requestParameters": map[string]any{"repositoryName": "web", "imageTag": "v1.2", "roleName": "r", "policyName": "p", "documentName": "AWS-RunShellScript"},
 		"resources":         []any{}})
-	checkFields(t, "PutImage", mustJSON(t, ecr), map[string]string{
+	checkFields(t, "PutImage", srctest.JSON(t, ecr), map[string]string{
 		"ecr.repository": "web", "ecr.imagetag": "v1.2", "iam.role": "r", "iam.policy": "p",
 		"ct.request.documentname": "AWS-RunShellScript", "ct.resources": "<NA>", "s3.cnt.other": "1",
 		"ct.info": "Alice via 198.51.100.7 → PutImage",
@@ -228,7 +217,7 @@ func TestFieldsDetails(t *testing.T) {
 	put := ctRecord("s3.amazonaws.com", "PutObject", map[string]any{
 		"requestParameters":   map[string]any{"bucketName": "b"},
 		"additionalEventData": map[string]any{"bytesTransferredIn": 1048576}})
-	checkFields(t, "PutObject", mustJSON(t, put), map[string]string{
+	checkFields(t, "PutObject", srctest.JSON(t, put), map[string]string{
 		"s3.cnt.put": "1", "s3.cnt.get": "<NA>", "s3.bytes": "1048576", "s3.bytes.out": "<NA>", "s3.uri": "<NA>",
 		"ct.info": "Alice via 198.51.100.7 → PutObject Size=1048576 Bucket=b",
 	})
@@ -239,7 +228,7 @@ func TestFieldsDetails(t *testing.T) {
 func TestFilters(t *testing.T) {
 	reg := Registry()
 	c := decode(t, richRecord(t))
-	for cond, want := range map[string]bool{
+	srctest.Matches(t, reg, c, map[string]bool{
 		"ec2.imageids intersects (ami-0fedcba9876543210)":                    true,
 		"ec2.imageids in (ami-0abcdef1234567890, ami-0fedcba9876543210)":     true,
 		"ec2.imageids in (ami-0abcdef1234567890)":                            false,
@@ -250,31 +239,14 @@ func TestFilters(t *testing.T) {
 		"evt.source = aws_cloudtrail and evt.pluginname = cloudtrail":        true,
 		"ct.region in (us-east-0)":                                           false,
 		"json.value[/userIdentity/sessionContext/sessionIssuer/type] = Role": true,
-	} {
-		p, err := filter.Compile(cond, filter.Options{Fields: reg})
-		if err != nil {
-			t.Errorf("%s: %v", cond, err)
-			continue
-		}
-		if got := p.Match(c); got != want {
-			t.Errorf("%s = %v, want %v", cond, got, want)
-		}
-	}
-	c = decode(t, mustJSON(t, getObject()))
-	for cond, want := range map[string]bool{
+	})
+	c = decode(t, srctest.JSON(t, getObject()))
+	srctest.Matches(t, reg, c, map[string]bool{
 		"s3.bytes > 32":      true,
 		"s3.bytes > 100":     false,
 		"s3.bytes.out >= 33": true,
 		"s3.cnt.get = 1":     true,
-	} {
-		p, err := filter.Compile(cond, filter.Options{Fields: reg})
-		if err != nil {
-			t.Fatalf("%s: %v", cond, err)
-		}
-		if got := p.Match(c); got != want {
-			t.Errorf("%s = %v, want %v", cond, got, want)
-		}
-	}
+	})
 	if _, err := filter.Compile("ec2.imageids[x] exists", filter.Options{Fields: reg}); err == nil {
 		t.Error("a non-numeric index compiled")
 	}

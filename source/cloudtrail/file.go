@@ -119,12 +119,7 @@ func (r *FileReader) load(path string) ([]byte, error) {
 }
 
 func (r *FileReader) bad(path string, err error) {
-	if r.Stats != nil {
-		r.Stats.AddInvalid(1)
-	}
-	if r.Log != nil {
-		r.Log.Warn("cloudtrail input skipped", "source", SourceName, "file", path, "error", err.Error())
-	}
+	jsonsrc.Skip(r.Stats, r.Log, err, "cloudtrail input skipped", "source", SourceName, "file", path)
 }
 
 // readLog reads a log file's content, decompressing it when it is

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kestrel-sec/kestrel/internal/srctest"
 	"github.com/kestrel-sec/kestrel/source/jsonsrc"
 )
 
@@ -20,7 +21,7 @@ func logFile(tb testing.TB, recs ...map[string]any) []byte {
 	for i, r := range recs {
 		items[i] = r
 	}
-	return mustJSON(tb, map[string]any{"Records": items})
+	return srctest.JSON(tb, map[string]any{"Records": items})
 }
 
 func gz(tb testing.TB, data []byte) []byte {
@@ -77,8 +78,8 @@ func TestSplit(t *testing.T) {
 }
 
 func TestSplitForms(t *testing.T) {
-	one := mustJSON(t, timed("One", "2024-05-01T10:00:01Z"))
-	arr := mustJSON(t, []any{timed("A1", "2024-05-01T10:00:01Z"), timed("A2", "2024-05-01T10:00:02Z")})
+	one := srctest.JSON(t, timed("One", "2024-05-01T10:00:01Z"))
+	arr := srctest.JSON(t, []any{timed("A1", "2024-05-01T10:00:01Z"), timed("A2", "2024-05-01T10:00:02Z")})
 	lines := bytes.Join([][]byte{one, []byte("{not json"), logFile(t, timed("L", "2024-05-01T10:00:03Z")), nil}, []byte("\n"))
 	for _, c := range []struct {
 		name    string
@@ -121,8 +122,8 @@ func TestDetect(t *testing.T) {
 		{"gzipped log file", gz(t, big), true},
 		{"start of a log file", big[:3000], true},
 		{"start of a gzipped log file", gz(t, big)[:600], true},
-		{"single record", mustJSON(t, timed("A", "2024-05-01T10:00:01Z")), true},
-		{"JSON lines", append(append(mustJSON(t, timed("A", "2024-05-01T10:00:01Z")), '\n'), mustJSON(t, timed("B", "2024-05-01T10:00:02Z"))...), true},
+		{"single record", srctest.JSON(t, timed("A", "2024-05-01T10:00:01Z")), true},
+		{"JSON lines", append(append(srctest.JSON(t, timed("A", "2024-05-01T10:00:01Z")), '\n'), srctest.JSON(t, timed("B", "2024-05-01T10:00:02Z"))...), true},
 		{"empty log", []byte(" {\"Records\": []}\n"), true},
 		{"audit event", []byte(`{"kind":"Event","apiVersion":"audit.k8s.io/v1","auditID":"x","stage":"ResponseComplete"}`), false},
 		{"records without eventSource", []byte(`{"Records":[{"eventVersion":"1.0"}]}`), false},

@@ -3,7 +3,7 @@ package cloudtrail
 import (
 	"testing"
 
-	"github.com/kestrel-sec/kestrel/field"
+	"github.com/kestrel-sec/kestrel/internal/srctest"
 )
 
 // FuzzDecode feeds arbitrary bytes to Detect, the splitter, the decoder
@@ -18,42 +18,11 @@ func FuzzDecode(f *testing.F) {
 	} {
 		f.Add([]byte(s))
 	}
-	reg := Registry()
-	var fmts []*field.Format
-	for _, d := range reg.All() {
-		expr := d.Name
-		if d.Arg == field.ArgRequired {
-			expr += "[/userIdentity/type]"
-		}
-		fm, err := reg.CompileFormat("*%" + expr)
-		if err != nil {
-			f.Fatal(err)
-		}
-		fmts = append(fmts, fm)
-		if d.List {
-			for _, idx := range []string{"[0]", "[1]", "[7]"} {
-				if fm, err := reg.CompileFormat("*%" + d.Name + idx); err == nil {
-					fmts = append(fmts, fm)
-				}
-			}
-		}
-	}
+	fmts := srctest.Formats(f, Registry(), "[/userIdentity/type]", "[0]", "[1]", "[7]")
 	f.Fuzz(func(t *testing.T, data []byte) {
 		Detect(data)
 		var sp Splitter
-		var dec Decoder
-		c := field.NewContext(nil)
-		var buf []byte
-		judge := func(d []byte, ts uint64) {
-			if dec.Decode(c, d, ts) != nil {
-				return
-			}
-			for _, fm := range fmts {
-				buf, _ = fm.AppendText(buf[:0], c)
-				buf, _ = fm.AppendJSON(buf[:0], c)
-			}
-			buf = c.Plugin.AppendInfo(buf[:0])
-		}
+		judge := srctest.Exercise(&Decoder{}, fmts)
 		sp.Split(data, judge)
 		judge(data, 1)
 	})

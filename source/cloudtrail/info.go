@@ -49,7 +49,7 @@ func appendInfo(dst []byte, r jsonsrc.Value) ([]byte, bool) {
 // appendDetails appends the event-specific part of ct.info.
 func appendDetails(dst []byte, r, name jsonsrc.Value) []byte {
 	if name.StrEq("PutBucketPublicAccessBlock") {
-		cfg := at(r, "requestParameters", "PublicAccessBlockConfiguration")
+		cfg := r.At("requestParameters", "PublicAccessBlockConfiguration")
 		if cfg.Kind() != jsonsrc.Object {
 			return dst
 		}

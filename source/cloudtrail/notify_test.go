@@ -4,6 +4,8 @@ import (
 	"errors"
 	"slices"
 	"testing"
+
+	"github.com/kestrel-sec/kestrel/internal/srctest"
 )
 
 func TestParseNotification(t *testing.T) {
@@ -11,7 +13,7 @@ func TestParseNotification(t *testing.T) {
 		`{"eventVersion":"2.1","eventSource":"aws:s3","eventName":"ObjectRemoved:Delete","s3":{"bucket":{"name":"trail"},"object":{"key":"old.json.gz"}}}]}`
 	trail := `{"s3Bucket":"trail","s3ObjectKey":["k1.json.gz","k2.json.gz"]}`
 	sns := func(msg string) string {
-		return string(mustJSON(t, map[string]any{"Type": "Notification", "MessageId": "1", "Message": msg}))
+		return string(srctest.JSON(t, map[string]any{"Type": "Notification", "MessageId": "1", "Message": msg}))
 	}
 	for _, c := range []struct {
 		name string

@@ -105,21 +105,7 @@ func (b *backoff) reset() { b.next = b.first }
 func (b *backoff) wait(ctx context.Context) bool {
 	d := b.next
 	b.next = min(2*b.next, time.Minute)
-	return sleep(ctx, d)
-}
-
-func sleep(ctx context.Context, d time.Duration) bool {
-	if d <= 0 {
-		return ctx.Err() == nil
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
+	return jsonsrc.Sleep(ctx, d)
 }
 
 // retry calls f up to the configured number of attempts, counting each

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/aws/smithy-go"
+	"github.com/kestrel-sec/kestrel/source/jsonsrc"
 )
 
 // minPoll is the shortest time between two receives that found no
@@ -48,7 +49,7 @@ func (r *runner) runSQS(ctx context.Context, name string) error {
 			bo.wait(ctx)
 		case len(out.Messages) == 0:
 			bo.reset()
-			sleep(ctx, minPoll-time.Since(start))
+			jsonsrc.Sleep(ctx, minPoll-time.Since(start))
 		default:
 			bo.reset()
 			for _, m := range out.Messages {

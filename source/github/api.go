@@ -130,7 +130,7 @@ func (s *Scanner) fail(typ string, payload jsonsrc.Value, err error) {
 		s.stats.AddRejected()
 	}
 	if s.log != nil {
-		repo := appendStr(nil, at(payload, "repository", "full_name"))
+		repo := appendStr(nil, payload.At("repository", "full_name"))
 		s.log.Warn("GitHub event kept without its scan", "source", SourceName, "type", typ, "repository", string(repo), "error", err.Error())
 	}
 }
@@ -174,7 +174,7 @@ func (s *Scanner) scanPush(ctx context.Context, payload jsonsrc.Value) ([]fileSe
 // scanWorkflowRun returns the miners in a workflow run's workflow file, at
 // the commit that ran; nil when the payload names no workflow file.
 func (s *Scanner) scanWorkflowRun(ctx context.Context, payload jsonsrc.Value) (*workflowMiners, error) {
-	path := string(appendStr(nil, at(payload, "workflow", "path")))
+	path := string(appendStr(nil, payload.At("workflow", "path")))
 	if path == "" {
 		return nil, nil
 	}
@@ -183,7 +183,7 @@ func (s *Scanner) scanWorkflowRun(ctx context.Context, payload jsonsrc.Value) (*
 		return nil, err
 	}
 	query := ""
-	if sha := string(appendStr(nil, at(payload, "workflow_run", "head_sha"))); isHex(sha) {
+	if sha := string(appendStr(nil, payload.At("workflow_run", "head_sha"))); isHex(sha) {
 		query = "ref=" + sha
 	}
 	var doc jsonsrc.Doc
@@ -199,7 +199,7 @@ func (s *Scanner) scanWorkflowRun(ctx context.Context, payload jsonsrc.Value) (*
 
 // repoPath returns "/repos/{owner}/{repo}" for the payload's repository.
 func repoPath(payload jsonsrc.Value) (string, error) {
-	full := string(appendStr(nil, at(payload, "repository", "full_name")))
+	full := string(appendStr(nil, payload.At("repository", "full_name")))
 	owner, name, ok := strings.Cut(full, "/")
 	if !ok || owner == "" || name == "" || strings.Contains(name, "/") {
 		return "", fmt.Errorf("repository full_name %q: want owner/name", full)

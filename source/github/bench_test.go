@@ -4,9 +4,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kestrel-sec/kestrel/alert"
 	"github.com/kestrel-sec/kestrel/engine"
-	"github.com/kestrel-sec/kestrel/field"
+	"github.com/kestrel-sec/kestrel/internal/srctest"
 )
 
 // benchEvents is a mix of GitHub events as an organisation's webhooks
@@ -17,7 +16,7 @@ func benchEvents(b *testing.B) [][]byte {
 	noMiners := []byte(`"workflow_miner_detections":{"name":".github/workflows/ci.yml","matches":[]}`)
 	leak := []byte(`"files":[{"name":"config/prod.env","matches":[{"line":2,"type":"key","desc":"aws_access_key","platform":"AWS"}]}]`)
 	ev := func(typ string, found []byte, payload map[string]any) []byte {
-		return appendEvent(nil, typ, at, found, mustJSON(b, payload))
+		return appendEvent(nil, typ, at, found, srctest.JSON(b, payload))
 	}
 	routine := [][]byte{
 		ev("push", clean, pushEvent("clean", false)),
@@ -42,25 +41,8 @@ func benchEvents(b *testing.B) [][]byte {
 // whole upstream github rules file on one goroutine: decoding each event
 // once, running every rule, building the alerts.
 func BenchmarkUpstreamRules(b *testing.B) {
-	eng, _ := compileUpstream(b, engine.DefaultOptions(), upstreamRules(b))
-	src := eng.Source(SourceName)
-	evs := benchEvents(b)
-	var dec Decoder
-	fc := field.NewContext(nil)
-	fc.Location = time.UTC
-	var alerts []alert.Alert
-	n := 0
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		if err := dec.Decode(fc, evs[i%len(evs)], uint64(i)); err != nil {
-			b.Fatal(err)
-		}
-		alerts = src.Process(fc, alerts[:0])
-		n += len(alerts)
-	}
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
-	b.ReportMetric(float64(n)/float64(b.N), "alerts/event")
+	eng, _ := srctest.Compile(b, Def(), engine.DefaultOptions(), upstreamRules(b))
+	srctest.BenchRules(b, eng.Source(SourceName), &Decoder{}, benchEvents(b), 1)
 }
 
 // BenchmarkScanPatch measures the secret scan of a push's diff.

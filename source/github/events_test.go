@@ -2,17 +2,16 @@ package github
 
 import (
 	"bytes"
-	"context"
 	"net/http"
 	"net/url"
 	"slices"
-	"sort"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/kestrel-sec/kestrel/engine"
 	"github.com/kestrel-sec/kestrel/field"
+	"github.com/kestrel-sec/kestrel/internal/srctest"
 	"github.com/kestrel-sec/kestrel/source/jsonsrc"
 )
 
@@ -49,15 +48,7 @@ func startHook(t *testing.T, cert, key string, client *http.Client, opts ...func
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Error(err)
-		}
-	})
+	srctest.Serve(t, srv)
 	scheme := "http"
 	if cert != "" {
 		scheme = "https"
@@ -112,7 +103,7 @@ func (e *hookEnv) send(t *testing.T, d delivery) (int, string) {
 // returns the event queued.
 func (e *hookEnv) deliver(t *testing.T, typ string, payload any) jsonsrc.Item {
 	t.Helper()
-	if code, msg := e.send(t, delivery{typ: typ, body: mustJSON(t, payload)}); code != http.StatusOK {
+	if code, msg := e.send(t, delivery{typ: typ, body: srctest.JSON(t, payload)}); code != http.StatusOK {
 		t.Fatalf("%s: status %d (%s)", typ, code, msg)
 	}
 	select {
@@ -131,50 +122,32 @@ func form(payload []byte) []byte {
 
 // judge runs events through every upstream rule.
 type judge struct {
-	src *engine.Source
+	*srctest.Judge
 	reg *field.Registry
-	dec Decoder
-	fc  *field.Context
 }
 
 func newJudge(tb testing.TB) *judge {
 	o := engine.DefaultOptions()
 	o.Matching = engine.MatchAll
-	eng, _ := compileUpstream(tb, o, upstreamRules(tb))
-	fc := field.NewContext(nil)
-	fc.Location = time.UTC
-	return &judge{src: eng.Source(SourceName), reg: Registry(), fc: fc}
+	return &judge{srctest.NewJudge(tb, Def(), o, &Decoder{}, upstreamRules(tb)), Registry()}
 }
 
 // fire decodes an event and returns the rules that fire, sorted, with
 // their outputs.
 func (j *judge) fire(tb testing.TB, it jsonsrc.Item) (names, outputs []string) {
 	tb.Helper()
-	if err := j.dec.Decode(j.fc, it.Data, it.TS); err != nil {
-		tb.Fatal(err)
-	}
-	alerts := j.src.Process(j.fc, nil)
-	sort.Slice(alerts, func(a, b int) bool { return alerts[a].Rule < alerts[b].Rule })
+	alerts := j.Fire(tb, it.Data, it.TS)
 	for _, a := range alerts {
-		if a.Source != SourceName {
-			tb.Errorf("alert source %q", a.Source)
-		}
-		names = append(names, a.Rule)
 		outputs = append(outputs, a.Output)
 	}
-	return names, outputs
+	return srctest.Rules(alerts), outputs
 }
 
 // extract returns a field expression's text for the current event, or
 // "<NA>".
 func (j *judge) extract(tb testing.TB, expr string) string {
 	tb.Helper()
-	f, err := j.reg.CompileFormat("*%" + expr)
-	if err != nil {
-		tb.Fatalf("%s: %v", expr, err)
-	}
-	out, _ := f.AppendText(nil, j.fc)
-	return string(out)
+	return srctest.Extract(tb, j.reg, j.Context, expr)
 }
 
 // ruleCase is a delivery, the rules it fires and field values it has.

@@ -34,14 +34,6 @@ func def(name, desc string, x extractor) field.Def {
 		}}
 }
 
-// at follows keys from v.
-func at(v jsonsrc.Value, keys ...string) jsonsrc.Value {
-	for _, k := range keys {
-		v = v.Get(k)
-	}
-	return v
-}
-
 // appendStr appends a string's content; nothing for other values.
 func appendStr(dst []byte, v jsonsrc.Value) []byte {
 	if v.Kind() != jsonsrc.String {
@@ -54,7 +46,7 @@ func appendStr(dst []byte, v jsonsrc.Value) []byte {
 // payload lacks it, as the upstream plugin gives it.
 func str(path ...string) extractor {
 	return func(dst []byte, r jsonsrc.Value) ([]byte, bool) {
-		return appendStr(dst, at(r, path...)), true
+		return appendStr(dst, r.At(path...)), true
 	}
 }
 
@@ -93,7 +85,7 @@ const githubWeb = "https://github.com/"
 
 func repoName(dst []byte, r jsonsrc.Value) ([]byte, bool) {
 	start := len(dst)
-	dst = appendStr(dst, at(r, "repository", "html_url"))
+	dst = appendStr(dst, r.At("repository", "html_url"))
 	if bytes.HasPrefix(dst[start:], []byte(githubWeb)) {
 		dst = append(dst[:start], dst[start+len(githubWeb):]...)
 	}
@@ -109,7 +101,7 @@ func repoPublic(dst []byte, r jsonsrc.Value) ([]byte, bool) {
 }
 
 func hookID(dst []byte, r jsonsrc.Value) ([]byte, bool) {
-	id := at(r, "hook", "id")
+	id := r.At("hook", "id")
 	if raw := id.Raw(); id.Kind() == jsonsrc.Number && isDigits(raw) {
 		return append(dst, raw...), true
 	}

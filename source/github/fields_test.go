@@ -8,6 +8,7 @@ import (
 
 	"github.com/kestrel-sec/kestrel/event"
 	"github.com/kestrel-sec/kestrel/field"
+	"github.com/kestrel-sec/kestrel/internal/srctest"
 	"github.com/kestrel-sec/kestrel/source/jsonsrc"
 )
 
@@ -52,7 +53,7 @@ func TestFieldTable(t *testing.T) {
 
 func TestDecode(t *testing.T) {
 	j := newJudge(t)
-	data := appendEvent(nil, "member", testTime, nil, mustJSON(t, memberEvent("added")))
+	data := appendEvent(nil, "member", testTime, nil, srctest.JSON(t, memberEvent("added")))
 	j.fire(t, jsonsrc.Item{Data: data, TS: uint64(testTime.UnixNano())})
 	for expr, want := range map[string]string{
 		"evt.source":                 "github",
@@ -70,7 +71,7 @@ func TestDecode(t *testing.T) {
 			t.Errorf("%s = %q, want %q", expr, v, want)
 		}
 	}
-	rec := j.fc.Event
+	rec := j.Context.Event
 	if rec.Type() != event.PluginEventE || binary.LittleEndian.Uint32(rec.Param(0).Raw) != PluginID || string(rec.Param(1).Raw) != string(data) {
 		t.Errorf("record: type %d, params %x", rec.Type(), rec.Param(0).Raw)
 	}
@@ -141,7 +142,7 @@ func TestFieldEdgeCases(t *testing.T) {
 // TestDecodeAllocs checks that decoding and reading every field allocates
 // nothing once the buffers have grown.
 func TestDecodeAllocs(t *testing.T) {
-	data := appendEvent(nil, "push", testTime, []byte(`"files":[{"name":"a","matches":[{"line":1,"type":"key","desc":"slack","platform":"Slack"}]}]`), mustJSON(t, pushEvent("leaky", false)))
+	data := appendEvent(nil, "push", testTime, []byte(`"files":[{"name":"a","matches":[{"line":1,"type":"key","desc":"slack","platform":"Slack"}]}]`), srctest.JSON(t, pushEvent("leaky", false)))
 	reg := Registry()
 	var fmts []*field.Format
 	for _, name := range upstreamFields {

@@ -99,8 +99,8 @@ func secretLine(dst []byte, _, _, m jsonsrc.Value) []byte {
 // /blob/, the head commit, the file and #L with the line, as the upstream
 // plugin writes it.
 func secretLink(dst []byte, r, f, m jsonsrc.Value) []byte {
-	dst = appendStr(dst, at(r, "repository", "html_url"))
-	dst = appendStr(append(dst, "/blob/"...), at(r, "head_commit", "id"))
+	dst = appendStr(dst, r.At("repository", "html_url"))
+	dst = appendStr(append(dst, "/blob/"...), r.At("head_commit", "id"))
 	dst = appendStr(append(dst, '/'), f.Get("name"))
 	return appendUint(append(dst, "/#L"...), m.Get("line"))
 }
@@ -117,7 +117,7 @@ func appendUint(dst []byte, v jsonsrc.Value) []byte {
 // minerMatches returns the miners found in a scanned workflow run; ok is
 // false when the event was not scanned.
 func minerMatches(r jsonsrc.Value) (matches jsonsrc.Value, ok bool) {
-	matches = at(r, keyMiners, "matches")
+	matches = r.At(keyMiners, "matches")
 	return matches, matches.Kind() == jsonsrc.Array
 }
 

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/kestrel-sec/kestrel/field"
+	"github.com/kestrel-sec/kestrel/internal/srctest"
 	"github.com/kestrel-sec/kestrel/source/jsonsrc"
 )
 
@@ -21,33 +22,10 @@ func FuzzDecode(f *testing.F) {
 	} {
 		f.Add([]byte(s))
 	}
-	reg := Registry()
-	var fmts []*field.Format
-	for _, d := range reg.All() {
-		expr := d.Name
-		if d.Arg == field.ArgRequired {
-			expr += "[/files/0/name]"
-		}
-		fm, err := reg.CompileFormat("*%" + expr)
-		if err != nil {
-			f.Fatal(err)
-		}
-		fmts = append(fmts, fm)
-	}
+	fmts := srctest.Formats(f, Registry(), "[/files/0/name]")
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var sp Splitter
-		var dec Decoder
-		c := field.NewContext(nil)
-		var buf []byte
-		judge := func(d []byte, ts uint64) {
-			if dec.Decode(c, d, ts) != nil {
-				return
-			}
-			for _, fm := range fmts {
-				buf, _ = fm.AppendText(buf[:0], c)
-				buf, _ = fm.AppendJSON(buf[:0], c)
-			}
-		}
+		judge := srctest.Exercise(&Decoder{}, fmts)
 		sp.Split(data, judge)
 		judge(data, 1)
 		Detect(data)

@@ -122,15 +122,6 @@ func workflowRun(action, name string) map[string]any {
 	})
 }
 
-func mustJSON(tb testing.TB, v any) []byte {
-	tb.Helper()
-	b, err := json.Marshal(v)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return b
-}
-
 // The files of the compare answer for a push to "leaky": an AWS key, a
 // private key and a GitHub token, among harmless lines.
 var leakyFiles = []any{

@@ -4,12 +4,10 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"strconv"
 	"time"
@@ -154,67 +152,10 @@ func Run(ctx context.Context, cfg Config, q *jsonsrc.Queue, stats *jsonsrc.Stats
 }
 
 // Server serves a [Webhook] over HTTP, or HTTPS when given a certificate.
-type Server struct {
-	srv *http.Server
-	ln  net.Listener
-}
+type Server = jsonsrc.Server
 
 // Listen opens the webhook's listener on addr ("host:port"). With
 // certFile and keyFile (PEM; one file may hold both) it serves HTTPS.
 func Listen(addr, certFile, keyFile string, h *Webhook) (*Server, error) {
-	tlsConf, err := loadTLS(certFile, keyFile)
-	if err != nil {
-		return nil, err
-	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, fmt.Errorf("GitHub webhook: %w", err)
-	}
-	if tlsConf != nil {
-		ln = tls.NewListener(ln, tlsConf)
-	}
-	srv := &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       time.Minute,
-		WriteTimeout:      time.Minute,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    64 << 10,
-	}
-	return &Server{srv: srv, ln: ln}, nil
-}
-
-func loadTLS(certFile, keyFile string) (*tls.Config, error) {
-	if certFile == "" {
-		return nil, nil
-	}
-	if keyFile == "" {
-		keyFile = certFile
-	}
-	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
-	if err != nil {
-		return nil, fmt.Errorf("GitHub webhook TLS: %w", err)
-	}
-	return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, nil
-}
-
-// Addr returns the address listened on.
-func (s *Server) Addr() net.Addr { return s.ln.Addr() }
-
-// Serve answers requests until ctx ends, then shuts the server down.
-func (s *Server) Serve(ctx context.Context) error {
-	done := make(chan error, 1)
-	go func() { done <- s.srv.Serve(s.ln) }()
-	select {
-	case err := <-done:
-		return fmt.Errorf("GitHub webhook: %w", err)
-	case <-ctx.Done():
-	}
-	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := s.srv.Shutdown(sctx); err != nil {
-		return fmt.Errorf("GitHub webhook shutdown: %w", err)
-	}
-	<-done
-	return nil
+	return jsonsrc.Listen("GitHub webhook", addr, certFile, keyFile, h)
 }

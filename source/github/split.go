@@ -9,8 +9,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"path/filepath"
-	"sort"
 	"time"
 
 	"github.com/kestrel-sec/kestrel/source/jsonsrc"
@@ -115,39 +113,7 @@ type FileReader struct {
 // Read reads path, a file or a directory whose regular files are read in
 // name order, until its end or until ctx ends.
 func (r *FileReader) Read(ctx context.Context, path string) error {
-	st, err := os.Stat(path)
-	if err != nil {
-		return fmt.Errorf("GitHub events: %w", err)
-	}
-	if !st.IsDir() {
-		return r.readFile(ctx, path)
-	}
-	files, err := dirFiles(path)
-	if err != nil {
-		return err
-	}
-	for _, f := range files {
-		if err := r.readFile(ctx, f); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// dirFiles returns the regular files of dir, sorted by name.
-func dirFiles(dir string) ([]string, error) {
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		return nil, fmt.Errorf("GitHub events: %w", err)
-	}
-	var out []string
-	for _, e := range ents {
-		if e.Type().IsRegular() {
-			out = append(out, filepath.Join(dir, e.Name()))
-		}
-	}
-	sort.Strings(out)
-	return out, nil
+	return jsonsrc.ReadPath(path, "GitHub events", func(f string) error { return r.readFile(ctx, f) })
 }
 
 func (r *FileReader) readFile(ctx context.Context, path string) error {
@@ -213,10 +179,5 @@ func readLine(br *bufio.Reader, limit int) ([]byte, error) {
 }
 
 func (r *FileReader) skipped(name string, n int, err error) {
-	if r.Stats != nil {
-		r.Stats.AddInvalid(1)
-	}
-	if r.Log != nil {
-		r.Log.Warn("GitHub event line skipped", "source", SourceName, "file", name, "line", n, "error", err.Error())
-	}
+	jsonsrc.Skip(r.Stats, r.Log, err, "GitHub event line skipped", "source", SourceName, "file", name, "line", n)
 }

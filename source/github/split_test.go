@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kestrel-sec/kestrel/internal/srctest"
 	"github.com/kestrel-sec/kestrel/source/jsonsrc"
 )
 
@@ -27,7 +28,7 @@ func recorded(t *testing.T) []byte {
 		{"repository", repoEvent("publicized", repository("payments", false), nil)},
 		{"member", memberEvent("added")},
 	} {
-		out = appendEvent(out, ev.typ, at.Add(time.Duration(i)*time.Second), nil, mustJSON(t, ev.payload))
+		out = appendEvent(out, ev.typ, at.Add(time.Duration(i)*time.Second), nil, srctest.JSON(t, ev.payload))
 		out = append(out, '\n')
 	}
 	return out
@@ -75,7 +76,7 @@ func TestDetect(t *testing.T) {
 		{"head of a file, cut in the type", data[:10], false},
 		{"blank lines first", append([]byte("\n\n  "), data...), true},
 		{"a k8s audit event", []byte(`{"kind":"Event","auditID":"a","stage":"ResponseComplete"}` + "\n"), false},
-		{"raw GitHub payload", append(mustJSON(t, pingEvent()), '\n'), false},
+		{"raw GitHub payload", append(srctest.JSON(t, pingEvent()), '\n'), false},
 		{"type not first, whole line", []byte(`{"zen":"x","webhook_type":"ping"}`), true},
 		{"type not first, cut", []byte(`{"zen":"x","webhook_type":"pi`), false},
 		{"array", []byte(`[{"webhook_type":"ping"}]`), false},

@@ -3,78 +3,20 @@ package github
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
-	"log/slog"
-	"math/big"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/kestrel-sec/kestrel/internal/srctest"
 	"github.com/kestrel-sec/kestrel/source/jsonsrc"
 )
-
-// selfSigned writes a certificate and key for 127.0.0.1 into dir.
-func selfSigned(t *testing.T, dir string) (certFile, keyFile string, pool *x509.CertPool) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "kestrel-test"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, KeyUsage: x509.KeyUsageDigitalSignature,
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kb, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600)
-	os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb}), 0o600)
-	cert, _ := x509.ParseCertificate(der)
-	pool = x509.NewCertPool()
-	pool.AddCert(cert)
-	return certFile, keyFile, pool
-}
-
-// logBuffer is a logger writing into a buffer the test reads.
-func logBuffer() (*slog.Logger, *lockedBuffer) {
-	b := &lockedBuffer{}
-	return slog.New(slog.NewTextHandler(b, nil)), b
-}
-
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 func TestWebhookRequests(t *testing.T) {
 	for _, mode := range []string{"http", "https"} {
@@ -83,10 +25,10 @@ func TestWebhookRequests(t *testing.T) {
 			var cert, key string
 			if mode == "https" {
 				var pool *x509.CertPool
-				cert, key, pool = selfSigned(t, t.TempDir())
+				cert, key, pool = srctest.SelfSigned(t, t.TempDir())
 				client.Transport = &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}
 			}
-			log, logs := logBuffer()
+			log, logs := srctest.LogBuffer()
 			e := startHook(t, cert, key, client, func(h *Webhook) { h.Log = log })
 			checkRequests(t, e)
 			if strings.Contains(logs.String(), string(testSecret)) {
@@ -100,7 +42,7 @@ func TestWebhookRequests(t *testing.T) {
 }
 
 func checkRequests(t *testing.T, e *hookEnv) {
-	ping := mustJSON(t, pingEvent())
+	ping := srctest.JSON(t, pingEvent())
 	big := append(append([]byte(`{"pad":"`), bytes.Repeat([]byte("x"), 300<<10)...), `"}`...)
 	cases := []struct {
 		name   string
@@ -160,7 +102,7 @@ func checkOtherRequests(t *testing.T, e *hookEnv) {
 	if resp.StatusCode != http.StatusMethodNotAllowed {
 		t.Errorf("GET: %d, want 405", resp.StatusCode)
 	}
-	body := mustJSON(t, pingEvent())
+	body := srctest.JSON(t, pingEvent())
 	req, _ := http.NewRequest(http.MethodPost, strings.TrimSuffix(e.url, "/github")+"/elsewhere", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("X-GitHub-Event", "ping")
@@ -179,7 +121,7 @@ func checkOtherRequests(t *testing.T, e *hookEnv) {
 // even signed deliveries, and that the configuration is refused.
 func TestWebhookNoSecret(t *testing.T) {
 	e := startHook(t, "", "", nil, func(h *Webhook) { h.Secret = nil })
-	body := mustJSON(t, pingEvent())
+	body := srctest.JSON(t, pingEvent())
 	if code, _ := e.send(t, delivery{typ: "ping", body: body, sig: Sign(nil, body)}); code != 403 {
 		t.Errorf("status %d, want 403", code)
 	}

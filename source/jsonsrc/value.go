@@ -311,3 +311,12 @@ func hex4(b []byte) (rune, bool) {
 	}
 	return r, true
 }
+
+// At follows keys from v, one member at a time: v.At("a", "b") is
+// v.Get("a").Get("b").
+func (v Value) At(keys ...string) Value {
+	for _, k := range keys {
+		v = v.Get(k)
+	}
+	return v
+}

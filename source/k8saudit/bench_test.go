@@ -14,6 +14,7 @@ import (
 	"github.com/kestrel-sec/kestrel/alert"
 	"github.com/kestrel-sec/kestrel/engine"
 	"github.com/kestrel-sec/kestrel/field"
+	"github.com/kestrel-sec/kestrel/internal/srctest"
 	"github.com/kestrel-sec/kestrel/source/jsonsrc"
 )
 
@@ -33,41 +34,15 @@ func benchEvents(b *testing.B) [][]byte {
 		auditEvent("create", "pods", "default", "p", 201, map[string]any{"requestObject": podSpec(container("c", "nginx:1.25", map[string]any{"privileged": true}))}),
 		auditEvent("create", "clusterroles", "", "r", 201, map[string]any{"requestObject": map[string]any{"rules": []any{map[string]any{"resources": []any{"*"}, "verbs": []any{"*"}}}}}),
 	}
-	var out [][]byte
-	for i := 0; i < 10; i++ {
-		for _, e := range routine {
-			out = append(out, mustJSON(b, e))
-		}
-	}
-	for _, e := range alerting {
-		out = append(out, mustJSON(b, e))
-	}
-	return out
+	return srctest.Mix(b, 10, routine, alerting)
 }
 
 // BenchmarkUpstreamRules measures audit events per second through the
 // whole upstream k8s audit rules file on one goroutine: decoding each
 // event once, running every rule, building the alerts.
 func BenchmarkUpstreamRules(b *testing.B) {
-	eng, _ := compileUpstream(b, engine.DefaultOptions(), upstreamRules(b))
-	src := eng.Source(SourceName)
-	evs := benchEvents(b)
-	var dec Decoder
-	fc := field.NewContext(nil)
-	fc.Location = time.UTC
-	var alerts []alert.Alert
-	n := 0
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		if err := dec.Decode(fc, evs[i%len(evs)], uint64(i)); err != nil {
-			b.Fatal(err)
-		}
-		alerts = src.Process(fc, alerts[:0])
-		n += len(alerts)
-	}
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
-	b.ReportMetric(float64(n)/float64(b.N), "alerts/event")
+	eng, _ := srctest.Compile(b, Def(), engine.DefaultOptions(), upstreamRules(b))
+	srctest.BenchRules(b, eng.Source(SourceName), &Decoder{}, benchEvents(b), 1)
 }
 
 // BenchmarkWebhook measures the webhook's throughput end to end over
@@ -77,7 +52,7 @@ func BenchmarkUpstreamRules(b *testing.B) {
 // events/s counts the events judged; dropped/event the share the webhook
 // dropped (counted) because the rules fell behind.
 func BenchmarkWebhook(b *testing.B) {
-	eng, _ := compileUpstream(b, engine.DefaultOptions(), upstreamRules(b))
+	eng, _ := srctest.Compile(b, Def(), engine.DefaultOptions(), upstreamRules(b))
 	src := eng.Source(SourceName)
 	evs := benchEvents(b)
 	const batch = 100

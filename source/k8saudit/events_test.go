@@ -1,15 +1,12 @@
 package k8saudit
 
 import (
-	"encoding/json"
-	"slices"
 	"sort"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/kestrel-sec/kestrel/engine"
-	"github.com/kestrel-sec/kestrel/field"
+	"github.com/kestrel-sec/kestrel/internal/srctest"
 )
 
 // auditEvent builds an audit.k8s.io/v1 Event as the API server writes
@@ -46,25 +43,9 @@ func auditEvent(verb, resource, ns, name string, code int, mods map[string]any) 
 		delete(ev["objectRef"].(map[string]any), "namespace")
 	}
 	for path, v := range mods {
-		setPath(ev, strings.Split(path, "."), v)
+		srctest.SetPath(ev, path, v)
 	}
 	return ev
-}
-
-func setPath(m map[string]any, path []string, v any) {
-	for _, k := range path[:len(path)-1] {
-		next, ok := m[k].(map[string]any)
-		if !ok {
-			next = map[string]any{}
-			m[k] = next
-		}
-		m = next
-	}
-	if v == nil {
-		delete(m, path[len(path)-1])
-		return
-	}
-	m[path[len(path)-1]] = v
 }
 
 func podSpec(containers ...map[string]any) map[string]any {
@@ -88,46 +69,12 @@ func withSpec(pod map[string]any, key string, v any) map[string]any {
 	return pod
 }
 
-func mustJSON(tb testing.TB, v any) []byte {
-	tb.Helper()
-	b, err := json.Marshal(v)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return b
-}
-
-// judge runs one event through every rule and returns the names of the
-// rules that fire, sorted.
-type judge struct {
-	src *engine.Source
-	dec Decoder
-	fc  *field.Context
-}
-
-func newJudge(tb testing.TB) *judge {
+// newJudge returns a judge running audit events through every upstream
+// rule.
+func newJudge(tb testing.TB) *srctest.Judge {
 	o := engine.DefaultOptions()
 	o.Matching = engine.MatchAll
-	eng, _ := compileUpstream(tb, o, upstreamRules(tb))
-	fc := field.NewContext(nil)
-	fc.Location = time.UTC
-	return &judge{src: eng.Source(SourceName), fc: fc}
-}
-
-func (j *judge) fire(tb testing.TB, data []byte) []string {
-	tb.Helper()
-	if err := j.dec.Decode(j.fc, data, 1714557600123456000); err != nil {
-		tb.Fatal(err)
-	}
-	var names []string
-	for _, a := range j.src.Process(j.fc, nil) {
-		if a.Source != SourceName {
-			tb.Errorf("alert source %q", a.Source)
-		}
-		names = append(names, a.Rule)
-	}
-	sort.Strings(names)
-	return names
+	return srctest.NewJudge(tb, Def(), o, &Decoder{}, upstreamRules(tb))
 }
 
 func TestRulesFire(t *testing.T) {
@@ -138,7 +85,7 @@ func TestRulesFire(t *testing.T) {
 	}
 	cases := []struct {
 		name string
-		ev   map[string]any
+		ev   any
 		want []string
 	}{
 		{"privileged pod", auditEvent("create", "pods", "default", "p", 201, map[string]any{
@@ -260,13 +207,7 @@ func TestRulesFire(t *testing.T) {
 	}
 	fired := map[string]bool{}
 	for _, c := range cases {
-		got := j.fire(t, mustJSON(t, c.ev))
-		want := slices.Clone(c.want)
-		sort.Strings(want)
-		if !slices.Equal(got, want) {
-			t.Errorf("%s: fired %q, want %q", c.name, got, want)
-		}
-		for _, n := range got {
+		for _, n := range j.Expect(t, c.name, srctest.JSON(t, c.ev), 1714557600123456000, c.want) {
 			fired[n] = true
 		}
 	}

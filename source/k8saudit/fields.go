@@ -17,14 +17,6 @@ func current(c *field.Context) *Event {
 	return e
 }
 
-// at follows keys from v.
-func at(v jsonsrc.Value, keys []string) jsonsrc.Value {
-	for _, k := range keys {
-		v = v.Get(k)
-	}
-	return v
-}
-
 // scalar defines a field whose value is the JSON value at path: a
 // string's content, anything else as compact JSON.
 func scalar(name, desc string, path ...string) field.Def {
@@ -34,7 +26,7 @@ func scalar(name, desc string, path ...string) field.Def {
 			if e == nil {
 				return dst, false
 			}
-			v := at(e.root(), path)
+			v := e.root().At(path...)
 			if !v.Exists() {
 				return dst, false
 			}
@@ -102,7 +94,7 @@ func list(name, desc string, indexed bool, fill listFill) field.Def {
 // when there is none or it is no array.
 func arrayAt(path ...string) listFill {
 	return func(e *Event, _ int, out *strList) bool {
-		v := at(e.root(), path)
+		v := e.root().At(path...)
 		if v.Kind() != jsonsrc.Array {
 			return false
 		}
@@ -125,7 +117,7 @@ func elems(path ...string) listFill {
 		if idx < 0 {
 			return all(e, idx, out)
 		}
-		v := at(e.root(), path).Index(idx)
+		v := e.root().At(path...).Index(idx)
 		if !v.Exists() {
 			return false
 		}
@@ -392,7 +384,7 @@ func joined(lst, key string) listFill {
 // at key, or the pod's where the container has none, or "0".
 func effective(lst, key string) listFill {
 	return func(e *Event, idx int, out *strList) bool {
-		pod := at(e.root(), []string{"requestObject", "spec", "securityContext", key})
+		pod := e.root().At("requestObject", "spec", "securityContext", key)
 		vs, ok := e.values(idx, "requestObject", "spec", lst, "securityContext", key)
 		if !ok {
 			// No container has a security context, or none is there.
@@ -453,7 +445,7 @@ func hostPorts(lst string) listFill {
 // volumeTypes fills a list with the keys of each volume but name: its
 // type (hostPath, configMap, …).
 func volumeTypes(e *Event, idx int, out *strList) bool {
-	vols := at(e.root(), []string{"requestObject", "spec", "volumes"})
+	vols := e.root().At("requestObject", "spec", "volumes")
 	if !vols.Exists() {
 		return false
 	}
@@ -495,7 +487,7 @@ func volumeTypes(e *Event, idx int, out *strList) bool {
 // kind, as namespace:name with ns.
 func subjectNames(kind string, ns bool) listFill {
 	return func(e *Event, _ int, out *strList) bool {
-		subs := at(e.root(), []string{"requestObject", "subjects"})
+		subs := e.root().At("requestObject", "subjects")
 		if subs.Kind() != jsonsrc.Array {
 			return false
 		}
@@ -537,7 +529,7 @@ func targetPodName(dst []byte, c *field.Context, _ *field.Arg) ([]byte, bool) {
 	if sub := ref.Get("subresource"); sub.Exists() && !sub.StrEq("") {
 		return dst, false
 	}
-	v := at(e.root(), []string{"responseObject", "metadata", "name"})
+	v := e.root().At("responseObject", "metadata", "name")
 	if !v.Exists() {
 		return dst, false
 	}

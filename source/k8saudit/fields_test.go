@@ -8,6 +8,7 @@ import (
 	"github.com/kestrel-sec/kestrel/engine"
 	"github.com/kestrel-sec/kestrel/field"
 	"github.com/kestrel-sec/kestrel/filter"
+	"github.com/kestrel-sec/kestrel/internal/srctest"
 	"github.com/kestrel-sec/kestrel/rules"
 )
 
@@ -39,19 +40,7 @@ func richPod(t *testing.T) []byte {
 		"annotations.cluster_name": "prod-eu",
 	})
 	ev["annotations"].(map[string]any)["pod-security.kubernetes.io/audit-violations"] = "privileged"
-	return mustJSON(t, ev)
-}
-
-// extract compiles a field expression against the registry and returns
-// its text, or "<NA>".
-func extract(t *testing.T, reg *field.Registry, c *field.Context, expr string) string {
-	t.Helper()
-	f, err := reg.CompileFormat("*%" + expr)
-	if err != nil {
-		t.Fatalf("%s: %v", expr, err)
-	}
-	out, _ := f.AppendText(nil, c)
-	return string(out)
+	return srctest.JSON(t, ev)
 }
 
 func TestFields(t *testing.T) {
@@ -140,11 +129,11 @@ func TestFields(t *testing.T) {
 		"evt.is_async":                                      "false",
 	}
 	for expr, w := range want {
-		if got := extract(t, reg, c, expr); got != w {
+		if got := srctest.Extract(t, reg, c, expr); got != w {
 			t.Errorf("%s = %q, want %q", expr, got, w)
 		}
 	}
-	if obj := extract(t, reg, c, "jevt.obj"); !strings.HasPrefix(obj, "{\n  \"annotations\": {") {
+	if obj := srctest.Extract(t, reg, c, "jevt.obj"); !strings.HasPrefix(obj, "{\n  \"annotations\": {") {
 		t.Errorf("jevt.obj = %.60q…", obj)
 	}
 }
@@ -158,7 +147,7 @@ func TestBindingAndRoleFields(t *testing.T) {
 		"requestObject": map[string]any{"roleRef": map[string]any{"name": "cluster-admin"}, "subjects": []any{
 			map[string]any{"kind": "User", "name": "mallory"}, map[string]any{"kind": "ServiceAccount", "name": "sa", "namespace": "ci"},
 			map[string]any{"kind": "Group", "name": "devs"}}}})
-	if err := dec.Decode(c, mustJSON(t, b), 1); err != nil {
+	if err := dec.Decode(c, srctest.JSON(t, b), 1); err != nil {
 		t.Fatal(err)
 	}
 	for expr, w := range map[string]string{
@@ -170,14 +159,14 @@ func TestBindingAndRoleFields(t *testing.T) {
 		"ka.req.binding.subjects.group_names":             "(devs)",
 		"ka.req.role.rules":                               "<NA>",
 	} {
-		if got := extract(t, reg, c, expr); got != w {
+		if got := srctest.Extract(t, reg, c, expr); got != w {
 			t.Errorf("%s = %q, want %q", expr, got, w)
 		}
 	}
 	r := auditEvent("create", "roles", "default", "r", 201, map[string]any{"requestObject": map[string]any{"rules": []any{
 		map[string]any{"apiGroups": []any{""}, "resources": []any{"pods"}, "verbs": []any{"get"}},
 		map[string]any{"apiGroups": []any{"apps"}, "resources": []any{"deployments"}, "verbs": []any{"create", "delete"}, "nonResourceURLs": []any{"/metrics"}}}}})
-	if err := dec.Decode(c, mustJSON(t, r), 2); err != nil {
+	if err := dec.Decode(c, srctest.JSON(t, r), 2); err != nil {
 		t.Fatal(err)
 	}
 	for expr, w := range map[string]string{
@@ -188,7 +177,7 @@ func TestBindingAndRoleFields(t *testing.T) {
 		"ka.req.role.rules.nonResourceURLs": "(/metrics)",
 		"evt.num":                           "2",
 	} {
-		if got := extract(t, reg, c, expr); got != w {
+		if got := srctest.Extract(t, reg, c, expr); got != w {
 			t.Errorf("%s = %q, want %q", expr, got, w)
 		}
 	}
@@ -204,7 +193,7 @@ func TestListOperators(t *testing.T) {
 	if err := dec.Decode(c, richPod(t), 1); err != nil {
 		t.Fatal(err)
 	}
-	for cond, want := range map[string]bool{
+	srctest.Matches(t, reg, c, map[string]bool{
 		"ka.req.pod.containers.image.repository in (docker.io/library/nginx, busybox)": true,
 		"ka.req.pod.containers.image.repository in (busybox)":                          false,
 		"ka.req.pod.containers.image.repository intersects (busybox)":                  true,
@@ -216,16 +205,7 @@ func TestListOperators(t *testing.T) {
 		"ka.sourceips in (192.168.49.1, 10.0.0.7)":                                     true,
 		"ka.req.pod.host_network intersects (true)":                                    true,
 		"evt.source = k8s_audit and evt.pluginname = k8saudit":                         true,
-	} {
-		p, err := filter.Compile(cond, filter.Options{Fields: reg})
-		if err != nil {
-			t.Errorf("%s: %v", cond, err)
-			continue
-		}
-		if got := p.Match(c); got != want {
-			t.Errorf("%s = %v, want %v", cond, got, want)
-		}
-	}
+	})
 	if _, err := filter.Compile("ka.req.pod.containers.image = nginx", filter.Options{Fields: reg}); err == nil {
 		t.Error("= on a list field compiled")
 	}
@@ -237,8 +217,8 @@ func TestListOperators(t *testing.T) {
 // TestRulesWithSyscallRules loads the upstream k8s audit rules with the
 // syscall rules and lists every rule with its source.
 func TestRulesWithSyscallRules(t *testing.T) {
-	eng, _ := compileUpstream(t, engine.DefaultOptions(), syscallRules(t), upstreamRules(t))
-	spec, _ := rules.Load(syscallRules(t), upstreamRules(t))
+	eng, _ := srctest.Compile(t, Def(), engine.DefaultOptions(), srctest.SyscallRules(t), upstreamRules(t))
+	spec, _ := rules.Load(srctest.SyscallRules(t), upstreamRules(t))
 	counts := map[string]int{}
 	for _, r := range spec.Rules {
 		counts[r.Source]++

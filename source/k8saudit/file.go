@@ -9,8 +9,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"path/filepath"
-	"sort"
 	"sync"
 	"time"
 
@@ -51,9 +49,9 @@ func (r *FileReader) Read(ctx context.Context, path string, follow bool) error {
 	case !st.IsDir():
 		return r.readFile(ctx, path, follow)
 	}
-	files, err := dirFiles(path)
+	files, err := jsonsrc.DirFiles(path)
 	if err != nil {
-		return err
+		return fmt.Errorf("audit log: %w", err)
 	}
 	if !follow {
 		for _, f := range files {
@@ -99,22 +97,6 @@ func cmpErr(have, err error) error {
 	return err
 }
 
-// dirFiles lists a directory's regular files in name order.
-func dirFiles(dir string) ([]string, error) {
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		return nil, fmt.Errorf("audit log: %w", err)
-	}
-	var out []string
-	for _, e := range ents {
-		if e.Type().IsRegular() {
-			out = append(out, filepath.Join(dir, e.Name()))
-		}
-	}
-	sort.Strings(out)
-	return out, nil
-}
-
 func (r *FileReader) poll() time.Duration {
 	if r.Poll <= 0 {
 		return 250 * time.Millisecond
@@ -155,7 +137,7 @@ func (r *FileReader) readFile(ctx context.Context, path string, follow bool) err
 			r.flush(t, sp, path)
 			return nil
 		}
-		if !sleep(ctx, r.poll()) {
+		if !jsonsrc.Sleep(ctx, r.poll()) {
 			return nil
 		}
 		if moved(t, path) {
@@ -179,7 +161,7 @@ func (r *FileReader) open(ctx context.Context, path string, follow bool) (*tail,
 		if !follow || !errors.Is(err, os.ErrNotExist) {
 			return nil, fmt.Errorf("audit log: %w", err)
 		}
-		if !sleep(ctx, r.poll()) {
+		if !jsonsrc.Sleep(ctx, r.poll()) {
 			return nil, nil
 		}
 	}
@@ -197,17 +179,6 @@ func moved(t *tail, path string) bool {
 		return true
 	}
 	return !os.SameFile(now, cur) || now.Size() < t.off
-}
-
-func sleep(ctx context.Context, d time.Duration) bool {
-	tm := time.NewTimer(d)
-	defer tm.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-tm.C:
-		return true
-	}
 }
 
 // readLines handles every complete line available; it returns io.EOF at
@@ -264,10 +235,5 @@ func (r *FileReader) handle(sp *Splitter, line []byte, path string, no int) {
 }
 
 func (r *FileReader) bad(path string, no int, err error) {
-	if r.Stats != nil {
-		r.Stats.AddInvalid(1)
-	}
-	if r.Log != nil {
-		r.Log.Warn("audit log line skipped", "source", SourceName, "file", path, "line", no, "error", err.Error())
-	}
+	jsonsrc.Skip(r.Stats, r.Log, err, "audit log line skipped", "source", SourceName, "file", path, "line", no)
 }

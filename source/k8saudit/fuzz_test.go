@@ -3,7 +3,7 @@ package k8saudit
 import (
 	"testing"
 
-	"github.com/kestrel-sec/kestrel/field"
+	"github.com/kestrel-sec/kestrel/internal/srctest"
 )
 
 // FuzzDecode feeds arbitrary bytes to the splitter, the decoder and every
@@ -18,39 +18,10 @@ func FuzzDecode(f *testing.F) {
 	} {
 		f.Add([]byte(s))
 	}
-	reg := Registry()
-	var fmts []*field.Format
-	for _, d := range reg.All() {
-		expr := d.Name
-		if d.Arg == field.ArgRequired {
-			expr += "[/a]"
-		}
-		fm, err := reg.CompileFormat("*%" + expr)
-		if err != nil {
-			f.Fatal(err)
-		}
-		fmts = append(fmts, fm)
-		if d.List {
-			fm, err := reg.CompileFormat("*%" + d.Name + "[0]")
-			if err == nil {
-				fmts = append(fmts, fm)
-			}
-		}
-	}
+	fmts := srctest.Formats(f, Registry(), "[/a]", "[0]")
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var sp Splitter
-		var dec Decoder
-		c := field.NewContext(nil)
-		var buf []byte
-		judge := func(d []byte, ts uint64) {
-			if dec.Decode(c, d, ts) != nil {
-				return
-			}
-			for _, fm := range fmts {
-				buf, _ = fm.AppendText(buf[:0], c)
-				buf, _ = fm.AppendJSON(buf[:0], c)
-			}
-		}
+		judge := srctest.Exercise(&Decoder{}, fmts)
 		sp.Split(data, judge)
 		judge(data, 1)
 	})

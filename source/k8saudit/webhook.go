@@ -1,17 +1,13 @@
 package k8saudit
 
 import (
-	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"mime"
-	"net"
 	"net/http"
 	"sync"
-	"time"
 
 	"github.com/kestrel-sec/kestrel/source/jsonsrc"
 )
@@ -127,61 +123,10 @@ func (h *Webhook) reject(w http.ResponseWriter, r *http.Request, code int, msg s
 }
 
 // Server serves a [Webhook] over HTTP, or HTTPS when given a certificate.
-type Server struct {
-	srv *http.Server
-	ln  net.Listener
-}
+type Server = jsonsrc.Server
 
 // Listen opens the webhook's listener on addr ("host:port"). With
 // certFile and keyFile (PEM; one file may hold both) it serves HTTPS.
 func Listen(addr, certFile, keyFile string, h *Webhook) (*Server, error) {
-	var tlsConf *tls.Config
-	if certFile != "" {
-		if keyFile == "" {
-			keyFile = certFile
-		}
-		cert, err := tls.LoadX509KeyPair(certFile, keyFile)
-		if err != nil {
-			return nil, fmt.Errorf("audit webhook TLS: %w", err)
-		}
-		tlsConf = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
-	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, fmt.Errorf("audit webhook: %w", err)
-	}
-	if tlsConf != nil {
-		ln = tls.NewListener(ln, tlsConf)
-	}
-	srv := &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       time.Minute,
-		WriteTimeout:      time.Minute,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          nil,
-	}
-	return &Server{srv: srv, ln: ln}, nil
-}
-
-// Addr returns the address listened on.
-func (s *Server) Addr() net.Addr { return s.ln.Addr() }
-
-// Serve answers requests until ctx ends, then shuts the server down.
-func (s *Server) Serve(ctx context.Context) error {
-	done := make(chan error, 1)
-	go func() { done <- s.srv.Serve(s.ln) }()
-	select {
-	case err := <-done:
-		return fmt.Errorf("audit webhook: %w", err)
-	case <-ctx.Done():
-	}
-	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := s.srv.Shutdown(sctx); err != nil {
-		return fmt.Errorf("audit webhook shutdown: %w", err)
-	}
-	<-done
-	return nil
+	return jsonsrc.Listen("audit webhook", addr, certFile, keyFile, h)
 }

@@ -3,15 +3,8 @@ package k8saudit
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -19,36 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kestrel-sec/kestrel/internal/srctest"
 	"github.com/kestrel-sec/kestrel/source/jsonsrc"
 )
-
-// selfSigned writes a certificate and key for 127.0.0.1 into dir.
-func selfSigned(t *testing.T, dir string) (certFile, keyFile string, pool *x509.CertPool) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "kestrel-test"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, KeyUsage: x509.KeyUsageDigitalSignature,
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kb, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600)
-	os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb}), 0o600)
-	cert, _ := x509.ParseCertificate(der)
-	pool = x509.NewCertPool()
-	pool.AddCert(cert)
-	return certFile, keyFile, pool
-}
 
 // startWebhook serves a webhook on a loopback port for the test.
 func startWebhook(t *testing.T, cert, key string) (*Webhook, *jsonsrc.Queue, string) {
@@ -60,28 +26,8 @@ func startWebhook(t *testing.T, cert, key string) (*Webhook, *jsonsrc.Queue, str
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Error(err)
-		}
-	})
+	srctest.Serve(t, srv)
 	return h, q, srv.Addr().String()
-}
-
-func post(t *testing.T, c *http.Client, url, ctype string, body []byte) (int, string) {
-	t.Helper()
-	resp, err := c.Post(url, ctype, bytes.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var b bytes.Buffer
-	b.ReadFrom(resp.Body)
-	return resp.StatusCode, b.String()
 }
 
 func TestWebhook(t *testing.T) {
@@ -91,12 +37,12 @@ func TestWebhook(t *testing.T) {
 			var cert, key string
 			if mode == "https" {
 				var pool *x509.CertPool
-				cert, key, pool = selfSigned(t, t.TempDir())
+				cert, key, pool = srctest.SelfSigned(t, t.TempDir())
 				client.Transport = &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}
 			}
 			h, q, addr := startWebhook(t, cert, key)
 			url := mode + "://" + addr + DefaultPath
-			one := mustJSON(t, auditEvent("get", "pods", "default", "p", 200, nil))
+			one := srctest.JSON(t, auditEvent("get", "pods", "default", "p", 200, nil))
 			list := []byte(`{"kind":"EventList","apiVersion":"audit.k8s.io/v1","metadata":{},"items":[` + string(one) + "," + string(one) + `]}`)
 			for _, c := range []struct {
 				name, ctype string
@@ -113,7 +59,7 @@ func TestWebhook(t *testing.T) {
 				{"too large", "application/json", bytes.Repeat([]byte(" "), 70<<10), 413, 0},
 			} {
 				before := len(q.Items())
-				code, msg := post(t, client, url, c.ctype, c.body)
+				code, msg := srctest.Post(t, client, url, c.ctype, c.body)
 				if code != c.want {
 					t.Errorf("%s: status %d (%s), want %d", c.name, code, strings.TrimSpace(msg), c.want)
 				}
@@ -129,7 +75,7 @@ func TestWebhook(t *testing.T) {
 			if resp.StatusCode != http.StatusMethodNotAllowed {
 				t.Errorf("GET: %d, want 405", resp.StatusCode)
 			}
-			if code, _ := post(t, client, mode+"://"+addr+"/elsewhere", "application/json", one); code != 404 {
+			if code, _ := srctest.Post(t, client, mode+"://"+addr+"/elsewhere", "application/json", one); code != 404 {
 				t.Errorf("other path: %d, want 404", code)
 			}
 			s := h.Stats.Snapshot()
@@ -148,9 +94,9 @@ func TestWebhook(t *testing.T) {
 // dropped and counted, and the request still succeeds.
 func TestWebhookQueueFull(t *testing.T) {
 	h, _, addr := startWebhook(t, "", "")
-	one := mustJSON(t, auditEvent("get", "pods", "default", "p", 200, nil))
+	one := srctest.JSON(t, auditEvent("get", "pods", "default", "p", 200, nil))
 	items := strings.Repeat(string(one)+",", 19) + string(one)
-	code, _ := post(t, http.DefaultClient, "http://"+addr+DefaultPath, "application/json", []byte("["+items+"]"))
+	code, _ := srctest.Post(t, http.DefaultClient, "http://"+addr+DefaultPath, "application/json", []byte("["+items+"]"))
 	if code != 200 {
 		t.Fatalf("status %d", code)
 	}
@@ -165,7 +111,7 @@ func TestWebhookQueueFull(t *testing.T) {
 func TestFileFollow(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "audit.log")
-	one := mustJSON(t, auditEvent("get", "pods", "default", "p", 200, nil))
+	one := srctest.JSON(t, auditEvent("get", "pods", "default", "p", 200, nil))
 	os.WriteFile(path, append(append(one, '\n'), "{not json\n"...), 0o600)
 	stats := &jsonsrc.Stats{}
 	got := make(chan []byte, 16)

@@ -4,9 +4,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kestrel-sec/kestrel/alert"
 	"github.com/kestrel-sec/kestrel/engine"
-	"github.com/kestrel-sec/kestrel/field"
+	"github.com/kestrel-sec/kestrel/internal/srctest"
 )
 
 // benchEvents is a mix of System Log events: mostly sign-ins, SSO and
@@ -29,41 +28,15 @@ func benchEvents(b *testing.B) [][]byte {
 		mfaEvent(mfaDeny, "00u8", 2),
 		adminAction("user.account.privilege.grant", "Grant user privilege"),
 	}
-	var out [][]byte
-	for range 10 {
-		for _, e := range routine {
-			out = append(out, mustJSON(b, e))
-		}
-	}
-	for _, e := range alerting {
-		out = append(out, mustJSON(b, e))
-	}
-	return out
+	return srctest.Mix(b, 10, routine, alerting)
 }
 
 // BenchmarkUpstreamRules measures Okta events per second through the
 // whole upstream Okta rules file on one goroutine: decoding each event
 // once, counting MFA events, running every rule, building the alerts.
 func BenchmarkUpstreamRules(b *testing.B) {
-	eng, _ := compileUpstream(b, engine.DefaultOptions(), upstreamRules(b))
-	src := eng.Source(SourceName)
-	evs := benchEvents(b)
-	var dec Decoder
-	fc := field.NewContext(nil)
-	fc.Location = time.UTC
-	var alerts []alert.Alert
-	n, i := 0, 0
-	b.ReportAllocs()
-	for b.Loop() {
-		if err := dec.Decode(fc, evs[i%len(evs)], uint64(i)*uint64(time.Second)); err != nil {
-			b.Fatal(err)
-		}
-		alerts = src.Process(fc, alerts[:0])
-		n += len(alerts)
-		i++
-	}
-	b.ReportMetric(float64(i)/b.Elapsed().Seconds(), "events/s")
-	b.ReportMetric(float64(n)/float64(i), "alerts/event")
+	eng, _ := srctest.Compile(b, Def(), engine.DefaultOptions(), upstreamRules(b))
+	srctest.BenchRules(b, eng.Source(SourceName), &Decoder{}, benchEvents(b), uint64(time.Second))
 }
 
 // BenchmarkSplit measures splitting System Log API pages.
@@ -72,7 +45,7 @@ func BenchmarkSplit(b *testing.B) {
 	for i := range evs {
 		evs[i] = logEvent("user.session.start", nil)
 	}
-	data := mustJSON(b, evs)
+	data := srctest.JSON(b, evs)
 	var sp Splitter
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()

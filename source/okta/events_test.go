@@ -1,16 +1,13 @@
 package okta
 
 import (
-	"encoding/json"
 	"slices"
-	"sort"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/kestrel-sec/kestrel/alert"
 	"github.com/kestrel-sec/kestrel/engine"
-	"github.com/kestrel-sec/kestrel/field"
+	"github.com/kestrel-sec/kestrel/internal/srctest"
 )
 
 // basePublished is the published time of the test events.
@@ -66,25 +63,9 @@ func logEvent(eventType string, mods map[string]any) map[string]any {
 		"target": nil,
 	}
 	for path, v := range mods {
-		setPath(ev, strings.Split(path, "."), v)
+		srctest.SetPath(ev, path, v)
 	}
 	return ev
-}
-
-func setPath(m map[string]any, path []string, v any) {
-	for _, k := range path[:len(path)-1] {
-		next, ok := m[k].(map[string]any)
-		if !ok {
-			next = map[string]any{}
-			m[k] = next
-		}
-		m = next
-	}
-	if v == nil {
-		delete(m, path[len(path)-1])
-		return
-	}
-	m[path[len(path)-1]] = v
 }
 
 // targetOf is one entry of an event's target list.
@@ -105,61 +86,27 @@ func userTarget() map[string]any {
 	return targetOf("User", "00u1tgt2usr3ABCDE4x7", "jane.roe@example.com", "Jane Roe")
 }
 
-func mustJSON(tb testing.TB, v any) []byte {
-	tb.Helper()
-	b, err := json.Marshal(v)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return b
-}
-
 // judge runs events through every upstream rule, the disabled ones too.
-type judge struct {
-	src *engine.Source
-	dec *Decoder
-	fc  *field.Context
-}
+type judge struct{ *srctest.Judge }
 
 func newJudge(tb testing.TB) *judge {
 	o := engine.DefaultOptions()
 	o.Matching = engine.MatchAll
 	o.EnableAll = true
-	eng, _ := compileUpstream(tb, o, upstreamRules(tb))
-	fc := field.NewContext(nil)
-	fc.Location = time.UTC
-	return &judge{src: eng.Source(SourceName), dec: &Decoder{Organization: "example"}, fc: fc}
+	return &judge{srctest.NewJudge(tb, Def(), o, &Decoder{Organization: "example"}, upstreamRules(tb))}
 }
 
 // fire decodes one event at its published time and returns the alerts,
 // sorted by rule.
 func (j *judge) fire(tb testing.TB, ev map[string]any) []alert.Alert {
 	tb.Helper()
-	data := mustJSON(tb, ev)
+	data := srctest.JSON(tb, ev)
 	var sp Splitter
 	var ts uint64
 	if _, err := sp.Split(data, func(_ []byte, t uint64) { ts = t }); err != nil || ts == 0 {
 		tb.Fatalf("split: %v", err)
 	}
-	if err := j.dec.Decode(j.fc, data, ts); err != nil {
-		tb.Fatal(err)
-	}
-	alerts := j.src.Process(j.fc, nil)
-	for _, a := range alerts {
-		if a.Source != SourceName {
-			tb.Errorf("alert source %q", a.Source)
-		}
-	}
-	sort.Slice(alerts, func(a, b int) bool { return alerts[a].Rule < alerts[b].Rule })
-	return alerts
-}
-
-func rulesOf(alerts []alert.Alert) []string {
-	var names []string
-	for _, a := range alerts {
-		names = append(names, a.Rule)
-	}
-	return names
+	return j.Fire(tb, data, ts)
 }
 
 // ruleCase is an event and the rules it must fire, with the output of
@@ -237,7 +184,7 @@ func TestRulesFire(t *testing.T) {
 	j := newJudge(t)
 	for _, c := range ruleCases() {
 		alerts := j.fire(t, c.ev)
-		if got := rulesOf(alerts); !slices.Equal(got, c.want) {
+		if got := srctest.Rules(alerts); !slices.Equal(got, c.want) {
 			t.Errorf("%s: rules %q, want %q", c.name, got, c.want)
 			continue
 		}
@@ -258,7 +205,7 @@ func TestEveryRuleCovered(t *testing.T) {
 			covered[r] = true
 		}
 	}
-	for _, r := range j.src.Rules() {
+	for _, r := range j.Source.Rules() {
 		if !covered[r.Spec.Name] {
 			t.Errorf("rule %q not tested", r.Spec.Name)
 		}
@@ -283,7 +230,7 @@ func TestBenignEvents(t *testing.T) {
 		logEvent("User.Account.Lock", nil),
 		logEvent("user.account.lock ", nil),
 	} {
-		if got := rulesOf(j.fire(t, ev)); len(got) != 0 {
+		if got := srctest.Rules(j.fire(t, ev)); len(got) != 0 {
 			t.Errorf("%s fired %q", ev["eventType"], got)
 		}
 	}

@@ -16,14 +16,6 @@ func current(c *field.Context) *Event {
 	return e
 }
 
-// at follows keys from v.
-func at(v jsonsrc.Value, keys []string) jsonsrc.Value {
-	for _, k := range keys {
-		v = v.Get(k)
-	}
-	return v
-}
-
 // appendStr appends a value as the okta plugin gives a text field: a
 // string's content, nothing for a missing or null value (the field is
 // then empty, not unavailable), other values as compact JSON.
@@ -50,7 +42,7 @@ func valueField(name, desc string, fn func(dst []byte, root jsonsrc.Value, a *fi
 // when the event has none.
 func str(name, desc string, path ...string) field.Def {
 	return valueField(name, desc, func(dst []byte, root jsonsrc.Value, _ *field.Arg) ([]byte, bool) {
-		return appendStr(dst, at(root, path)), true
+		return appendStr(dst, root.At(path...)), true
 	})
 }
 
@@ -127,7 +119,7 @@ func org(dst []byte, c *field.Context, _ *field.Arg) ([]byte, bool) {
 // for other requests.
 func app(dst []byte, root jsonsrc.Value, _ *field.Arg) ([]byte, bool) {
 	start := len(dst)
-	dst = at(root, []string{"debugContext", "debugData", "requestUri"}).AppendText(dst)
+	dst = root.At("debugContext", "debugData", "requestUri").AppendText(dst)
 	uri, ok := bytes.CutPrefix(dst[start:], []byte("/app/"))
 	if !ok {
 		return dst[:start], false
@@ -144,7 +136,7 @@ func app(dst []byte, root jsonsrc.Value, _ *field.Arg) ([]byte, bool) {
 func coord(key string) func([]byte, jsonsrc.Value, *field.Arg) ([]byte, bool) {
 	path := []string{"client", "geographicalContext", "geolocation", key}
 	return func(dst []byte, root jsonsrc.Value, _ *field.Arg) ([]byte, bool) {
-		v := at(root, path)
+		v := root.At(path...)
 		switch v.Kind() {
 		case jsonsrc.Missing, jsonsrc.Null:
 			return append(dst, '0'), true
@@ -159,7 +151,7 @@ func coord(key string) func([]byte, jsonsrc.Value, *field.Arg) ([]byte, bool) {
 }
 
 func authStep(dst []byte, root jsonsrc.Value, _ *field.Arg) ([]byte, bool) {
-	v := at(root, []string{"authenticationContext", "authenticationStep"})
+	v := root.At("authenticationContext", "authenticationStep")
 	if k := v.Kind(); k == jsonsrc.Missing || k == jsonsrc.Null {
 		return append(dst, '0'), true
 	}
@@ -173,7 +165,7 @@ func asNumber() field.Def {
 		if e == nil {
 			return 0, false
 		}
-		v := at(e.root(), []string{"securityContext", "asNumber"})
+		v := e.root().At("securityContext", "asNumber")
 		if k := v.Kind(); k == jsonsrc.Missing || k == jsonsrc.Null {
 			return 0, true
 		}

@@ -6,12 +6,13 @@ import (
 	"time"
 
 	"github.com/kestrel-sec/kestrel/field"
+	"github.com/kestrel-sec/kestrel/internal/srctest"
 )
 
 // richEvent is an administrator, impersonated, adding a user to a group
 // through an application: an event with every member the fields read.
 func richEvent(t *testing.T) []byte {
-	return mustJSON(t, logEvent("group.user_membership.add", map[string]any{
+	return srctest.JSON(t, logEvent("group.user_membership.add", map[string]any{
 		"displayMessage":  "Add user to group membership",
 		"legacyEventType": "core.user_group_member.user_add",
 		"severity":        "INFO",
@@ -35,18 +36,6 @@ func richEvent(t *testing.T) []byte {
 			targetOf("AppInstance", "0oa2", "Office 365", "Microsoft Office 365"),
 		),
 	}))
-}
-
-// extract compiles a field expression against the registry and returns
-// its text, or "<NA>".
-func extract(t *testing.T, reg *field.Registry, c *field.Context, expr string) string {
-	t.Helper()
-	f, err := reg.CompileFormat("*%" + expr)
-	if err != nil {
-		t.Fatalf("%s: %v", expr, err)
-	}
-	out, _ := f.AppendText(nil, c)
-	return string(out)
 }
 
 func decodeOne(t *testing.T, dec *Decoder, data []byte, ts uint64) *field.Context {
@@ -127,7 +116,7 @@ func TestFields(t *testing.T) {
 		"jevt.value[/uuid]":                      "dc9fd3c0-598c-11ef-8478-2b7584bf8d5a",
 	}
 	for expr, w := range want {
-		if got := extract(t, reg, c, expr); got != w {
+		if got := srctest.Extract(t, reg, c, expr); got != w {
 			t.Errorf("%s = %q, want %q", expr, got, w)
 		}
 	}
@@ -154,12 +143,12 @@ func TestFieldsMinimal(t *testing.T) {
 		"okta.target.app.alternateid": "<NA>", "okta.targets.displayName": "<NA>", "okta.targets.displayName[0]": "<NA>",
 	}
 	for expr, w := range want {
-		if got := extract(t, reg, c, expr); got != w {
+		if got := srctest.Extract(t, reg, c, expr); got != w {
 			t.Errorf("%s = %q, want %q", expr, got, w)
 		}
 	}
 	c = decodeOne(t, &Decoder{}, []byte(`{"debugContext":{"debugData":{"requestUri":"/api/v1/authn"}}}`), 1)
-	if got := extract(t, reg, c, "okta.app"); got != "<NA>" {
+	if got := srctest.Extract(t, reg, c, "okta.app"); got != "<NA>" {
 		t.Errorf("okta.app of /api/v1/authn = %q", got)
 	}
 }
@@ -189,7 +178,7 @@ func TestDecodeErrors(t *testing.T) {
 // TestDecodeAllocs checks decoding allocates nothing once warmed, MFA
 // events of known users included.
 func TestDecodeAllocs(t *testing.T) {
-	evs := [][]byte{richEvent(t), mustJSON(t, logEvent("user.mfa.okta_verify.deny_push", nil))}
+	evs := [][]byte{richEvent(t), srctest.JSON(t, logEvent("user.mfa.okta_verify.deny_push", nil))}
 	var dec Decoder
 	c := field.NewContext(nil)
 	ts := uint64(1714557600123456000)

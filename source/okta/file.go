@@ -6,8 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"path/filepath"
-	"sort"
 
 	"github.com/kestrel-sec/kestrel/source/jsonsrc"
 )
@@ -28,39 +26,7 @@ type FileReader struct {
 // Read reads path, a file or a directory whose regular files are read in
 // name order, until its end or until ctx ends.
 func (r *FileReader) Read(ctx context.Context, path string) error {
-	st, err := os.Stat(path)
-	if err != nil {
-		return fmt.Errorf("okta events: %w", err)
-	}
-	if !st.IsDir() {
-		return r.readFile(ctx, path)
-	}
-	files, err := dirFiles(path)
-	if err != nil {
-		return err
-	}
-	for _, f := range files {
-		if err := r.readFile(ctx, f); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// dirFiles lists a directory's regular files in name order.
-func dirFiles(dir string) ([]string, error) {
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		return nil, fmt.Errorf("okta events: %w", err)
-	}
-	var out []string
-	for _, e := range ents {
-		if e.Type().IsRegular() {
-			out = append(out, filepath.Join(dir, e.Name()))
-		}
-	}
-	sort.Strings(out)
-	return out, nil
+	return jsonsrc.ReadPath(path, "okta events", func(f string) error { return r.readFile(ctx, f) })
 }
 
 func (r *FileReader) readFile(ctx context.Context, path string) error {
@@ -78,12 +44,7 @@ func (r *FileReader) readFile(ctx context.Context, path string) error {
 }
 
 func (r *FileReader) bad(path string, err error) {
-	if r.Stats != nil {
-		r.Stats.AddInvalid(1)
-	}
-	if r.Log != nil {
-		r.Log.Warn("okta event skipped", "source", SourceName, "file", path, "error", err.Error())
-	}
+	jsonsrc.Skip(r.Stats, r.Log, err, "okta event skipped", "source", SourceName, "file", path)
 }
 
 // ctxReader ends reading when its context ends.

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/kestrel-sec/kestrel/field"
+	"github.com/kestrel-sec/kestrel/internal/srctest"
 )
 
 // fuzzFormats compiles every field of the registry, with arguments where
@@ -50,18 +51,7 @@ func FuzzDecode(f *testing.F) {
 	fmts := fuzzFormats(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		sp := Splitter{MaxEventSize: 512}
-		dec := Decoder{CacheMaxUsers: 2, CacheUserMaxSize: 2}
-		c := field.NewContext(nil)
-		var buf []byte
-		judge := func(d []byte, ts uint64) {
-			if dec.Decode(c, d, ts) != nil {
-				return
-			}
-			for _, fm := range fmts {
-				buf, _ = fm.AppendText(buf[:0], c)
-				buf, _ = fm.AppendJSON(buf[:0], c)
-			}
-		}
+		judge := srctest.Exercise(&Decoder{CacheMaxUsers: 2, CacheUserMaxSize: 2}, fmts)
 		var mem, streamed [][]byte
 		sp.Split(data, func(d []byte, ts uint64) { mem = append(mem, bytes.Clone(d)); judge(d, ts) })
 		sp.SplitReader(bytes.NewReader(data), func(d []byte, _ uint64) { streamed = append(streamed, bytes.Clone(d)) }, func(error) {})

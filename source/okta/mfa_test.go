@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/kestrel-sec/kestrel/field"
+	"github.com/kestrel-sec/kestrel/internal/srctest"
 )
 
 // mfaEvent is an MFA event of the user with id actor at sec seconds after
@@ -29,7 +30,7 @@ func mfaEvent(kind mfaKind, actor string, sec float64) map[string]any {
 // okta.mfa.deny.countlast[300] for the judge's current event.
 func countsOf(t *testing.T, j *judge) (string, string) {
 	reg := Registry()
-	return extract(t, reg, j.fc, "okta.mfa.failure.countlast[300]"), extract(t, reg, j.fc, "okta.mfa.deny.countlast[300]")
+	return srctest.Extract(t, reg, j.Context, "okta.mfa.failure.countlast[300]"), srctest.Extract(t, reg, j.Context, "okta.mfa.deny.countlast[300]")
 }
 
 func TestMFAFailuresFire(t *testing.T) {
@@ -40,7 +41,7 @@ func TestMFAFailuresFire(t *testing.T) {
 		if fail != want || deny != "<NA>" {
 			t.Errorf("failure %d: counts %s, %s; want %s, <NA>", i+1, fail, deny, want)
 		}
-		fired := rulesOf(alerts)
+		fired := srctest.Rules(alerts)
 		if i < 2 && len(fired) != 0 || i >= 2 && !slices.Equal(fired, []string{"Too many failed MFA in last 5min"}) {
 			t.Errorf("failure %d fired %q", i+1, fired)
 			continue
@@ -62,7 +63,7 @@ func TestMFADeniesFire(t *testing.T) {
 		if want := fmt.Sprint(i + 1); deny != want || fail != "<NA>" {
 			t.Errorf("deny %d: counts %s, %s; want <NA>, %s", i+1, fail, deny, want)
 		}
-		fired := rulesOf(alerts)
+		fired := srctest.Rules(alerts)
 		if i == 2 && !slices.Equal(fired, []string{"Too many denied MFA Pushes in last 5min"}) || i < 2 && len(fired) != 0 {
 			t.Errorf("deny %d fired %q", i+1, fired)
 		}
@@ -86,7 +87,7 @@ func TestMFABenign(t *testing.T) {
 	success["outcome"] = map[string]any{"result": "SUCCESS"}
 	evs = append(evs, success, success, success)
 	for i, ev := range evs {
-		if fired := rulesOf(j.fire(t, ev)); len(fired) != 0 {
+		if fired := srctest.Rules(j.fire(t, ev)); len(fired) != 0 {
 			t.Errorf("event %d fired %q", i, fired)
 		}
 	}
@@ -99,7 +100,7 @@ func TestMFAWindows(t *testing.T) {
 	dec := &Decoder{}
 	var c *field.Context
 	for _, sec := range []float64{0, 100, 250, 299.5, 400} {
-		c = decodeOne(t, dec, mustJSON(t, mfaEvent(mfaFailure, "w", sec)), secs(sec))
+		c = decodeOne(t, dec, srctest.JSON(t, mfaEvent(mfaFailure, "w", sec)), secs(sec))
 	}
 	reg := Registry()
 	for expr, want := range map[string]string{
@@ -112,7 +113,7 @@ func TestMFAWindows(t *testing.T) {
 		"okta.mfa.failure.countlast[401]":    "5",
 		"okta.mfa.failure.countlast[999999]": "5",
 	} {
-		if got := extract(t, reg, c, expr); got != want {
+		if got := srctest.Extract(t, reg, c, expr); got != want {
 			t.Errorf("%s = %s, want %s", expr, got, want)
 		}
 	}
@@ -128,8 +129,8 @@ func TestMFAExpiry(t *testing.T) {
 	dec := &Decoder{CacheExpiration: 600 * time.Second}
 	reg := Registry()
 	count := func(sec float64) string {
-		c := decodeOne(t, dec, mustJSON(t, mfaEvent(mfaDeny, "x", sec)), secs(sec))
-		return extract(t, reg, c, "okta.mfa.deny.countlast[86400]")
+		c := decodeOne(t, dec, srctest.JSON(t, mfaEvent(mfaDeny, "x", sec)), secs(sec))
+		return srctest.Extract(t, reg, c, "okta.mfa.deny.countlast[86400]")
 	}
 	for _, step := range []struct {
 		sec  float64
@@ -145,9 +146,9 @@ func TestMFAUserMaxSize(t *testing.T) {
 	dec := &Decoder{CacheUserMaxSize: 5}
 	var c *field.Context
 	for i := range 20 {
-		c = decodeOne(t, dec, mustJSON(t, mfaEvent(mfaFailure, "m", float64(i))), secs(float64(i)))
+		c = decodeOne(t, dec, srctest.JSON(t, mfaEvent(mfaFailure, "m", float64(i))), secs(float64(i)))
 	}
-	if got := extract(t, Registry(), c, "okta.mfa.failure.countlast[300]"); got != "5" {
+	if got := srctest.Extract(t, Registry(), c, "okta.mfa.failure.countlast[300]"); got != "5" {
 		t.Errorf("count %s, want the 5 kept", got)
 	}
 	for _, s := range dec.mfa.slots {
@@ -165,7 +166,7 @@ func TestMFACacheBound(t *testing.T) {
 	c := field.NewContext(nil)
 	var sp Splitter
 	feed := func(actor string, sec float64) {
-		data := mustJSON(t, mfaEvent(mfaFailure, actor, sec))
+		data := srctest.JSON(t, mfaEvent(mfaFailure, actor, sec))
 		sp.Split(data, func(ev []byte, ts uint64) {
 			if err := dec.Decode(c, ev, ts); err != nil {
 				t.Fatal(err)
@@ -191,12 +192,12 @@ func TestMFACacheBound(t *testing.T) {
 		}
 	}
 	feed("first", 2000)
-	if got := extract(t, Registry(), c, "okta.mfa.failure.countlast[100000]"); got != "1" {
+	if got := srctest.Extract(t, Registry(), c, "okta.mfa.failure.countlast[100000]"); got != "1" {
 		t.Errorf("forgotten user counts %s, want 1", got)
 	}
 	last := fmt.Sprintf("u%d", 20*users-1)
 	feed(last, float64(2+20*users))
-	if got := extract(t, Registry(), c, "okta.mfa.failure.countlast[100000]"); got != "4" {
+	if got := srctest.Extract(t, Registry(), c, "okta.mfa.failure.countlast[100000]"); got != "4" {
 		t.Errorf("recent user counts %s, want 4", got)
 	}
 }

@@ -44,7 +44,7 @@ func Run(ctx context.Context, cfg Config, q *jsonsrc.Queue, stats *jsonsrc.Stats
 		return err
 	}
 	for {
-		if !sleep(ctx, p.poll(ctx)) {
+		if !jsonsrc.Sleep(ctx, p.poll(ctx)) {
 			return nil
 		}
 	}
@@ -323,19 +323,4 @@ func statusError(resp *http.Response) error {
 		return fmt.Errorf("%w: %s: %s (%s)", errStatus, resp.Status, e.Summary, e.Code)
 	}
 	return fmt.Errorf("%w: %s", errStatus, resp.Status)
-}
-
-// sleep waits for d or until ctx ends; it reports false when ctx ended.
-func sleep(ctx context.Context, d time.Duration) bool {
-	if d <= 0 {
-		return ctx.Err() == nil
-	}
-	tm := time.NewTimer(d)
-	defer tm.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-tm.C:
-		return true
-	}
 }

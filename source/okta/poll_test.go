@@ -1,7 +1,6 @@
 package okta
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -14,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kestrel-sec/kestrel/internal/srctest"
 	"github.com/kestrel-sec/kestrel/source/jsonsrc"
 )
 
@@ -71,35 +71,17 @@ func (f *fakeOkta) waitRequests(t *testing.T, n int, within time.Duration) []*ht
 	}
 }
 
-// lockedBuffer is a log sink safe for the poller's goroutine and the test.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 type running struct {
 	q     *jsonsrc.Queue
 	stats *jsonsrc.Stats
-	log   *lockedBuffer
+	log   *srctest.LockedBuffer
 	stop  func()
 }
 
 // start runs the poller against f until the test ends or stop is called.
 func start(t *testing.T, f *fakeOkta, cfg Config) *running {
 	cfg.BaseURL, cfg.APIToken, cfg.second = f.srv.URL, "t0ken", testSecond
-	r := &running{stats: &jsonsrc.Stats{}, log: &lockedBuffer{}}
+	r := &running{stats: &jsonsrc.Stats{}, log: &srctest.LockedBuffer{}}
 	r.q = jsonsrc.NewQueue(100, r.stats)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -156,7 +138,7 @@ func writePage(t *testing.T, w http.ResponseWriter, next string, uuids ...string
 		w.Write([]byte("[]"))
 		return
 	}
-	w.Write(mustJSON(t, evs))
+	w.Write(srctest.JSON(t, evs))
 }
 
 func uuidsOf(t *testing.T, items []jsonsrc.Item) string {
@@ -332,7 +314,7 @@ func TestPollBadToken(t *testing.T) {
 	f := newFakeOkta(t, func(int, http.ResponseWriter, *http.Request) { t.Error("token accepted") })
 	cfg := Config{BaseURL: f.srv.URL, APIToken: "wrong-token", second: testSecond}
 	stats := &jsonsrc.Stats{}
-	log := &lockedBuffer{}
+	log := &srctest.LockedBuffer{}
 	ctx, cancel := context.WithTimeout(context.Background(), 100*testSecond)
 	defer cancel()
 	if err := Run(ctx, cfg, jsonsrc.NewQueue(1, stats), stats, slog.New(slog.NewTextHandler(log, nil))); err != nil {

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"testing/iotest"
 
+	"github.com/kestrel-sec/kestrel/internal/srctest"
 	"github.com/kestrel-sec/kestrel/source/jsonsrc"
 )
 
@@ -20,7 +21,7 @@ func page(t *testing.T, n int) []byte {
 	for i := range evs {
 		evs[i] = logEvent("user.session.start", map[string]any{"uuid": "e" + string(rune('a'+i%26))})
 	}
-	return mustJSON(t, evs)
+	return srctest.JSON(t, evs)
 }
 
 type got struct {
@@ -55,7 +56,7 @@ func TestSplitPage(t *testing.T) {
 }
 
 func TestSplitForms(t *testing.T) {
-	one := string(mustJSON(t, logEvent("user.session.start", nil)))
+	one := string(srctest.JSON(t, logEvent("user.session.start", nil)))
 	var pretty bytes.Buffer
 	json.Indent(&pretty, page(t, 2), "", "  ")
 	cases := []struct {
@@ -99,8 +100,8 @@ func TestSplitForms(t *testing.T) {
 
 func TestSplitTooLarge(t *testing.T) {
 	big := logEvent("user.session.start", map[string]any{"displayMessage": strings.Repeat("x", 5000)})
-	small := mustJSON(t, logEvent("user.session.start", nil))
-	data := mustJSON(t, []any{big, json.RawMessage(small)})
+	small := srctest.JSON(t, logEvent("user.session.start", nil))
+	data := srctest.JSON(t, []any{big, json.RawMessage(small)})
 	sp := Splitter{MaxEventSize: 4096}
 	var g got
 	skipped, err := sp.Split(data, g.emit)
@@ -131,7 +132,7 @@ func TestSplitTooLarge(t *testing.T) {
 }
 
 func TestDetect(t *testing.T) {
-	one := mustJSON(t, logEvent("user.session.start", nil))
+	one := srctest.JSON(t, logEvent("user.session.start", nil))
 	pg := page(t, 40)
 	var pretty bytes.Buffer
 	json.Indent(&pretty, pg, "", "  ")
@@ -162,7 +163,7 @@ func TestDetect(t *testing.T) {
 
 func TestFileReader(t *testing.T) {
 	dir := t.TempDir()
-	one := mustJSON(t, logEvent("user.account.lock", nil))
+	one := srctest.JSON(t, logEvent("user.account.lock", nil))
 	os.WriteFile(filepath.Join(dir, "b.jsonl"), append(append(append([]byte{}, one...), "\nnot json\n"...), one...), 0o600)
 	os.WriteFile(filepath.Join(dir, "a.json"), page(t, 3), 0o600)
 	os.Mkdir(filepath.Join(dir, "sub"), 0o700)
