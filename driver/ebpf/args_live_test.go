@@ -168,6 +168,10 @@ func fileIOExpected(in ebpftest.Info) []expect {
 		{"bpf", map[string]string{"fd": "-22", "cmd": itoa(ebpftest.BadBPFCmd)}},
 		{"userfaultfd", map[string]string{"res": itoa(sy.UffdRes), "flags": "4096"}},
 		{"io_uring_setup", map[string]string{"res": itoa(sy.UringRes), "entries": itoa(ebpftest.IOUringDepth)}},
+		{"chdir", map[string]string{"res": "0", "path": fs.Chdir}},
+		{"fchdir", map[string]string{"res": "0", "fd": itoa(fs.FchdirFD)}},
+		{"setsid", map[string]string{"res": itoa(sy.SetsidRes)}},
+		{"setpgid", map[string]string{"res": itoa(sy.PgidRes), "pid": "0", "pgid": "0"}},
 	}
 }
 

@@ -76,6 +76,7 @@ func StateSyscalls() []string {
 		"open", "openat", "openat2", "creat", "close", "socket", "bind", "connect",
 		"accept", "accept4", "dup", "dup2", "dup3",
 		"setuid", "setgid", "setreuid", "setregid", "setresuid", "setresgid",
+		"chdir", "fchdir", "setsid", "setpgid",
 	}
 }
 

@@ -57,7 +57,9 @@ func TestKernelFilterSameAlertsLive(t *testing.T) {
 		filtered bool   // the filter drops opens for this rule set
 		want     string // a rule whose alert the workload raises
 	}{
-		{"default rules", "", nil, true, ""},
+		// The subshell's cd then a relative write: the model follows
+		// chdir, so the file is named under /etc.
+		{"default rules", "", nil, true, "/etc/kestrel-filter-rel."},
 		// "Directory traversal monitored file read" matches only opens
 		// the kernel always sends (their path argument holds "../"):
 		// with it (the workload's timeout cat ../../etc/hostname) and

@@ -338,9 +338,11 @@ func (a *agent) signals(ctx context.Context, sigs <-chan os.Signal) {
 }
 
 // stop closes the pipeline (the probe), the monitor and the outputs, then
-// prints the summary.
+// prints the summary. The outputs' drain counts from the start of the
+// stop: what closing the sources and the probe took is not added to it.
 func (a *agent) stop() error {
 	var err error
+	start := time.Now()
 	a.srcs.stop()
 	if a.pipe != nil {
 		err = a.pipe.Close()
@@ -356,7 +358,8 @@ func (a *agent) stop() error {
 		a.mon.close()
 	}
 	if a.outs != nil {
-		if cerr := a.outs.close(outputDrainTime); err == nil {
+		drain := max(outputDrainTime-time.Since(start), minOutputDrain)
+		if cerr := a.outs.close(drain); err == nil {
 			err = cerr
 		}
 		if a.pipe != nil {
@@ -367,8 +370,12 @@ func (a *agent) stop() error {
 }
 
 // outputDrainTime bounds how long stopping waits for the outputs to
-// deliver what they hold.
-const outputDrainTime = 3 * time.Second
+// deliver what they hold, from the start of the stop; they have at
+// least minOutputDrain after the pipeline's last alert.
+const (
+	outputDrainTime = 3 * time.Second
+	minOutputDrain  = 500 * time.Millisecond
+)
 
 // summary prints what was judged and alerted, what each output did, and
 // what the probe lost.

@@ -135,3 +135,19 @@ static __always_inline void chroot_exit(struct args *a, s64 ret)
 	push_user_str(&r, UPTR(a->a[0]), MAX_PATH);
 	rec_send(&r);
 }
+
+/* chdir and fchdir change the working directory the model joins relative
+ * paths to (proc.cwd). */
+static __always_inline void chdir_exit(u32 nr, struct args *a, s64 ret)
+{
+	struct rec r;
+	u16 type = nr == __NR_chdir ? PPME_SYSCALL_CHDIR_X : PPME_SYSCALL_FCHDIR_X;
+	if (!rec_start(&r, type, 2, a->tid))
+		return;
+	push_u64(&r, ret);
+	if (nr == __NR_chdir)
+		push_user_str(&r, UPTR(a->a[0]), MAX_PATH);
+	else
+		push_u64(&r, (s32)a->a[0]);
+	rec_send(&r);
+}

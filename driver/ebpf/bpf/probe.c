@@ -730,6 +730,14 @@ static __always_inline void sys_exit_dispatch(u32 nr, struct args *a, s64 ret)
 	case __NR_chroot:
 		chroot_exit(a, ret);
 		break;
+	case __NR_chdir:
+	case __NR_fchdir:
+		chdir_exit(nr, a, ret);
+		break;
+	case __NR_setsid:
+	case __NR_setpgid:
+		session_exit(nr, a, ret);
+		break;
 	case __NR_mmap:
 	case __NR_munmap:
 	case __NR_mprotect:

@@ -136,3 +136,23 @@ static __always_inline void io_uring_setup_exit(struct args *a, s64 ret)
 	push_u32(&r, p.features & 0x7ff);
 	rec_send(&r);
 }
+
+/* setsid and setpgid move a process to a new session or process group
+ * (proc.sid, proc.sname, proc.vpgid). */
+static __always_inline void session_exit(u32 nr, struct args *a, s64 ret)
+{
+	struct rec r;
+	if (nr == __NR_setsid) {
+		if (!rec_start(&r, PPME_SYSCALL_SETSID_X, 1, a->tid))
+			return;
+		push_u64(&r, ret);
+		rec_send(&r);
+		return;
+	}
+	if (!rec_start(&r, PPME_SYSCALL_SETPGID_X, 3, a->tid))
+		return;
+	push_u64(&r, ret);
+	push_u64(&r, (s32)a->a[0]);
+	push_u64(&r, (s32)a->a[1]);
+	rec_send(&r);
+}

@@ -27,6 +27,8 @@ type FS struct {
 	Link, LinkAt       string
 	Mount              string // where a tmpfs was mounted, then unmounted
 	ChownFD            int    // the fd fchown changed
+	Chdir              string // the directory chdir went to
+	FchdirFD           int    // the fd of the directory fchdir went back to
 }
 
 // fsActions makes and removes directories and links, changes owners, and
@@ -73,5 +75,24 @@ func fsActions(dir string, fs *FS) error {
 	if _, err := sys(unix.SYS_FCHOWN, fd, ChownUID, ChownGID); err != nil {
 		return fmt.Errorf("fchown: %w", err)
 	}
-	return unix.Close(fd)
+	unix.Close(fd)
+	return chdirActions(dir, fs)
+}
+
+// chdirActions goes to dir with chdir and back with fchdir (the workload
+// process's working directory, which no other action uses).
+func chdirActions(dir string, fs *FS) error {
+	back, err := unix.Open(".", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(back)
+	fs.Chdir, fs.FchdirFD = dir, back
+	if _, err := sys(unix.SYS_CHDIR, dir); err != nil {
+		return fmt.Errorf("chdir: %w", err)
+	}
+	if _, err := sys(unix.SYS_FCHDIR, back); err != nil {
+		return fmt.Errorf("fchdir: %w", err)
+	}
+	return nil
 }

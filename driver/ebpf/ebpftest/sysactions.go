@@ -27,6 +27,8 @@ type Sys struct {
 	UffdRes   int64
 	UringRes  int64
 	ModuleRes int64 // delete_module: ENOENT, or ENOSYS without module support
+	SetsidRes int64 // setsid: the new session, or EPERM for a group leader
+	PgidRes   int64 // setpgid(0, 0): 0, or EPERM for a session leader
 }
 
 // sysActions maps, protects and unmaps memory, duplicates an fd with
@@ -60,6 +62,10 @@ func sysActions(s *Sys) error {
 	sys(unix.SYS_BPF, BadBPFCmd, 0, 0)
 	r, err = sys(unix.SYS_USERFAULTFD, unix.O_CLOEXEC)
 	s.UffdRes = result(r, err)
+	r, err = sys(unix.SYS_SETSID)
+	s.SetsidRes = result(r, err)
+	r, err = sys(unix.SYS_SETPGID, 0, 0)
+	s.PgidRes = result(r, err)
 	var params [120]byte // struct io_uring_params
 	r, err = sys(unix.SYS_IO_URING_SETUP, IOUringDepth, unsafe.Pointer(&params[0]))
 	s.UringRes = result(r, err)
