@@ -145,6 +145,40 @@ static __always_inline void emit_clone(u16 type, struct task_struct *t, s64 res,
 	rec_send(&r);
 }
 
+/* PPM clone flags of what a task may share with its creator. */
+#define PPM_CL_CLONE_FILES   0x1
+#define PPM_CL_CLONE_FS      0x2
+#define PPM_CL_CLONE_SIGHAND 0x800
+#define PPM_CL_CLONE_THREAD  0x2000
+#define PPM_CL_CLONE_VM      0x8000
+
+/* child_sharing sets, in the flags of a clone3 child's record, what the
+ * child task shares, read from the task rather than from the clone_args
+ * in user memory: the child reads those at its own exit, after its
+ * creator may have reused them (glibc keeps them on the creating
+ * thread's stack), which left threads without CLONE_THREAD. A thread is
+ * compared with its group leader, a process with its parent. */
+static __always_inline u32 child_sharing(struct task_struct *t, u32 flags)
+{
+	flags &= ~(PPM_CL_CLONE_FILES | PPM_CL_CLONE_FS | PPM_CL_CLONE_SIGHAND | PPM_CL_CLONE_THREAD | PPM_CL_CLONE_VM);
+	struct task_struct *ref = t->real_parent;
+	if (t->pid != t->tgid) {
+		flags |= PPM_CL_CLONE_THREAD;
+		ref = t->group_leader;
+	}
+	if (!ref)
+		return flags;
+	if (t->files == ref->files)
+		flags |= PPM_CL_CLONE_FILES;
+	if (t->fs == ref->fs)
+		flags |= PPM_CL_CLONE_FS;
+	if (t->sighand == ref->sighand)
+		flags |= PPM_CL_CLONE_SIGHAND;
+	if (t->mm == ref->mm)
+		flags |= PPM_CL_CLONE_VM;
+	return flags;
+}
+
 static __always_inline void clone_exit(u32 nr, struct args *a, s64 ret)
 {
 	u16 type;
@@ -160,6 +194,8 @@ static __always_inline void clone_exit(u32 nr, struct args *a, s64 ret)
 		if (bpf_probe_read_user(&f, sizeof(f), UPTR(a->a[0])) < 0)
 			count_read_fail();
 		flags = clone_flags(f);
+		if (ret == 0)
+			flags = child_sharing(bpf_get_current_task_btf(), flags);
 		break;
 	}
 	case __NR_fork:
