@@ -182,6 +182,30 @@ func TestRunDryRun(t *testing.T) {
 	}
 }
 
+// TestRunDryRunSources shows the other sources a run starts: with only
+// their rules, no syscall is traced for rules.
+func TestRunDryRunSources(t *testing.T) {
+	rules, err := filepath.Abs("../../../shared/testdata/rules/plugins/okta_rules.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := run(t, "run", "-c", emptyConfig(t), "--dry-run", "-r", rules, "-o", "sources.okta.enabled=true",
+		"-o", "sources.okta.organization=example", "-o", "sources.okta.api_token=t",
+		"-o", "sources.k8s_audit.enabled=true", "-o", "sources.k8s_audit.listen_port=9999")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	for _, want := range []string{
+		"source:           k8s_audit, webhook 0.0.0.0:9999/k8s-audit; 0 rules selected",
+		"source:           okta, the System Log of example; 12 rules selected",
+		"syscalls:         none for the rules; only those the host model needs",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("no %q in:\n%s", want, out)
+		}
+	}
+}
+
 // TestRunDryRunErrors checks that the dry run reports what a start would.
 func TestRunDryRunErrors(t *testing.T) {
 	_, err := run(t, "run", "-c", emptyConfig(t), "--dry-run", "-o", "priority=bogus")

@@ -12,6 +12,10 @@ import (
 	"github.com/kestrel-sec/kestrel/internal/config"
 	"github.com/kestrel-sec/kestrel/internal/webserver"
 	"github.com/kestrel-sec/kestrel/prefilter"
+	"github.com/kestrel-sec/kestrel/source/cloudtrail"
+	"github.com/kestrel-sec/kestrel/source/github"
+	"github.com/kestrel-sec/kestrel/source/k8saudit"
+	"github.com/kestrel-sec/kestrel/source/okta"
 )
 
 // dryRun compiles the rules cfg names, as a start would, and prints on
@@ -57,6 +61,8 @@ func (a *agent) dryRun(cfg *config.Config) error {
 	line("web server", "%s", dryRunWeb(cfg.Webserver))
 	if names := runSyscalls(eng, cfg); names == nil {
 		line("syscalls", "every syscall (a selected rule may match any event type)")
+	} else if len(names) == 0 {
+		line("syscalls", "none for the rules; only those the host model needs")
 	} else {
 		names = slices.Compact(slices.Sorted(slices.Values(names)))
 		line("syscalls", "%d, and those the host model needs: %s", len(names), strings.Join(names, " "))
@@ -65,6 +71,9 @@ func (a *agent) dryRun(cfg *config.Config) error {
 		line("kernel filter", "none, every open is sent: %s", rep.Reason)
 	} else {
 		line("kernel filter", "%s ('kestrel rules explain' tells why)", prefilter.FilterString(pf.Open))
+	}
+	for _, src := range dryRunSources(cfg, eng) {
+		line("source", "%s", src)
 	}
 	if cfg.BaseSyscalls.All {
 		line("I/O events", "judged (base_syscalls.all or -A)")
@@ -84,6 +93,48 @@ func (a *agent) dryRun(cfg *config.Config) error {
 	}
 	fmt.Fprintln(w, "dry run: the configuration and the rules are valid; the probe was not loaded")
 	return nil
+}
+
+// dryRunSources describes each enabled source other than syscall: what
+// it reads and how many of its rules run.
+func dryRunSources(cfg *config.Config, eng *engine.Engine) []string {
+	var out []string
+	for _, b := range sourceBlocks(cfg.Sources) {
+		if !b.enabled {
+			continue
+		}
+		n := 0
+		if src := eng.Source(b.name); src != nil {
+			n = len(src.Selected())
+		}
+		out = append(out, fmt.Sprintf("%s, %s; %d rules selected", b.name, sourceInputs(cfg.Sources, b.name), n))
+	}
+	return out
+}
+
+// sourceInputs says what the source called name reads.
+func sourceInputs(c config.Sources, name string) string {
+	switch name {
+	case k8saudit.SourceName:
+		k := c.K8sAudit
+		var parts []string
+		if k.ListenPort > 0 {
+			parts = append(parts, fmt.Sprintf("webhook %s%s", net.JoinHostPort(k.ListenAddress, strconv.Itoa(k.ListenPort)), k.Path))
+		}
+		if len(k.Files) > 0 {
+			parts = append(parts, "files "+strings.Join(k.Files, " "))
+		}
+		return strings.Join(parts, ", ")
+	case github.SourceName:
+		g := c.GitHub
+		gc := github.Config{ListenAddress: g.ListenAddress, ListenPort: g.ListenPort, SSLCertificate: g.SSLCertificate}
+		return fmt.Sprintf("webhook %s%s", gc.Addr(), g.Path)
+	case okta.SourceName:
+		return "the System Log of " + c.Okta.Organization
+	case cloudtrail.SourceName:
+		return "inputs " + strings.Join(c.CloudTrail.Inputs, " ")
+	}
+	return ""
 }
 
 // dryRunOutputs names the enabled outputs with where they send.

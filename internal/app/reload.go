@@ -70,7 +70,7 @@ func (a *agent) loadAgain() (*config.Config, *engine.Engine, error) {
 	for _, w := range warnings {
 		a.log.Warn(w)
 	}
-	if err != nil {
+	if err = a.onlySources(err, eng, cfg); err != nil {
 		return nil, nil, err
 	}
 	return cfg, eng, nil

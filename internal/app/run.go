@@ -229,10 +229,26 @@ func (a *agent) compile(cfg *config.Config) (*engine.Engine, error) {
 	for _, w := range warnings {
 		a.log.Warn(w)
 	}
-	if err != nil {
+	if err = a.onlySources(err, eng, cfg); err != nil {
 		return nil, err
 	}
 	return eng, nil
+}
+
+// onlySources accepts a selection error that only says no syscall rule
+// runs when an enabled source's rules run (a run for the Kubernetes
+// audit log alone, say); the probe still feeds the host model.
+func (a *agent) onlySources(err error, eng *engine.Engine, cfg *config.Config) error {
+	if err == nil || !errors.Is(err, ErrNoRules) {
+		return err
+	}
+	for _, b := range sourceBlocks(cfg.Sources) {
+		if src := eng.Source(b.name); b.enabled && src != nil && len(src.Selected()) > 0 {
+			a.log.Info("no syscall rule runs: only the rules of the other sources", "error", err)
+			return nil
+		}
+	}
+	return err
 }
 
 // engineOptions turns the configuration and the flags into the engine's
@@ -437,6 +453,9 @@ func removeName(names []string, name string) []string {
 // ruleSyscalls returns the syscalls whose events the selected rules can
 // match; nil (all) when one of them may match any.
 func ruleSyscalls(eng *engine.Engine) []string {
+	if len(eng.Selected()) == 0 {
+		return []string{} // only the other sources' rules run: the model's syscalls
+	}
 	var ts filter.TypeSet
 	for _, r := range eng.Selected() {
 		ts.Union(r.Program.EventTypes())

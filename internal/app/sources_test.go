@@ -2,6 +2,7 @@ package app
 
 import (
 	"bytes"
+	"errors"
 	"io"
 	"log/slog"
 	"net"
@@ -172,5 +173,25 @@ func TestSourcesReconfigure(t *testing.T) {
 	defer mu.Unlock()
 	if n != 2 {
 		t.Errorf("%d alerts, want 2", n)
+	}
+}
+
+// TestRunOnlySourceRules: a run whose rules are all of another source
+// is accepted when that source is enabled (the probe then traces only the
+// syscalls the host model needs), and refused when it is not.
+func TestRunOnlySourceRules(t *testing.T) {
+	cfg := config.Default()
+	cfg.RulesFiles = []string{k8sRulesFile(t)}
+	a := &agent{log: slog.New(slog.NewTextHandler(io.Discard, nil)), stderr: io.Discard}
+	if _, err := a.compile(cfg); err == nil || !errors.Is(err, ErrNoRules) {
+		t.Errorf("k8s audit rules alone, the source off: %v", err)
+	}
+	cfg.Sources.K8sAudit.Enabled = true
+	eng, err := a.compile(cfg)
+	if err != nil {
+		t.Fatalf("k8s audit rules alone, the source on: %v", err)
+	}
+	if names := runSyscalls(eng, cfg); names == nil || len(names) != 0 {
+		t.Errorf("syscalls traced for the rules: %v, want none", names)
 	}
 }
