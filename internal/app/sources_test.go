@@ -195,3 +195,44 @@ func TestRunOnlySourceRules(t *testing.T) {
 		t.Errorf("syscalls traced for the rules: %v, want none", names)
 	}
 }
+
+// TestSourcesOneFails starts the GitHub source on a port already taken:
+// it is logged and stops, and the Kubernetes audit source runs on.
+func TestSourcesOneFails(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	cfg := config.Default()
+	k := &cfg.Sources.K8sAudit
+	k.Enabled, k.ListenAddress, k.ListenPort = true, "127.0.0.1", freePort(t)
+	g := &cfg.Sources.GitHub
+	g.Enabled, g.ListenAddress, g.ListenPort, g.WebhookSecret = true, "127.0.0.1", taken.Addr().(*net.TCPAddr).Port, "s"
+	_, eng, ds := loadRules([]string{k8sRulesFile(t)}, engine.DefaultOptions())
+	if ds.HasErrors() {
+		t.Fatal(ds)
+	}
+	alerts := make(chan string, 4)
+	emit := func(a *alert.Alert) error { alerts <- a.Rule; return nil }
+	var logs bytes.Buffer
+	var logMu sync.Mutex
+	s := startSources(cfg, eng, emit, slog.New(slog.NewTextHandler(lockedWriter{&logs, &logMu}, nil)), "h")
+	defer s.stop()
+	if code := postRetry(t, "http://127.0.0.1:"+strconv.Itoa(k.ListenPort)+"/k8s-audit", auditLine, nil); code != http.StatusOK {
+		t.Fatalf("status %d", code)
+	}
+	select {
+	case r := <-alerts:
+		if r != "Create Privileged Pod" {
+			t.Errorf("alert %q", r)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no alert from the audit source")
+	}
+	logMu.Lock()
+	defer logMu.Unlock()
+	if !strings.Contains(logs.String(), "GitHub webhook not started") {
+		t.Errorf("log:\n%s", logs.String())
+	}
+}
