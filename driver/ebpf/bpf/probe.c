@@ -859,9 +859,13 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
 {
 	/* Direct loads: regs and the current task are BTF pointers. This
 	 * part runs for every syscall of the host, selected or not. */
+	if (COST_STAGE == 1)
+		return 0;
 	u32 nr = regs->orig_ax;
 	struct args a;
 	if (nr >= NR_SYSCALLS || !is_selected(nr) || !syscall_task(&a))
+		return 0;
+	if (COST_STAGE == 2)
 		return 0;
 	load_args(&a, regs);
 	sys_exit_dispatch(nr, &a, ret);
