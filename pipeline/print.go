@@ -12,13 +12,13 @@ import (
 
 // PrinterOptions configure a [Printer].
 type PrinterOptions struct {
-	Format   *field.Format   // the -p format
+	Format *field.Format // the -p format
 	// PluginFormat, when set, prints the plugin events (PLUGINEVENT_E)
 	// instead of Format, as sysdig prints them with no -p format.
 	PluginFormat *field.Format
-	JSON     bool            // one JSON object per event instead of text
-	Internal bool            // also print internal events
-	Filter   *filter.Program // only matching events (nil: every event)
+	JSON         bool            // one JSON object per event instead of text
+	Internal     bool            // also print internal events
+	Filter       *filter.Program // only matching events (nil: every event)
 	// Live writes what is printed whenever a live source has nothing
 	// more for now (see [IdleSink]), and at the latest liveDelay after it
 	// was printed, rather than when the buffer fills: live output is
