@@ -1,10 +1,14 @@
 package ctrtest
 
 import (
+	"errors"
 	"net"
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
+
+	"github.com/kestrel-sec/kestrel/containers"
 )
 
 // SilentSocket listens on a unix socket that accepts connections and
@@ -42,4 +46,24 @@ func SilentSocket(t *testing.T) string {
 		}
 	})
 	return path
+}
+
+// CheckOpen checks how a runtime's Open fails: on a socket that is not
+// there with containers.ErrUnavailable, and on a socket that never
+// answers within about the timeout it is given. open opens the runtime on
+// socket with timeout and returns its error.
+func CheckOpen(t *testing.T, open func(socket string, timeout time.Duration) error) {
+	t.Helper()
+	if err := open(filepath.Join(t.TempDir(), "none.sock"), 0); !errors.Is(err, containers.ErrUnavailable) {
+		t.Errorf("Open of a missing socket: %v, want ErrUnavailable", err)
+	}
+	const timeout = 300 * time.Millisecond
+	start := time.Now()
+	err := open(SilentSocket(t), timeout)
+	if err == nil {
+		t.Fatal("Open of a socket that never answers succeeded")
+	}
+	if d := time.Since(start); d > timeout+2*time.Second {
+		t.Errorf("Open failed after %v, want about %v: %v", d, timeout, err)
+	}
 }
