@@ -1,7 +1,6 @@
 package recorder
 
 import (
-	"encoding/binary"
 	"fmt"
 	"runtime"
 	"testing"
@@ -76,10 +75,8 @@ func (h *host) feed(t testing.TB, p *pipeline.Pipeline, n int, start uint64, gap
 	buf := make([]byte, 4096)
 	ts := start
 	for i := range n {
-		r := buf[:copy(buf, h.cycle[i%len(h.cycle)])]
 		ts += uint64(gap)
-		binary.LittleEndian.PutUint64(r, ts)
-		if err := ev.Reset(r); err != nil {
+		if err := restamp(&ev, buf, h.cycle[i%len(h.cycle)], ts); err != nil {
 			t.Fatal(err)
 		}
 		if err := p.Apply(&ev); err != nil {
@@ -166,13 +163,11 @@ func BenchmarkRecorderHost(b *testing.B) {
 			b.ReportAllocs()
 			i := 0
 			for b.Loop() {
-				r := buf[:copy(buf, h.cycle[i%len(h.cycle)])]
-				i++
 				ts += uint64(10 * time.Microsecond)
-				binary.LittleEndian.PutUint64(r, ts)
-				if err := ev.Reset(r); err != nil {
+				if err := restamp(&ev, buf, h.cycle[i%len(h.cycle)], ts); err != nil {
 					b.Fatal(err)
 				}
+				i++
 				if err := p.Apply(&ev); err != nil {
 					b.Fatal(err)
 				}

@@ -68,6 +68,14 @@ const epoch = uint64(1_700_000_000) * uint64(time.Second)
 
 func at(d time.Duration) uint64 { return epoch + uint64(d) }
 
+// restamp makes ev the record rec, copied into buf, at time ts: the
+// loops of the tests and benchmarks replay a few records as many events.
+func restamp(ev *event.Event, buf, rec []byte, ts uint64) error {
+	r := buf[:copy(buf, rec)]
+	binary.LittleEndian.PutUint64(r, ts)
+	return ev.Reset(r)
+}
+
 // script is a scripted stream: a shell (tid 100) that opened /etc/old
 // long ago and writes to it every 10 ms, opens and closes a churn file
 // now and then, and at 28 s writes /tmp/d/payload, makes it executable
@@ -430,13 +438,11 @@ func BenchmarkRecorderEvent(b *testing.B) {
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
-		r := buf[:copy(buf, s.recs[i%len(s.recs)])]
-		i++
 		ts += uint64(10 * time.Millisecond)
-		binary.LittleEndian.PutUint64(r, ts)
-		if err := ev.Reset(r); err != nil {
+		if err := restamp(&ev, buf, s.recs[i%len(s.recs)], ts); err != nil {
 			b.Fatal(err)
 		}
+		i++
 		rec.Before(&ev)
 		rec.Event(&ev, pipeline.Shown)
 	}
@@ -457,10 +463,8 @@ func TestRecorderMemory(t *testing.T) {
 	buf := make([]byte, 4096)
 	ts := epoch
 	for i := range 500_000 {
-		r := buf[:copy(buf, s.recs[i%len(s.recs)])]
 		ts += uint64(time.Millisecond)
-		binary.LittleEndian.PutUint64(r, ts)
-		if err := ev.Reset(r); err != nil {
+		if err := restamp(&ev, buf, s.recs[i%len(s.recs)], ts); err != nil {
 			t.Fatal(err)
 		}
 		rec.Before(&ev)
