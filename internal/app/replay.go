@@ -113,18 +113,19 @@ func compileRules(o ReplayOptions, stderr io.Writer) (*replayConfig, *engine.Eng
 	for _, w := range warnings {
 		fmt.Fprintf(stderr, "kestrel: warning: %s\n", w)
 	}
-	if err != nil && !(errors.Is(err, ErrNoRules) && sourceRulesRun(eng)) {
+	if err != nil && !(errors.Is(err, ErrNoRules) && sourceRulesRun(eng, nil)) {
 		return nil, nil, err
 	}
 	return cfg, eng, nil
 }
 
 // sourceRulesRun reports whether rules of a source other than syscall
-// run: a capture's plugin events are judged by them, so a replay that
-// runs no syscall rule still has work to do.
-func sourceRulesRun(eng *engine.Engine) bool {
+// run, of the sources run says run (every source when nil): a capture's
+// plugin events are judged by them, and a live run may be for them alone,
+// so a run of no syscall rule still has work to do.
+func sourceRulesRun(eng *engine.Engine, run func(source string) bool) bool {
 	for _, s := range eng.Sources() {
-		if len(s.Selected()) > 0 {
+		if len(s.Selected()) > 0 && (run == nil || run(s.Name())) {
 			return true
 		}
 	}

@@ -242,13 +242,19 @@ func (a *agent) onlySources(err error, eng *engine.Engine, cfg *config.Config) e
 	if err == nil || !errors.Is(err, ErrNoRules) {
 		return err
 	}
-	for _, b := range sourceBlocks(cfg.Sources) {
-		if src := eng.Source(b.name); b.enabled && src != nil && len(src.Selected()) > 0 {
-			a.log.Info("no syscall rule runs: only the rules of the other sources", "error", err)
-			return nil
+	enabled := func(source string) bool {
+		for _, b := range sourceBlocks(cfg.Sources) {
+			if b.name == source {
+				return b.enabled
+			}
 		}
+		return false
 	}
-	return err
+	if !sourceRulesRun(eng, enabled) {
+		return err
+	}
+	a.log.Info("no syscall rule runs: only the rules of the other sources", "error", err)
+	return nil
 }
 
 // engineOptions turns the configuration and the flags into the engine's
