@@ -24,7 +24,7 @@ var _ containers.Runtime = (*Runtime)(nil)
 // TestOpen checks how Open fails on a missing socket and on one that
 // never answers.
 func TestOpen(t *testing.T) {
-	ctrtest.CheckOpen(t, func(socket string, timeout time.Duration) error {
+	ctrtest.CheckOpen(t, containers.ErrUnavailable, func(socket string, timeout time.Duration) error {
 		_, err := Open(context.Background(), Options{Socket: socket, Timeout: timeout})
 		return err
 	})

@@ -7,8 +7,6 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
-
-	"github.com/kestrel-sec/kestrel/containers"
 )
 
 // SilentSocket listens on a unix socket that accepts connections and
@@ -49,13 +47,14 @@ func SilentSocket(t *testing.T) string {
 }
 
 // CheckOpen checks how a runtime's Open fails: on a socket that is not
-// there with containers.ErrUnavailable, and on a socket that never
-// answers within about the timeout it is given. open opens the runtime on
-// socket with timeout and returns its error.
-func CheckOpen(t *testing.T, open func(socket string, timeout time.Duration) error) {
+// there with unavailable (containers.ErrUnavailable, given by the caller:
+// the containers package's own tests use this package), and on a socket
+// that never answers within about the timeout it is given. open opens the
+// runtime on socket with timeout and returns its error.
+func CheckOpen(t *testing.T, unavailable error, open func(socket string, timeout time.Duration) error) {
 	t.Helper()
-	if err := open(filepath.Join(t.TempDir(), "none.sock"), 0); !errors.Is(err, containers.ErrUnavailable) {
-		t.Errorf("Open of a missing socket: %v, want ErrUnavailable", err)
+	if err := open(filepath.Join(t.TempDir(), "none.sock"), 0); !errors.Is(err, unavailable) {
+		t.Errorf("Open of a missing socket: %v, want %v", err, unavailable)
 	}
 	const timeout = 300 * time.Millisecond
 	start := time.Now()
